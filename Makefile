@@ -1,0 +1,27 @@
+# Two commands do all set-up: `make run` and `make test` (see README «Quick start»).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/vsoko demo
+	$(BIN)/vsoko serve --host 127.0.0.1 --port 5000
+
+test: $(STAMP)
+	$(BIN)/vsoko workflows check
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/transition_vs_render.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache tests/artifacts

@@ -1,0 +1,839 @@
+"""Build the official document templates in ``document_templates/``.
+
+Run from the project root::
+
+    .venv/bin/python tools/build_templates.py            # (re)write document_templates/
+    .venv/bin/python tools/build_templates.py --out DIR  # write elsewhere
+
+Every template is a real .docx (python-docx) with docxtpl tags, laid out per
+ГОСТ Р 7.0.97-2025: A4; margins 30 / 15 / 20 / 20 mm; Times New Roman 14 pt
+(12 pt in tables and grifs), single spacing, 1.25 cm first-line indent for body
+text. Beside each ``<name>.docx`` goes ``<name>.yaml`` with ``name``, ``title``,
+``file_name`` and ``variables`` (the top-level context names the template uses).
+
+The output is reproducible (fixed timestamps), so rebuilding an unchanged template
+gives a byte-identical file. The .docx files are committed so that an administrator
+can open and adjust them in Word or LibreOffice; the rules for editing them:
+docxtpl tags ``{%p …%}`` / ``{%tr …%}`` must stay alone in their paragraph / row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from docx import Document
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "document_templates"
+
+FONT = "Times New Roman"
+BODY_PT = 14
+TABLE_PT = 12
+SMALL_PT = 10
+FIRST_LINE = Cm(1.25)
+PAGE_W, PAGE_H = Mm(210), Mm(297)
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = Mm(30), Mm(15), Mm(20), Mm(20)
+TEXT_WIDTH_MM = 210 - 30 - 15  # 165 mm
+FIXED_TIME = datetime(2025, 8, 18, 0, 0, 0)
+
+ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+}
+
+
+# --------------------------------------------------------------------------- low level
+
+def _new_paragraph(target):
+    """A new paragraph in a document or a table cell. A new cell holds one empty
+    paragraph without properties; it is reused instead of leaving a blank line."""
+    if hasattr(target, "_tc"):
+        paragraphs = target.paragraphs
+        first = paragraphs[0]._p
+        if len(paragraphs) == 1 and first.pPr is None and not first.r_lst:
+            return target.paragraphs[0]
+    return target.add_paragraph()
+
+
+def _set_run_font(run, size: float, bold: bool = False) -> None:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    r_pr = run._r.get_or_add_rPr()
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        r_pr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def _mark_size(paragraph, size: float) -> None:
+    """Font size of the paragraph mark (matters for empty paragraphs)."""
+    p_pr = paragraph._p.get_or_add_pPr()
+    r_pr = p_pr.find(qn("w:rPr"))
+    if r_pr is None:
+        r_pr = OxmlElement("w:rPr")
+        p_pr.append(r_pr)
+    for tag in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag)
+        el.set(qn("w:val"), str(int(size * 2)))
+        r_pr.append(el)
+
+
+def par(
+    target,
+    text: str | list[tuple[str, bool]] = "",
+    *,
+    align: str = "left",
+    bold: bool = False,
+    size: float = BODY_PT,
+    indent: bool = False,
+    before: float = 0,
+    after: float = 0,
+    keep_next: bool = False,
+    keep_together: bool = False,
+    left_indent: float | None = None,
+    right_indent: float | None = None,
+):
+    """Add a paragraph. *text* is a string or a list of (text, bold) runs."""
+    p = _new_paragraph(target)
+    fmt = p.paragraph_format
+    fmt.alignment = ALIGN[align]
+    fmt.space_before = Pt(before)
+    fmt.space_after = Pt(after)
+    fmt.line_spacing = 1.0
+    fmt.first_line_indent = FIRST_LINE if indent else Cm(0)
+    if left_indent is not None:
+        fmt.left_indent = Mm(left_indent)
+    if right_indent is not None:
+        fmt.right_indent = Mm(right_indent)
+    if keep_next:
+        fmt.keep_with_next = True
+    if keep_together:
+        fmt.keep_together = True
+    runs = [(text, bold)] if isinstance(text, str) else text
+    for chunk, chunk_bold in runs:
+        if chunk:
+            _set_run_font(p.add_run(chunk), size, chunk_bold)
+    _mark_size(p, size)
+    return p
+
+
+def tag(target, jinja: str):
+    """A paragraph holding only a docxtpl ``{%p … %}`` tag (removed on render)."""
+    return par(target, jinja, size=SMALL_PT)
+
+
+def spacer(target, height_pt: float = 1):
+    """A (nearly) invisible paragraph: keeps a table cell valid after {%p %} blocks,
+    and is the anchor paragraph after a floating table."""
+    p = _new_paragraph(target)
+    fmt = p.paragraph_format
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(height_pt)
+    _mark_size(p, height_pt)
+    return p
+
+
+def blank(target, size: float = BODY_PT):
+    """An empty line of body height."""
+    return par(target, "", size=size)
+
+
+def _set_borders(parent, tag_name: str, edges: tuple[str, ...], val: str, size: int = 4) -> None:
+    borders = parent.find(qn(tag_name))
+    if borders is None:
+        borders = OxmlElement(tag_name)
+        parent.append(borders)
+    for edge in edges:
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), val)
+        if val != "nil":
+            el.set(qn("w:sz"), str(size))
+            el.set(qn("w:space"), "0")
+            el.set(qn("w:color"), "000000")
+        borders.append(el)
+
+
+def _insert_tbl_pr_child(tbl_pr, element, after: tuple[str, ...]) -> None:
+    """Insert *element* into <w:tblPr> right after the last of the *after* tags present."""
+    index = 0
+    for i, child in enumerate(tbl_pr):
+        if child.tag in {qn(t) for t in after}:
+            index = i + 1
+    tbl_pr.insert(index, element)
+
+
+def table(
+    target,
+    widths_mm: list[float],
+    rows: int = 1,
+    *,
+    grid: bool = False,
+    cell_margins: bool = False,
+):
+    """A fixed-layout table. Layout tables (grid=False) are borderless and have no
+    cell margins so their text lines up with the page margins."""
+    t = target.add_table(rows=rows, cols=len(widths_mm))
+    t.style = "Table Grid" if grid else None
+    t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
+    tbl_pr = t._tbl.tblPr
+
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        _insert_tbl_pr_child(tbl_pr, tbl_w, ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual"))
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(int(sum(widths_mm) * 1440 / 25.4)))
+
+    if not grid:
+        _set_borders(
+            tbl_pr, "w:tblBorders", ("top", "left", "bottom", "right", "insideH", "insideV"), "nil"
+        )
+    if not cell_margins:
+        mar = OxmlElement("w:tblCellMar")
+        for edge in ("left", "right"):
+            el = OxmlElement(f"w:{edge}")
+            el.set(qn("w:w"), "0")
+            el.set(qn("w:type"), "dxa")
+            mar.append(el)
+        tbl_pr.append(mar)
+    # schema order inside tblPr: … tblW, jc, …, tblBorders, shd, tblLayout, tblCellMar, tblLook
+    order = [
+        "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+        "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd",
+        "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+    ]
+    rank = {qn(name): i for i, name in enumerate(order)}
+    children = sorted(tbl_pr, key=lambda el: rank.get(el.tag, len(order)))
+    for child in children:
+        tbl_pr.append(child)
+
+    for i, width in enumerate(widths_mm):
+        t.columns[i].width = Mm(width)
+        for cell in t.columns[i].cells:
+            cell.width = Mm(width)
+    return t
+
+
+def float_to_page_bottom(t) -> None:
+    """Make *t* a floating table pinned to the bottom of the text area of the page
+    where it ends up (the last page, as it is the last block of the body)."""
+    tbl_pr = t._tbl.tblPr
+    tblp = OxmlElement("w:tblpPr")
+    for attr, value in (
+        ("w:leftFromText", "0"),
+        ("w:rightFromText", "0"),
+        ("w:topFromText", "142"),
+        ("w:bottomFromText", "0"),
+        ("w:vertAnchor", "margin"),
+        ("w:horzAnchor", "margin"),
+        ("w:tblpYSpec", "bottom"),
+    ):
+        tblp.set(qn(attr), value)
+    _insert_tbl_pr_child(tbl_pr, tblp, ("w:tblStyle",))
+    overlap = OxmlElement("w:tblOverlap")
+    overlap.set(qn("w:val"), "never")
+    _insert_tbl_pr_child(tbl_pr, overlap, ("w:tblStyle", "w:tblpPr"))
+
+
+def repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    tr_pr.append(el)
+
+
+def cant_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def valign(row, how: str) -> None:
+    value = {
+        "top": WD_CELL_VERTICAL_ALIGNMENT.TOP,
+        "center": WD_CELL_VERTICAL_ALIGNMENT.CENTER,
+        "bottom": WD_CELL_VERTICAL_ALIGNMENT.BOTTOM,
+    }[how]
+    for cell in row.cells:
+        cell.vertical_alignment = value
+
+
+def _box(paragraph) -> None:
+    """Paragraph borders on all sides; consecutive boxed paragraphs form one frame."""
+    p_pr = paragraph._p.get_or_add_pPr()
+    bdr = OxmlElement("w:pBdr")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "6")
+        el.set(qn("w:space"), "2")
+        el.set(qn("w:color"), "000000")
+        bdr.append(el)
+    # pBdr goes before spacing/ind/jc in pPr (schema order: pStyle, keepNext,
+    # keepLines, pageBreakBefore, framePr, widowControl, numPr, suppressLineNumbers, pBdr, …)
+    anchor_tags = {qn(t) for t in ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore",
+                                     "w:framePr", "w:widowControl", "w:numPr", "w:suppressLineNumbers")}
+    index = 0
+    for i, child in enumerate(p_pr):
+        if child.tag in anchor_tags:
+            index = i + 1
+    p_pr.insert(index, bdr)
+
+
+# --------------------------------------------------------------------------- document
+
+
+def new_document(title: str):
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = PAGE_W, PAGE_H
+    section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
+    section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
+    section.header_distance = section.footer_distance = Mm(10)
+
+    # document defaults: Times New Roman 14, Russian, single spacing, no gaps
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for child in list(r_pr):
+        r_pr.remove(child)
+    fonts = OxmlElement("w:rFonts")
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    r_pr.append(fonts)
+    for tag_name in ("w:sz", "w:szCs"):
+        el = OxmlElement(tag_name)
+        el.set(qn("w:val"), str(BODY_PT * 2))
+        r_pr.append(el)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "ru-RU")
+    lang.set(qn("w:eastAsia"), "ru-RU")
+    lang.set(qn("w:bidi"), "ar-SA")
+    r_pr.append(lang)
+    p_pr = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    for child in list(p_pr):
+        p_pr.remove(child)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:after"), "0")
+    spacing.set(qn("w:line"), "240")
+    spacing.set(qn("w:lineRule"), "auto")
+    p_pr.append(spacing)
+
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(BODY_PT)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+
+    props = doc.core_properties
+    props.title = title
+    props.author = "vsoko-flow"
+    props.last_modified_by = "vsoko-flow"
+    # document properties are rendered as templates too: no tags in them
+    props.comments = "Шаблон vsoko-flow (docxtpl): служебные теги абзацев и строк таблиц — каждый в отдельном абзаце или строке."
+    props.created = props.modified = FIXED_TIME
+    props.revision = 1
+    return doc
+
+
+def org_header(doc, kind: str | None, *, kind_after: float = 12) -> None:
+    """Organisation name centred at the top, then the document kind in capitals."""
+    par(doc, "{{ org_full_name }}", align="center", bold=True)
+    if kind:
+        par(doc, kind, align="center", bold=True, before=12, after=kind_after)
+
+
+def date_number_line(doc, date_var: str, number_var: str) -> None:
+    """Date on the left, number on the right, one line (borderless 2-column table)."""
+    half = TEXT_WIDTH_MM / 2
+    t = table(doc, [half, half])
+    left, right = t.rows[0].cells
+    par(left, "{{ %s }}" % date_var)
+    par(right, "№ {{ %s }}" % number_var, align="right")
+
+
+def place_line(doc) -> None:
+    par(doc, "{{ org_city }}", align="center", before=6)
+
+
+def esign_mark(target, *, before: float = 0) -> None:
+    """The visual mark of an electronic signature (ГОСТ Р 7.0.97-2025), as boxed
+    paragraphs: one frame in Word and LibreOffice."""
+    lines = [
+        ("ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ", "center", True),
+        ("Сертификат: {{ signer.certificate.serial }}", "left", False),
+        ("Владелец: {{ signer.certificate.owner }}", "left", False),
+        (
+            "Действителен: с {{ signer.certificate.valid_from }} по {{ signer.certificate.valid_to }}",
+            "left",
+            False,
+        ),
+    ]
+    for i, (text, align, bold) in enumerate(lines):
+        p = par(
+            target,
+            text,
+            align=align,
+            bold=bold,
+            size=SMALL_PT,
+            before=before if i == 0 else 0,
+            keep_next=i < len(lines) - 1,
+            keep_together=True,
+            left_indent=1.5,
+            right_indent=1.5,
+        )
+        _box(p)
+
+
+def signature_block(doc, position: str, name: str, *, handwritten_line: bool = False) -> None:
+    """Position on the left, the signature (or the e-signature mark) in the middle,
+    «И.О. Фамилия» on the right."""
+    t = table(doc, [50, 78, 37])
+    row = t.rows[0]
+    cant_split(row)
+    valign(row, "center")
+    left, middle, right = row.cells
+    par(left, position)
+    tag(middle, "{%p if signer.certificate %}")
+    esign_mark(middle)
+    tag(middle, "{%p else %}")
+    par(middle, "______________" if handwritten_line else "", align="center")
+    tag(middle, "{%p endif %}")
+    par(right, name, align="right")
+
+
+def qr_block(doc) -> None:
+    """QR code with the verification address, pinned to the bottom of the last page."""
+    blank(doc)
+    t = table(doc, [26, TEXT_WIDTH_MM - 26])
+    float_to_page_bottom(t)
+    row = t.rows[0]
+    cant_split(row)
+    valign(row, "center")
+    image_cell, text_cell = row.cells
+    par(image_cell, "{{ qr }}")
+    par(text_cell, "Проверить подлинность: {{ verify_url }}", size=SMALL_PT)
+    spacer(doc)  # the anchor paragraph of the floating table; the body ends with it
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@dataclass
+class Spec:
+    name: str
+    title: str
+    file_name: str
+    variables: list[str]
+    build: Callable[[], object]
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def build_polozhenie():
+    doc = new_document("Положение")
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+
+    t = table(doc, [80, 85])
+    row = t.rows[0]
+    cant_split(row)
+    valign(row, "top")
+    left, right = row.cells
+    # left: agreement grif and the councils whose opinion was taken into account
+    tag(left, "{%p if council_grif %}")
+    par(left, "СОГЛАСОВАНО", size=TABLE_PT)
+    par(left, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
+    par(left, "{{ org_short_name }}", size=TABLE_PT)
+    par(
+        left,
+        "(протокол от {{ council_grif.protocol_date }} № {{ council_grif.protocol_number }})",
+        size=TABLE_PT,
+    )
+    tag(left, "{%p endif %}")
+    tag(left, "{%p for o in opinions %}")
+    par(
+        left,
+        "Принято с учётом мнения {{ o.body_genitive }} "
+        "(протокол от {{ o.protocol_date }} № {{ o.protocol_number }})",
+        size=TABLE_PT,
+        before=6,
+    )
+    tag(left, "{%p endfor %}")
+    spacer(left)
+    # right: «ПРОЕКТ» or the approval grif (+ the e-signature mark)
+    tag(right, "{%p if is_draft %}")
+    par(right, "ПРОЕКТ", align="right", bold=True)
+    tag(right, "{%p elif approval_grif %}")
+    par(right, "УТВЕРЖДЕНО", size=TABLE_PT, left_indent=5)
+    par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
+    par(
+        right,
+        "от {{ approval_grif.order_date }} № {{ approval_grif.order_number }}",
+        size=TABLE_PT,
+        left_indent=5,
+    )
+    tag(right, "{%p if signer.certificate %}")
+    esign_mark(right, before=6)
+    tag(right, "{%p endif %}")
+    tag(right, "{%p endif %}")
+    spacer(right)
+
+    par(doc, "ПОЛОЖЕНИЕ", align="center", bold=True, before=18, keep_next=True)
+    par(
+        doc,
+        '{{ title[10:] if title[:10]|lower == "положение " else title }}',
+        align="center",
+        bold=True,
+        keep_next=True,
+    )
+    tag(doc, "{%p if edition_note %}")
+    par(doc, "{{ edition_note }}", align="center", bold=True, keep_next=True)
+    tag(doc, "{%p endif %}")
+    blank(doc)
+
+    tag(doc, "{%p for s in sections %}")
+    tag(doc, "{%p if s.level|int == 1 %}")
+    par(doc, "{{ s.number }} {{ s.text }}", align="center", bold=True, before=12, after=6, keep_next=True)
+    tag(doc, "{%p else %}")
+    par(doc, "{{ s.number }} {{ s.text }}", align="justify", indent=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+
+    qr_block(doc)
+    return doc
+
+
+def build_order_approval():
+    doc = new_document("Приказ")
+    org_header(doc, "ПРИКАЗ")
+    date_number_line(doc, "order_date", "order_number")
+    place_line(doc)
+    blank(doc)
+    par(doc, "{{ heading }}", align="center", bold=True, keep_next=True)
+    blank(doc)
+    par(doc, "{{ preamble|trim|trim('.,;:')|trim }}, приказываю:", align="justify", indent=True)
+    tag(doc, "{%p for item in items %}")
+    par(doc, "{{ loop.index }}. {{ item }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+
+    tag(doc, "{%p if attachments|length == 1 %}")
+    par(doc, "Приложение: {{ attachments[0] }}", align="justify", before=12)
+    tag(doc, "{%p elif attachments %}")
+    par(doc, "Приложение:", before=12)
+    tag(doc, "{%p for a in attachments %}")
+    par(doc, "{{ loop.index }}. {{ a }}", align="justify")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    qr_block(doc)
+    return doc
+
+
+def build_acquaintance_sheet():
+    doc = new_document("Лист ознакомления")
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+    par(doc, "ЛИСТ ОЗНАКОМЛЕНИЯ", align="center", bold=True, before=12)
+    par(doc, "{{ subject }}", align="center", after=12)
+
+    widths = [12, 53, 45, 25, 30]
+    t = table(doc, widths, rows=4, grid=True, cell_margins=True)
+    header, loop_start, data, loop_end = t.rows
+    repeat_header(header)
+    cant_split(header)
+    valign(header, "center")
+    for cell, caption in zip(header.cells, ["№", "Ф.И.О.", "Должность", "Дата", "Подпись"]):
+        par(cell, caption, align="center", bold=True, size=TABLE_PT)
+    par(loop_start.cells[0], "{%tr for person in people %}", size=TABLE_PT)
+    cant_split(data)
+    valign(data, "center")
+    values = ["{{ person.n }}", "{{ person.name }}", "{{ person.position }}", "", ""]
+    aligns = ["center", "left", "left", "center", "center"]
+    for cell, value, align in zip(data.cells, values, aligns):
+        par(cell, value, align=align, size=TABLE_PT, before=6, after=6)
+    par(loop_end.cells[0], "{%tr endfor %}", size=TABLE_PT)
+
+    qr_block(doc)
+    return doc
+
+
+def build_opinion_request():
+    doc = new_document("Письмо")
+    t = table(doc, [85, 80])
+    row = t.rows[0]
+    valign(row, "top")
+    left, right = row.cells
+    par(left, "{{ org_full_name }}", align="center", bold=True, size=TABLE_PT, right_indent=10)
+    par(left, "{{ org_city }}", align="center", size=TABLE_PT, right_indent=10)
+    par(left, "{{ request_date }}", align="center", size=TABLE_PT, before=12, right_indent=10)
+    par(right, "{{ addressee }}")
+    blank(doc)
+    par(doc, "О направлении проекта локального нормативного акта для учёта мнения", bold=True)
+    blank(doc)
+    par(
+        doc,
+        "В соответствии с {{ legal_basis }} направляем для учёта мнения проект "
+        "{{ act_title_genitive }}.",
+        align="justify",
+        indent=True,
+    )
+    par(
+        doc,
+        "Орган, мнение которого учитывается при принятии локального нормативного акта: "
+        "{{ body_name }}.",
+        align="justify",
+        indent=True,
+    )
+    par(
+        doc,
+        "Просим рассмотреть проект и направить мотивированное мнение в письменной форме "
+        "в срок до {{ response_deadline }}.",
+        align="justify",
+        indent=True,
+    )
+    par(doc, "Приложение: проект {{ act_title_genitive }}.", align="justify", before=12)
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    qr_block(doc)
+    return doc
+
+
+def build_protocol_extract():
+    doc = new_document("Выписка из протокола")
+    org_header(doc, "ВЫПИСКА ИЗ ПРОТОКОЛА", kind_after=0)
+    par(doc, "заседания {{ body_genitive }}", align="center", bold=True, after=12)
+    date_number_line(doc, "protocol_date", "protocol_number")
+    place_line(doc)
+    blank(doc)
+    par(doc, "Председатель — {{ chair }}")
+    par(doc, "Секретарь — {{ secretary }}")
+    par(
+        doc,
+        "Присутствовали: {{ present }} "
+        "{{ 'человека' if present|int % 10 in [2, 3, 4] and present|int % 100 not in [12, 13, 14] "
+        "else 'человек' }}",
+    )
+    blank(doc)
+    par(doc, "ПОВЕСТКА ДНЯ:", bold=True, keep_next=True)
+    par(doc, "{{ agenda_number }}. {{ agenda_item }}", align="justify", indent=True)
+    blank(doc)
+    par(doc, [("СЛУШАЛИ: ", True), ("{{ heard }}", False)], align="justify", indent=True)
+    par(doc, [("РЕШИЛИ: ", True), ("{{ decision }}", False)], align="justify", indent=True, before=6)
+    par(
+        doc,
+        "Голосовали: «за» — {{ votes_for }}, «против» — {{ votes_against }}, "
+        "«воздержались» — {{ votes_abstained }}",
+        align="justify",
+        indent=True,
+        before=6,
+    )
+    blank(doc)
+    t = table(doc, [50, TEXT_WIDTH_MM - 50])
+    chair_row = t.rows[0]
+    par(chair_row.cells[0], "Председатель")
+    par(chair_row.cells[1], "{{ chair }}", align="right")
+    secretary_row = t.add_row()
+    par(secretary_row.cells[0], "Секретарь")
+    par(secretary_row.cells[1], "{{ secretary }}", align="right")
+    blank(doc)
+    par(doc, "Верно", keep_next=True)
+    signature_block(
+        doc, "{{ certifier.position }}", "{{ certifier.initials_surname }}", handwritten_line=True
+    )
+    par(doc, "{{ certified_date }}")
+    qr_block(doc)
+    return doc
+
+
+COMMON_DOC = {
+    "org_full_name": "full name of the organisation",
+    "org_short_name": "short name of the organisation («МБОУ СОШ № 29»)",
+    "org_city": "place of compilation, printed as given («г. Курск»)",
+    "verify_url": "URL of the authenticity check",
+    "qr": "QR code (docxtpl InlineImage supplied by the renderer)",
+    "signer": "{position, initials_surname, certificate: None | {serial, owner, valid_from, valid_to}}",
+}
+
+SPECS = [
+    Spec(
+        name="polozhenie",
+        title="Положение (локальный нормативный акт)",
+        file_name="{{ title }}.docx",
+        variables=[
+            "org_full_name", "org_short_name", "verify_url", "qr", "signer",
+            "is_draft", "title", "edition_note", "council_grif", "approval_grif",
+            "opinions", "sections",
+        ],
+        build=build_polozhenie,
+        notes={
+            "is_draft": "True: «ПРОЕКТ» top right and no approval grif",
+            "title": "«Положение о …»; the word «Положение» is printed apart, in capitals",
+            "edition_note": "«(в новой редакции)» or an empty string",
+            "council_grif": "None | {body_instrumental, protocol_date, protocol_number}",
+            "approval_grif": "None | {order_date, order_number}",
+            "opinions": "[{body_genitive, protocol_date, protocol_number}]",
+            "sections": "[{number «1.»/«1.1.», text, level 1|2}]",
+        },
+    ),
+    Spec(
+        name="order_approval",
+        title="Приказ об утверждении",
+        file_name="Приказ от {{ order_date }} № {{ order_number }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "order_date", "order_number", "heading", "preamble", "items", "attachments",
+        ],
+        build=build_order_approval,
+        notes={
+            "heading": "«Об утверждении Положения о …», no full stop",
+            "preamble": "«В соответствии с …»; the template appends «, приказываю:»",
+            "items": "order items (full sentences); the last one is «Контроль за исполнением приказа оставляю за собой.»",
+            "attachments": "attachment names, may be empty",
+        },
+    ),
+    Spec(
+        name="acquaintance_sheet",
+        title="Лист ознакомления",
+        file_name="Лист ознакомления.docx",
+        variables=["org_full_name", "verify_url", "qr", "subject", "people"],
+        build=build_acquaintance_sheet,
+        notes={
+            "subject": "«с Положением о …, утверждённым приказом от … № …»",
+            "people": "[{n, name, position}]",
+        },
+    ),
+    Spec(
+        name="opinion_request",
+        title="Письмо о направлении проекта для учёта мнения",
+        file_name="Письмо о направлении проекта от {{ request_date }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "request_date", "addressee", "body_name", "act_title_genitive",
+            "response_deadline", "legal_basis",
+        ],
+        build=build_opinion_request,
+        notes={
+            "addressee": "addressee in the dative («Председателю Совета обучающихся»)",
+            "body_name": "the body in the nominative («Совет обучающихся»)",
+            "act_title_genitive": "act title in the genitive («Положения о …»)",
+            "legal_basis": "instrumental, it follows «В соответствии с» («частью 3 статьи 30 Федерального закона …»)",
+        },
+    ),
+    Spec(
+        name="protocol_extract",
+        title="Выписка из протокола",
+        file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "body_genitive", "protocol_date", "protocol_number", "chair", "secretary",
+            "present", "agenda_number", "agenda_item", "heard", "decision",
+            "votes_for", "votes_against", "votes_abstained", "certifier", "certified_date",
+        ],
+        build=build_protocol_extract,
+        notes={
+            "body_genitive": "«педагогического совета»",
+            "present": "number of people present (int)",
+            "certifier": "{position, initials_surname}: who certifies «Верно»",
+            "signer": "{position, initials_surname, certificate}; if signer.certificate is set, "
+            "the e-signature mark replaces the certifier's handwritten signature",
+        },
+    ),
+]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """Rewrite a .docx with fixed member timestamps so rebuilding is byte-stable."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def _side_file(spec: Spec) -> str:
+    lines = [
+        f"# Template «{spec.title}» ({spec.name}.docx), generated by tools/build_templates.py.",
+        "# variables: the top-level context names the template uses. All dates arrive as strings.",
+    ]
+    for var in spec.variables:
+        note = spec.notes.get(var) or COMMON_DOC.get(var, "")
+        lines.append(f"#   {var}: {note}" if note else f"#   {var}")
+    data = {
+        "name": spec.name,
+        "title": spec.title,
+        "file_name": spec.file_name,
+        "variables": list(spec.variables),
+    }
+    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=200)
+    return "\n".join(lines) + "\n" + body
+
+
+def _check_variables(spec: Spec, docx_bytes: bytes) -> None:
+    from docxtpl import DocxTemplate
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    found = DocxTemplate(io.BytesIO(docx_bytes)).get_undeclared_template_variables(
+        ImmutableSandboxedEnvironment(autoescape=True)
+    )
+    if found != set(spec.variables):
+        raise SystemExit(
+            f"{spec.name}: template variables {sorted(found)} differ from the declared "
+            f"{sorted(spec.variables)}"
+        )
+
+
+def build_all(out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for spec in SPECS:
+        doc = spec.build()
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        data = _reproducible_zip(buffer.getvalue())
+        _check_variables(spec, data)
+        docx_path = out_dir / f"{spec.name}.docx"
+        docx_path.write_bytes(data)
+        yaml_path = out_dir / f"{spec.name}.yaml"
+        yaml_path.write_text(_side_file(spec), encoding="utf-8")
+        written += [docx_path, yaml_path]
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    args = parser.parse_args(argv)
+    for path in build_all(args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Deadlines: Russian working days and, later, deadline phrases of school plans."""

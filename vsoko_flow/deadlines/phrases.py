@@ -1,0 +1,845 @@
+"""Deadline phrases of school plans («Декабрь, июнь», «Ежегодно до 30 ноября», «Согласно ВШК»).
+
+`parse_deadline(text, school_year)` turns the words of a «Срок» cell into a `Schedule`:
+
+* ``dates`` — one or more fixed days or periods («20 января», «Сентябрь - май», «Март 2024г»);
+* ``recurring`` — a repeating deadline with its occurrences in this school year
+  («Ежегодно до 30 ноября», «ежеквартально», «1 раз в четверть», «по итогам полугодия»);
+* ``continuous`` — work that goes on all year («В течение года», «Постоянно по мере
+  поступления»): one period, the whole school year;
+* ``linked`` — not a date but a reference to another schedule or event («Согласно ВШК»,
+  «По итогам ГИА», «НСОТ», «в течение месяца после утверждения»);
+* ``unresolved`` — anything else.  The parser never guesses: a phrase it cannot read with
+  certainty («до мая», «в начале мая», «31 февраля») is returned unresolved with a Russian
+  explanation in ``messages``.
+
+Conventions (see also `school_year`): months without a year fall in the given school year;
+an explicit year wins, and a period outside the school year earns a warning, not an error.
+«Конец учебного года» is the last day of lessons (TEACHING_YEAR_END).  A range names its
+year once («Январь – март 2020») and the year applies to both ends.  «Ежемесячно» means
+every month of the teaching period, September to May.  Relative deadlines («в течение
+месяца после …») are ``linked`` to the event they count from: the date exists only once
+the event has happened.  Parenthetical remarks and HTML tags are ignored for parsing but
+kept in ``text``.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from vsoko_flow.deadlines.school_year import DateSpan, SchoolYear
+
+
+class Kind(StrEnum):
+    DATES = "dates"
+    RECURRING = "recurring"
+    CONTINUOUS = "continuous"
+    LINKED = "linked"
+    UNRESOLVED = "unresolved"
+
+
+class Recurrence(StrEnum):
+    YEARLY = "yearly"
+    QUARTERLY = "quarterly"
+    MONTHLY = "monthly"
+    PER_TERM = "per_term"
+    PER_HALF = "per_half"
+
+
+# Explicit years outside this range are read as typos, not as dates.
+MIN_YEAR = 1900
+MAX_YEAR = 2199
+
+
+def _iso(day: dt.date) -> str:
+    return day.isoformat()
+
+
+@dataclass(frozen=True)
+class Period:
+    """A period of work; its deadline (`due`) is the last day."""
+
+    start: dt.date
+    end: dt.date
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ValueError(f"Начало периода ({self.start}) позже его окончания ({self.end})")
+
+    @property
+    def due(self) -> dt.date:
+        return self.end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": _iso(self.start), "end": _iso(self.end), "due": _iso(self.due), "note": self.note}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Period:
+        return cls(dt.date.fromisoformat(data["start"]), dt.date.fromisoformat(data["end"]), data.get("note"))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a deadline phrase means in one school year."""
+
+    kind: Kind
+    periods: tuple[Period, ...]
+    recurrence: Recurrence | None
+    text: str
+    linked_to: str | None = None
+    messages: tuple[str, ...] = field(default=())
+
+    @property
+    def due_dates(self) -> tuple[dt.date, ...]:
+        return tuple(period.due for period in self.periods)
+
+    @property
+    def resolved(self) -> bool:
+        return self.kind is not Kind.UNRESOLVED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "periods": [period.to_dict() for period in self.periods],
+            "recurrence": None if self.recurrence is None else str(self.recurrence),
+            "text": self.text,
+            "linked_to": self.linked_to,
+            "messages": list(self.messages),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schedule:
+        recurrence = data.get("recurrence")
+        return cls(
+            kind=Kind(data["kind"]),
+            periods=tuple(Period.from_dict(item) for item in data.get("periods", ())),
+            recurrence=None if recurrence is None else Recurrence(recurrence),
+            text=data["text"],
+            linked_to=data.get("linked_to"),
+            messages=tuple(data.get("messages", ())),
+        )
+
+
+# ---------------------------------------------------------------------------
+# Cleaning.  Every step keeps the length of the text, so positions found in the
+# cleaned text point at the same characters of the original (notes keep their case).
+
+_RE_FLAGS = re.IGNORECASE | re.VERBOSE
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"})
+_YO = str.maketrans({"ё": "е", "Ё": "Е"})
+_MARKUP = re.compile(r"<[^<>]*>|&(?:[a-z]+|\#[0-9]+);", re.IGNORECASE)
+_INNER_PARENTHESES = re.compile(r"\([^()]*\)")
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group(0))
+
+
+def _clean(text: str) -> str:
+    work = _MARKUP.sub(_blank, text)
+    while True:
+        stripped = _INNER_PARENTHESES.sub(_blank, work)
+        if stripped == work:
+            break
+        work = stripped
+    opening = work.find("(")
+    if opening >= 0:  # an unclosed remark runs to the end of the cell
+        work = work[:opening] + " " * (len(work) - opening)
+    work = work.replace(")", " ").translate(_DASHES).translate(_YO)
+    return re.sub(r"\s", " ", work)
+
+
+def _flatten(work: str) -> str:
+    """Single spaces, no punctuation at the edges: the phrase as a whole."""
+    return " ".join(work.split()).strip(" .,;:-")
+
+
+# ---------------------------------------------------------------------------
+# Whole-phrase patterns.
+
+_CONTINUOUS = re.compile(
+    r"""
+      постоянно(?:\s.*)?
+    | (?:в\s+течение|на\s+протяжении)\s+(?:всего\s+)?(?:текущего\s+)?
+      (?:учебного\s+|уч(?:еб)?\.\s*)?года
+    | (?:весь|целый)\s+(?:учебный\s+)?год
+    | круглогодично | систематически | ежедневно | еженедельно
+    | по\s+мере\s+(?:поступления|необходимости|обновления|появления)(?:\s.*)?
+    """,
+    _RE_FLAGS,
+)
+
+# A reference to another schedule; the name that follows becomes `linked_to`.
+_SCHEDULE_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"(?<![а-яё]){pattern}(?![а-яё])\s*", re.IGNORECASE), name)
+    for pattern, name in (
+        (r"согласно", ""),
+        (r"в\s+соответствии\s+(?:с|со)", ""),
+        (r"на\s+основании", ""),
+        (r"в\s+рамках", ""),
+        (r"по\s+графику", "график"),
+        (r"по\s+плану", "план"),
+        (r"по\s+расписанию", "расписание"),
+        (r"в\s+установленные\s+сроки", "установленные сроки"),
+        (r"в\s+сроки", "сроки"),
+    )
+)
+# Tried only after the phrase failed to read as dates: «по итогам I полугодия» is a date.
+_RESULT_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"(?<![а-яё]){pattern}(?![а-яё])\s*", re.IGNORECASE), "")
+    for pattern in (r"по\s+итогам", r"по\s+результатам")
+)
+_RELATIVE = re.compile(
+    r"(?<![а-яё])(?:после|с\s+момента|со\s+дня|с\s+даты|по\s+истечении)\s+(?P<event>.+)$",
+    re.IGNORECASE,
+)
+# Canonical names of the schedules the seeds refer to, by the words that name them.
+_KNOWN_SCHEDULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), name)
+    for pattern, name in (
+        (r"(?:план[а-яё]*\s+)?(?:вшк|внутришкольн[а-яё]*\s+контрол[а-яё]*)", "ВШК"),
+        (r"гиа", "ГИА"),
+        (r"един[а-яё]*\s+график[а-яё]*\s+оценочных\s+процедур", "единый график оценочных процедур"),
+        (r"график[а-яё]*\s+проведения", "график проведения"),
+    )
+)
+_ABBREVIATIONS = re.compile(r"[А-ЯЁA-Z]{2,10}(?:(?:\s*[,/]\s*|\s+-\s+|\s+)[А-ЯЁA-Z]{2,10})*")
+
+# ---------------------------------------------------------------------------
+# Recurrence words.  They are cut out of the phrase; what remains must be dates
+# (for «ежегодно») or nothing at all (for the others, whose occurrences are fixed).
+
+_NOT_LETTER_BEFORE = r"(?<![а-яёa-z0-9])"
+_NOT_LETTER_AFTER = r"(?![а-яёa-z])"
+_ONCE = r"(?:(?:1|один)\s+)?раз\s+в"
+
+_RECURRENCE_WORDS: tuple[tuple[Recurrence, re.Pattern[str]], ...] = tuple(
+    (recurrence, re.compile(_NOT_LETTER_BEFORE + f"(?:{pattern})" + _NOT_LETTER_AFTER, _RE_FLAGS))
+    for recurrence, pattern in (
+        (Recurrence.YEARLY, rf"ежегодн[а-яё]* | каждый\s+год | {_ONCE}\s+год(?:у)?"),
+        (Recurrence.QUARTERLY, rf"ежекварталь?н[а-яё]* | поквартально | каждый\s+квартал | {_ONCE}\s+квартал"),
+        (Recurrence.MONTHLY, rf"ежемесячн[а-яё]* | помесячно | каждый\s+месяц | {_ONCE}\s+месяц"),
+        (
+            Recurrence.PER_TERM,
+            rf"""ежечетвертн[а-яё]* | {_ONCE}\s+четверть | кажд(?:ую|ой)\s+четверт[ьи] | по\s+четвертям
+            | (?:по\s+итогам|по\s+окончании|в\s+конце)\s+(?:каждой\s+)?четверти""",
+        ),
+        (
+            Recurrence.PER_HALF,
+            rf"""{_ONCE}\s+(?:полугодие|полгода) | кажд(?:ое|ого)\s+полугоди[ея] | каждые\s+полгода
+            | по\s+полугодиям | (?:по\s+итогам|по\s+окончании|в\s+конце)\s+(?:каждого\s+)?полугодия""",
+        ),
+    )
+)
+
+# ---------------------------------------------------------------------------
+# Date atoms: the smallest pieces that name a day or a period.
+
+_MONTH = (
+    _NOT_LETTER_BEFORE.replace("0-9", "")
+    + r"""(?:январ(?:ь|я|е|ю|ем) | феврал(?:ь|я|е|ю|ем) | март(?:а|е|у|ом)? | апрел(?:ь|я|е|ю|ем)
+        | ма(?:й|я|е|ю|ем) | июн(?:ь|я|е|ю|ем) | июл(?:ь|я|е|ю|ем) | август(?:а|е|у|ом)?
+        | сентябр(?:ь|я|е|ю|ем) | октябр(?:ь|я|е|ю|ем) | ноябр(?:ь|я|е|ю|ем) | декабр(?:ь|я|е|ю|ем)
+        | янв\.? | февр?\.? | апр\.? | авг\.? | сент?\.? | окт\.? | нояб?\.? | дек\.?)"""
+    + _NOT_LETTER_AFTER
+)
+_MONTH_PREFIXES = (
+    ("январ", 1), ("янв", 1), ("феврал", 2), ("фев", 2), ("март", 3), ("апр", 4), ("ма", 5),
+    ("июн", 6), ("июл", 7), ("авг", 8), ("сен", 9), ("окт", 10), ("ноя", 11), ("дек", 12),
+)
+_ORDINAL_WORDS = (("перв", 1), ("втор", 2), ("трет", 3), ("четв", 4))
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_DAY = r"(?<![0-9.])[0-9]{1,2}"
+
+
+def _year(name: str) -> str:
+    return rf"(?P<{name}>[0-9]{{4}})(?![0-9])(?:\s*(?:год(?:а|у|ы|ов|ах)?|гг|г)\.?(?![а-яё]))?"
+
+
+def _ordinal(name: str, endings: str) -> str:
+    return (
+        rf"(?P<{name}>iv|i{{1,3}}|[1-4]|перв[а-яё]* | втор[а-яё]* | трет[а-яё]* | четв[её]рт(?:ая|ой|ую|ый|ого|ом))"
+        rf"(?:\s*-?\s*(?:{endings}))?\s*"
+    )
+
+
+_QUALIFIERS = r"""
+    до\s+конца | к\s+концу | в\s+конце | на\s+конец | конец
+  | по\s+окончании | по\s+завершении | после\s+окончания | после\s+завершения | по\s+итогам | окончание
+  | в\s+начале | с\s+начала | начало
+  | не\s+позднее | не\s+позже | до | к | по
+  | с | со
+  | в\s+течение | во | в | на
+"""
+_END_QUALIFIERS = frozenset(
+    {"до конца", "к концу", "в конце", "на конец", "конец", "по окончании", "по завершении",
+     "после окончания", "после завершения", "по итогам", "окончание"}
+)
+_START_QUALIFIERS = frozenset({"в начале", "с начала", "начало"})
+_BY_QUALIFIERS = frozenset({"не позднее", "не позже", "до", "к", "по"})
+_FROM_QUALIFIERS = frozenset({"с", "со"})
+_NEUTRAL_QUALIFIERS = frozenset({"в", "во", "на", "в течение"})
+_END = "end"  # an atom reduced to its last day
+
+_ATOM = re.compile(
+    rf"""
+    (?<![а-яёa-z0-9])(?:(?P<qual>{_QUALIFIERS})\s+)?
+    (?:
+        (?P<iso>(?P<iso_y>[0-9]{{4}})-(?P<iso_m>[0-9]{{2}})-(?P<iso_d>[0-9]{{2}}))(?![0-9])
+      | (?P<pair>(?P<pair_a>[0-9]{{4}})\s*[-/]\s*(?P<pair_b>[0-9]{{4}}|[0-9]{{2}})(?![0-9])
+          (?:\s*(?:(?P<pair_school>(?:учебн[а-яё]*|уч(?:еб)?\.)\s*(?:год[а-яё]*|г\.?))
+                  |(?P<pair_calendar>гг\.?|годы|годов|годах)))?)
+      | (?P<days>(?P<days_a>{_DAY})\s*(?:-|по|до)\s*(?P<days_b>[0-9]{{1,2}})\s*(?P<days_m>{_MONTH})
+          (?:\s*{_year("days_y")})?)
+      | (?P<num>(?P<num_d>{_DAY})\.(?P<num_m>[0-9]{{2}})(?:\.(?P<num_y>[0-9]{{4}}|[0-9]{{2}}))?(?![0-9])
+          (?:\s*(?:года|г)\.?(?![а-яё]))?)
+      | (?P<dm>(?P<dm_d>{_DAY})(?:-?(?:го|е|ое))?\s*(?P<dm_m>{_MONTH})(?:\s*{_year("dm_y")})?)
+      | (?P<mon>(?P<mon_m>{_MONTH})(?:\s*{_year("mon_y")})?)
+      | (?P<half>{_ordinal("half_n", "е|ое|го|ом|м")}(?:полугоди[а-яё]*|п/г)){_NOT_LETTER_AFTER}
+      | (?P<term>{_ordinal("term_n", "я|ая|й|ой|ую|ей")}четверт[а-яё]*){_NOT_LETTER_AFTER}
+      | (?P<quarter>{_ordinal("quarter_n", "й|ый|ого|ом|м")}квартал[а-яё]*(?:\s*{_year("quarter_y")})?)
+      | (?P<year>(?P<year_y>[0-9]{{4}})\s*(?:год(?:а|у)?|г)\.?(?![а-яё]))
+      | (?P<teaching>(?:текущего\s+)?(?:учебного\s+|уч(?:еб)?\.\s*)?года(?![а-яё]))
+    )
+    """,
+    _RE_FLAGS,
+)
+
+# What may stand between atoms without meaning anything.
+_FILLERS = re.compile(
+    r"""(?<![а-яё])(?:срок[иа]?(?:\s+(?:исполнения|реализации|выполнения|проведения))?
+        | (?:текущего\s+)?(?:учебного|уч(?:еб)?\.)\s*года | текущего\s+года | и | а\s+также)(?![а-яё])""",
+    _RE_FLAGS,
+)
+_CLASS_NOTE = re.compile(
+    r"[0-9]+(?:\s*[-,]\s*[0-9]+)*(?:\s*-?\s*[а-яё]{1,3})?\s+класс[а-яё]*", re.IGNORECASE
+)
+# Words that change a date's meaning: if one is left over, the phrase is not understood.
+_TEMPORAL_WORDS = re.compile(
+    r"""(?<![а-яё])(?:начал|середин|конец|конц|после|ранее|раньше|позднее|позже|через|спустя|кажд
+        |раза?(?![а-яё])|недел|дн[еяи]|день|месяц|год|лет(?![а-яё])|числ|декад|полугод|четверт|квартал
+        |триместр|каникул|следующ|прошл|предыдущ|течени|период|еже|до(?![а-яё])|или(?![а-яё])
+        |либо|кроме|исключени)""",
+    _RE_FLAGS,
+)
+_EDGE_SEPARATORS = " ,;:.!?-/«»\"'"
+_EDGE_FILLER = re.compile(
+    r"^(?:и|а\s+также|срок[иа]?)(?![а-яё])\s*:?\s*|\s*(?<![а-яё])(?:и|а\s+также)$", re.IGNORECASE
+)
+
+_HINT = "Укажите срок, например: «до 20 апреля», «сентябрь – май», «ежегодно до 30 ноября»."
+
+
+class _NotUnderstood(Exception):
+    """Raised inside the parser with the Russian explanation for `messages`."""
+
+
+@dataclass(frozen=True)
+class _Point:
+    """A day or month without a known year yet: the pieces a range needs to borrow a year."""
+
+    month: int
+    day: int | None  # None: the whole month
+    year: int | None
+
+
+@dataclass
+class _Atom:
+    start: int
+    end: int
+    qualifier: str | None
+    span: DateSpan | None = None  # resolved period (for atoms that need no year)
+    point: _Point | None = None  # unresolved day/month (may borrow a year)
+    day_precise: bool = False
+    school_year_atom: bool = False
+    note: str | None = None
+
+    @property
+    def explicit_year(self) -> bool:
+        return self.point is None or self.point.year is not None
+
+
+# ---------------------------------------------------------------------------
+# Public API.
+
+
+def parse_deadline(text: str, school_year: SchoolYear | str) -> Schedule:
+    """Read a deadline phrase for the plan of `school_year`; never raises on any text."""
+    if isinstance(school_year, str):
+        school_year = SchoolYear.parse(school_year)
+    work = _clean(text)
+    flat = _flatten(work)
+    if not flat:
+        return _unresolved(text, "Срок не указан.")
+    if _CONTINUOUS.fullmatch(flat):
+        return Schedule(Kind.CONTINUOUS, (Period(school_year.start, school_year.end),), None, text)
+    linked = _schedule_link(flat, _SCHEDULE_MARKERS)
+    if linked is not None:
+        return Schedule(Kind.LINKED, (), None, text, linked_to=linked)
+    try:
+        schedule = _parse_dated(text, work, school_year)
+    except _NotUnderstood as problem:
+        return _unresolved(text, str(problem))
+    return schedule or _parse_undated(text, flat)
+
+
+def describe(schedule: Schedule) -> str:
+    """A short Russian description for the UI."""
+    flat = _flatten(_clean(schedule.text)) or schedule.text.strip()
+    if schedule.kind is Kind.DATES:
+        return "; ".join(_describe_period(period, due_only=False) for period in schedule.periods)
+    if schedule.kind is Kind.RECURRING:
+        label = _RECURRENCE_LABELS[schedule.recurrence or Recurrence.YEARLY]
+        dates = "; ".join(_describe_period(period, due_only=True) for period in schedule.periods)
+        return f"{label}: {dates}"
+    if schedule.kind is Kind.CONTINUOUS:
+        return f"в течение учебного года (до {_format_date(schedule.periods[-1].end)})"
+    if schedule.kind is Kind.LINKED:
+        prefix = "от события" if _RELATIVE.search(flat) else "по графику"
+        return f"{prefix}: {flat}"
+    return f"не распознано: {flat}"
+
+
+_RECURRENCE_LABELS = {
+    Recurrence.YEARLY: "ежегодно",
+    Recurrence.QUARTERLY: "ежеквартально",
+    Recurrence.MONTHLY: "ежемесячно",
+    Recurrence.PER_TERM: "каждую четверть",
+    Recurrence.PER_HALF: "каждое полугодие",
+}
+
+
+def _format_date(day: dt.date) -> str:
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+def _is_whole_month(period: Period) -> bool:
+    last = calendar.monthrange(period.start.year, period.start.month)[1]
+    return period.start.day == 1 and period.end == period.start.replace(day=last)
+
+
+def _describe_period(period: Period, *, due_only: bool) -> str:
+    if due_only or period.start == period.end or _is_whole_month(period):
+        text = _format_date(period.due)
+    else:
+        text = f"{_format_date(period.start)}–{_format_date(period.end)}"
+    return f"{text} ({period.note})" if period.note else text
+
+
+def _unresolved(text: str, message: str) -> Schedule:
+    return Schedule(Kind.UNRESOLVED, (), None, text, messages=(message,))
+
+
+# ---------------------------------------------------------------------------
+# Phrases with dates (possibly recurring).
+
+
+def _parse_dated(text: str, work: str, school_year: SchoolYear) -> Schedule | None:
+    """Dates or a recurrence; None when the phrase names no date at all."""
+    recurrence, rest = _cut_recurrence(work)
+    if recurrence is None:
+        atoms = _find_atoms(rest, school_year)
+        if not atoms:
+            return None
+        periods = _periods(atoms, school_year)
+        if len(atoms) == 1 and atoms[0].school_year_atom and atoms[0].span == school_year.span:
+            return Schedule(Kind.CONTINUOUS, periods, None, text)
+        return Schedule(Kind.DATES, periods, None, text, messages=_outside_warnings(periods, school_year))
+    if recurrence is Recurrence.YEARLY:
+        if not _flatten(rest):
+            periods = (Period(school_year.start, school_year.end),)
+            return Schedule(Kind.RECURRING, periods, recurrence, text)
+        atoms = _find_atoms(rest, school_year)
+        if not atoms:
+            return None
+        periods = _periods(atoms, school_year)
+        warnings = _outside_warnings(periods, school_year)
+        return Schedule(Kind.RECURRING, periods, recurrence, text, messages=warnings)
+    if _flatten(_FILLERS.sub(_blank, rest)):
+        raise _NotUnderstood(
+            f"Не понято уточнение к периодичности «{_flatten(rest)}»: "
+            f"сроки повторяющейся работы ставятся по концу каждого периода. {_HINT}"
+        )
+    periods = tuple(Period(span.start, span.end) for span in _occurrences(recurrence, school_year))
+    return Schedule(Kind.RECURRING, periods, recurrence, text)
+
+
+def _cut_recurrence(work: str) -> tuple[Recurrence | None, str]:
+    found: Recurrence | None = None
+    for recurrence, pattern in _RECURRENCE_WORDS:
+        if pattern.search(work) is None:
+            continue
+        if found is not None and found is not recurrence:
+            raise _NotUnderstood(f"В сроке указаны две разные периодичности. {_HINT}")
+        found = recurrence
+        work = pattern.sub(_blank, work)
+    return found, work
+
+
+def _occurrences(recurrence: Recurrence, school_year: SchoolYear) -> tuple[DateSpan, ...]:
+    if recurrence is Recurrence.QUARTERLY:
+        return school_year.calendar_quarters()
+    if recurrence is Recurrence.MONTHLY:
+        return school_year.teaching_months()
+    if recurrence is Recurrence.PER_TERM:
+        return school_year.terms()
+    if recurrence is Recurrence.PER_HALF:
+        return school_year.halves()
+    return (school_year.span,)
+
+
+def _outside_warnings(periods: tuple[Period, ...], school_year: SchoolYear) -> tuple[str, ...]:
+    warnings = []
+    for period in periods:
+        if period.start in school_year and period.end in school_year:
+            continue
+        if period.start == period.end:
+            what = f"Дата {_format_date(period.start)}"
+        else:
+            what = f"Период {_format_date(period.start)}–{_format_date(period.end)}"
+        warnings.append(f"{what} выходит за рамки {school_year.label} учебного года.")
+    return tuple(warnings)
+
+
+# ---------------------------------------------------------------------------
+# Atoms and the text between them.
+
+
+def _find_atoms(work: str, school_year: SchoolYear) -> list[_Atom]:
+    atoms = []
+    for match in _ATOM.finditer(work):
+        atom = _read_atom(match, school_year)
+        if atom is not None:
+            atoms.append(atom)
+    if not atoms:
+        return []
+    gaps = [work[:atoms[0].start]]
+    gaps += [work[left.end:right.start] for left, right in zip(atoms, atoms[1:])]
+    gaps.append(work[atoms[-1].end:])
+    atoms, gaps = _join_ranges(atoms, gaps, school_year)
+    _share_trailing_year(atoms)
+    return _attach_notes(atoms, gaps)
+
+
+def _qualifier(match: re.Match[str]) -> str | None:
+    qualifier = match.group("qual")
+    return " ".join(qualifier.lower().split()) if qualifier else None
+
+
+def _read_atom(match: re.Match[str], school_year: SchoolYear) -> _Atom | None:
+    """One match as an atom; None for a match that only looks like one («учебного года»)."""
+    qualifier = _qualifier(match)
+    atom = _Atom(match.start(), match.end(), qualifier)
+    group = match.group
+    if group("teaching") is not None:
+        if qualifier in _END_QUALIFIERS:
+            atom.span = school_year.teaching_period
+        elif qualifier in _START_QUALIFIERS:
+            atom.span = school_year.month(school_year.start.month)
+            atom.qualifier = None
+        else:
+            return None  # «учебного года» after a month adds nothing
+    elif group("iso") is not None:
+        atom.point = _Point(_number(group("iso_m"), 1, 12), int(group("iso_d")), _explicit_year(group("iso_y")))
+        atom.day_precise = True
+    elif group("pair") is not None:
+        atom.span = _year_pair(group("pair_a"), group("pair_b"), group("pair_calendar") is not None)
+        atom.school_year_atom = atom.span == SchoolYear(int(group("pair_a"))).span
+    elif group("days") is not None:
+        month, year = _month_number(group("days_m")), _explicit_year(group("days_y"))
+        first = _Point(month, int(group("days_a")), year)
+        last = _Point(month, int(group("days_b")), year)
+        atom.span = DateSpan(*_range_dates(first, last, school_year))
+        atom.day_precise = True
+    elif group("num") is not None:
+        year = group("num_y")
+        if year is not None and len(year) == 2:
+            year = "20" + year
+        atom.point = _Point(_number(group("num_m"), 1, 12), int(group("num_d")), _explicit_year(year))
+        atom.day_precise = True
+    elif group("dm") is not None:
+        atom.point = _Point(_month_number(group("dm_m")), int(group("dm_d")), _explicit_year(group("dm_y")))
+        atom.day_precise = True
+    elif group("mon") is not None:
+        atom.point = _Point(_month_number(group("mon_m")), None, _explicit_year(group("mon_y")))
+    elif group("half") is not None:
+        atom.span = school_year.half(_ordinal_number(group("half_n"), 2, "полугодия"))
+    elif group("term") is not None:
+        atom.span = school_year.term(_ordinal_number(group("term_n"), 4, "четверти"))
+    elif group("quarter") is not None:
+        atom.span = _quarter(_ordinal_number(group("quarter_n"), 4, "квартала"), group("quarter_y"), school_year)
+    else:
+        year = _explicit_year(group("year_y"))
+        atom.span = DateSpan(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return atom
+
+
+def _number(digits: str, low: int, high: int) -> int:
+    value = int(digits)
+    if not low <= value <= high:
+        raise _NotUnderstood(f"Не понят номер месяца «{digits}». {_HINT}")
+    return value
+
+
+def _explicit_year(digits: str | None) -> int | None:
+    if digits is None:
+        return None
+    year = int(digits)
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise _NotUnderstood(f"Год {digits} вне допустимого диапазона ({MIN_YEAR}–{MAX_YEAR}). {_HINT}")
+    return year
+
+
+def _month_number(word: str) -> int:
+    word = word.lower().rstrip(".")
+    for prefix, number in _MONTH_PREFIXES:
+        if word.startswith(prefix):  # «март» is listed before «ма»
+            return number
+    raise _NotUnderstood(f"Не понят месяц «{word}». {_HINT}")
+
+
+def _ordinal_number(word: str, highest: int, what: str) -> int:
+    lowered = word.lower()
+    number = _ROMAN.get(lowered)
+    if number is None and lowered.isdigit():
+        number = int(lowered)
+    if number is None:
+        number = next((n for prefix, n in _ORDINAL_WORDS if lowered.startswith(prefix)), None)
+    if number is None or not 1 <= number <= highest:
+        raise _NotUnderstood(f"Не понят номер {what}: «{word}». {_HINT}")
+    return number
+
+
+def _year_pair(first: str, second: str, calendar_years: bool) -> DateSpan:
+    start = _explicit_year(first)
+    assert start is not None
+    if len(second) == 2:
+        end = start - start % 100 + int(second)
+        if end < start:
+            end += 100
+    else:
+        end = int(second)
+    _explicit_year(str(end))
+    if not calendar_years and end == start + 1:
+        return SchoolYear(start).span
+    if end < start:
+        raise _NotUnderstood(f"Период {first}–{second}: начало позже окончания. {_HINT}")
+    return DateSpan(dt.date(start, 1, 1), dt.date(end, 12, 31))
+
+
+def _quarter(number: int, year: str | None, school_year: SchoolYear) -> DateSpan:
+    span = school_year.calendar_quarter(number)
+    explicit = _explicit_year(year)
+    if explicit is None:
+        return span
+    return DateSpan(span.start.replace(year=explicit), span.end.replace(year=explicit))
+
+
+# --- ranges
+
+
+def _join_ranges(
+    atoms: list[_Atom], gaps: list[str], school_year: SchoolYear
+) -> tuple[list[_Atom], list[str]]:
+    """Merge «A - B» and «с A по B» into one atom; gaps[i] stays the text before atom i."""
+    merged: list[_Atom] = []
+    merged_gaps = [gaps[0]]
+    index = 0
+    while index < len(atoms):
+        atom = atoms[index]
+        if index + 1 < len(atoms) and _is_range(atom, gaps[index + 1], atoms[index + 1]):
+            merged.append(_range_atom(atom, atoms[index + 1], school_year))
+            index += 2
+        else:
+            merged.append(_single_atom(atom))
+            index += 1
+        merged_gaps.append(gaps[index])
+    return merged, merged_gaps
+
+
+def _is_range(left: _Atom, gap: str, right: _Atom) -> bool:
+    between = gap.strip()
+    if between == "-":
+        return right.qualifier is None and (
+            left.qualifier is None or left.qualifier in _FROM_QUALIFIERS or left.qualifier in _NEUTRAL_QUALIFIERS
+        )
+    return between == "" and left.qualifier in _FROM_QUALIFIERS and right.qualifier in {"по", "до"}
+
+
+def _range_atom(left: _Atom, right: _Atom, school_year: SchoolYear) -> _Atom:
+    if left.point is not None and right.point is not None:
+        start, end = _range_dates(left.point, right.point, school_year)
+    else:
+        start, end = _bounds(left, school_year)[0], _bounds(right, school_year)[1]
+        _check_order(start, end)
+    atom = _Atom(left.start, right.end, None, span=DateSpan(start, end))
+    atom.day_precise = left.day_precise and right.day_precise
+    return atom
+
+
+def _single_atom(atom: _Atom) -> _Atom:
+    qualifier = atom.qualifier
+    if qualifier is None or qualifier in _NEUTRAL_QUALIFIERS:
+        atom.qualifier = None
+        return atom
+    if qualifier in _FROM_QUALIFIERS:
+        raise _NotUnderstood(f"Указано только начало срока («{qualifier} …»), окончание неизвестно. {_HINT}")
+    if qualifier in _START_QUALIFIERS:
+        raise _NotUnderstood(f"«{qualifier.capitalize()} …» — неоднозначный срок: укажите дату. {_HINT}")
+    if qualifier in _BY_QUALIFIERS and not atom.day_precise:
+        raise _NotUnderstood(
+            f"Срок «{qualifier} …» без числа неоднозначен: непонятно, включается ли сам период. "
+            f"Укажите дату, например «до 30 апреля». {_HINT}"
+        )
+    if qualifier not in _END_QUALIFIERS and qualifier not in _BY_QUALIFIERS:
+        raise _NotUnderstood(f"Не понято слово «{qualifier}» в сроке. {_HINT}")
+    atom.qualifier = _END  # «до 20 апреля», «по окончании I полугодия»: the last day only
+    return atom
+
+
+def _share_trailing_year(atoms: list[_Atom]) -> None:
+    """«Январь, июнь 2024»: a year named only at the end of a list belongs to the whole list."""
+    if len(atoms) < 2 or atoms[-1].point is None or atoms[-1].point.year is None:
+        return
+    earlier = atoms[:-1]
+    if any(atom.point is None or atom.point.year is not None for atom in earlier):
+        return
+    following = atoms[-1].point
+    for atom in reversed(earlier):
+        point = atom.point
+        assert point is not None and following.year is not None
+        year = following.year if _order_key(point) <= _order_key(following) else following.year - 1
+        atom.point = _Point(point.month, point.day, year)
+        following = atom.point
+
+
+def _order_key(point: _Point) -> tuple[int, int]:
+    return point.month, point.day or 0
+
+
+def _range_dates(first: _Point, last: _Point, school_year: SchoolYear | None) -> tuple[dt.date, dt.date]:
+    """Both ends of «first – last», letting a year named at one end serve the other."""
+    if first.year is None and last.year is not None:
+        shift = 0 if _order_key(first) <= _order_key(last) else -1
+        first = _Point(first.month, first.day, last.year + shift)
+    elif last.year is None and first.year is not None:
+        shift = 0 if _order_key(last) >= _order_key(first) else 1
+        last = _Point(last.month, last.day, first.year + shift)
+    start = _point_dates(first, school_year)[0]
+    end = _point_dates(last, school_year)[1]
+    if first.year is None and last.year is None and end < start:
+        # «май – сентябрь»: the next September after that May
+        end = _point_dates(_Point(last.month, last.day, start.year + (last.month < start.month)), None)[1]
+    _check_order(start, end)
+    return start, end
+
+
+def _check_order(start: dt.date, end: dt.date) -> None:
+    if start > end:
+        raise _NotUnderstood(
+            f"Начало срока ({_format_date(start)}) позже окончания ({_format_date(end)}). {_HINT}"
+        )
+
+
+def _point_dates(point: _Point, school_year: SchoolYear | None) -> tuple[dt.date, dt.date]:
+    year = point.year
+    if year is None:
+        if school_year is None:
+            raise _NotUnderstood(f"Не удалось определить год. {_HINT}")
+        year = school_year.year_of_month(point.month)
+    last_day = calendar.monthrange(year, point.month)[1]
+    if point.day is None:
+        return dt.date(year, point.month, 1), dt.date(year, point.month, last_day)
+    if not 1 <= point.day <= last_day:
+        raise _NotUnderstood(
+            f"Такой даты нет: {point.day:02d}.{point.month:02d}.{year}. {_HINT}"
+        )
+    day = dt.date(year, point.month, point.day)
+    return day, day
+
+
+def _bounds(atom: _Atom, school_year: SchoolYear | None) -> tuple[dt.date, dt.date]:
+    if atom.span is not None:
+        return atom.span.start, atom.span.end
+    assert atom.point is not None
+    return _point_dates(atom.point, school_year)
+
+
+def _periods(atoms: list[_Atom], school_year: SchoolYear) -> tuple[Period, ...]:
+    periods = []
+    for atom in atoms:
+        start, end = _bounds(atom, school_year)
+        if atom.qualifier == _END:
+            start = end
+        periods.append(Period(start, end, atom.note))
+    return tuple(sorted(periods, key=lambda period: (period.start, period.end)))
+
+
+# --- notes
+
+
+def _attach_notes(atoms: list[_Atom], gaps: list[str]) -> list[_Atom]:
+    """Text between dates is a note («Февраль 9-е классы») unless it could change a date."""
+    notes = [_note(gap) for gap in gaps]
+    leading = notes[0] is not None  # «9-е классы — февраль»: notes come before their dates
+    for index, note in enumerate(notes):
+        if note is None:
+            continue
+        if leading:
+            target = atoms[min(index, len(atoms) - 1)]
+        else:
+            target = atoms[max(index - 1, 0)]
+        target.note = note if target.note is None else f"{target.note}; {note}"
+    return atoms
+
+
+def _note(gap: str) -> str | None:
+    without_fillers = _FILLERS.sub(_blank, gap)
+    if not _flatten(without_fillers).strip(_EDGE_SEPARATORS):
+        return None
+    checked = _CLASS_NOTE.sub(_blank, without_fillers)
+    if re.search(r"[0-9]", checked) or _TEMPORAL_WORDS.search(checked):
+        raise _NotUnderstood(f"Не удалось понять часть срока: «{_flatten(gap)}». {_HINT}")
+    note = " ".join(gap.split())
+    while True:
+        trimmed = _EDGE_FILLER.sub("", note.strip(_EDGE_SEPARATORS))
+        if trimmed == note:
+            return note or None
+        note = trimmed
+
+
+# ---------------------------------------------------------------------------
+# Phrases without dates.
+
+
+def _parse_undated(text: str, flat: str) -> Schedule:
+    relative = _RELATIVE.search(flat)
+    if relative is not None:
+        event = relative.group("event").strip(" .,;:")
+        message = f"Срок отсчитывается от события «{event}»: дата станет известна, когда оно наступит."
+        return Schedule(Kind.LINKED, (), None, text, linked_to=event, messages=(message,))
+    linked = _schedule_link(flat, _RESULT_MARKERS)
+    if linked is not None:
+        return Schedule(Kind.LINKED, (), None, text, linked_to=linked)
+    if _ABBREVIATIONS.fullmatch(flat):
+        return Schedule(Kind.LINKED, (), None, text, linked_to=flat)
+    return _unresolved(text, f"Срок не распознан: «{flat}». {_HINT}")
+
+
+def _schedule_link(flat: str, markers: tuple[tuple[re.Pattern[str], str], ...]) -> str | None:
+    """The name of the schedule a phrase refers to, or None when it refers to none."""
+    for pattern, noun in markers:
+        match = pattern.search(flat)
+        if match is None:
+            continue
+        rest = flat[match.end():].strip(" .,;:-")
+        for known, name in _KNOWN_SCHEDULES:
+            if known.fullmatch(rest):
+                return name
+        return f"{noun} {rest}".strip() or flat
+    return None

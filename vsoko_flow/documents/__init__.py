@@ -1,0 +1,1 @@
+"""Official documents: Russian formatting, template catalogue and sandboxed docxtpl rendering."""

@@ -1,0 +1,90 @@
+"""The append-only, hash-chained history of an artefact.
+
+Each entry's hash covers its own content and the previous entry's hash, so changing,
+removing or reordering any row breaks the chain from that row on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Artefact, HistoryEntry, User, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _timestamp(at: dt.datetime) -> str:
+    return at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def entry_hash(entry: HistoryEntry) -> str:
+    payload = {
+        "prev": entry.prev_hash,
+        "artefact": entry.artefact_id,
+        "sequence": entry.sequence,
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "at": _timestamp(entry.at),
+        "trigger": entry.trigger,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "comment": entry.comment,
+        "fields": entry.fields,
+        "documents": entry.document_hashes,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def last_entry(session: Session, artefact_id: int) -> HistoryEntry | None:
+    return session.scalars(
+        select(HistoryEntry).where(HistoryEntry.artefact_id == artefact_id)
+        .order_by(HistoryEntry.sequence.desc()).limit(1)
+    ).first()
+
+
+def append_entry(session: Session, artefact: Artefact, actor: User | None, trigger: str, from_state: str,
+                 comment: str = "", fields: dict | None = None, document_hashes: list | None = None) -> HistoryEntry:
+    """Append one entry after the artefact's last one; the caller holds the artefact's row lock."""
+    previous = last_entry(session, artefact.id)
+    entry = HistoryEntry(
+        artefact_id=artefact.id,
+        sequence=(previous.sequence + 1) if previous else 1,
+        actor_id=actor.id if actor else None,
+        actor_name=actor.full_name if actor else "система",
+        at=utcnow(),
+        trigger=trigger,
+        from_state=from_state,
+        to_state=artefact.state,
+        comment=comment,
+        fields=fields or {},
+        document_hashes=document_hashes or [],
+        prev_hash=previous.hash if previous else GENESIS_HASH,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    return entry
+
+
+def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:
+    """The first entry (in sequence order) whose chain does not hold, with the reason."""
+    previous_hash = GENESIS_HASH
+    expected_sequence = 1
+    for entry in entries:
+        if entry.sequence != expected_sequence:
+            return entry, f"пропущена или переставлена запись: ожидался номер {expected_sequence}"
+        if entry.prev_hash != previous_hash:
+            return entry, "ссылка на предыдущую запись не совпадает"
+        if entry_hash(entry) != entry.hash:
+            return entry, "содержимое записи изменено: хеш не совпадает"
+        previous_hash = entry.hash
+        expected_sequence += 1
+    return None

@@ -1,0 +1,64 @@
+"""Rules (guards) and actions are Python functions registered by name; YAML refers to names only.
+
+Only registered names are accepted from workflow files — never dotted import paths —
+so a definition cannot call arbitrary code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ActionError(Exception):
+    """An action cannot be carried out; the message is for the user (Russian)."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    name: str
+    func: Callable[..., Any]
+    description: str
+    required_params: frozenset[str] = field(default_factory=frozenset)
+    optional_params: frozenset[str] = field(default_factory=frozenset)
+
+    def check_params(self, params: dict[str, Any]) -> list[str]:
+        problems = [f"не хватает параметра «{p}»" for p in sorted(self.required_params - params.keys())]
+        unknown = params.keys() - self.required_params - self.optional_params
+        problems += [f"неизвестный параметр «{p}»" for p in sorted(unknown)]
+        return problems
+
+
+RULES: dict[str, Registered] = {}
+ACTIONS: dict[str, Registered] = {}
+CONTEXTS: dict[str, Registered] = {}
+
+
+def _register(table: dict[str, Registered], name: str, description: str,
+              required: tuple[str, ...], optional: tuple[str, ...]):
+    def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+        if name in table:
+            raise RuntimeError(f"{name} is registered twice")
+        table[name] = Registered(name, func, description, frozenset(required), frozenset(optional))
+        return func
+
+    return decorator
+
+
+def rule(name: str, description: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()):
+    """Register a guard: func(ctx, **params) -> list of Russian messages (empty when it holds)."""
+    return _register(RULES, name, description, required, optional)
+
+
+def action(name: str, description: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()):
+    """Register an action: func(ctx, **params) -> None; raise ActionError to stop the transition."""
+    return _register(ACTIONS, name, description, required, optional)
+
+
+def document_context(name: str, description: str):
+    """Register a document data source: func(ctx, base) -> list of template contexts (plain dicts)."""
+    return _register(CONTEXTS, name, description, (), ())
+
+
+def load_builtins() -> None:
+    """Import the modules whose decorators fill the registries."""
+    from . import actions, contexts, rules  # noqa: F401

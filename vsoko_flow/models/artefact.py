@@ -1,0 +1,103 @@
+"""Artefacts, their sections, append-only history and stored documents."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, utcnow
+from .organisation import Organisation
+
+
+class Artefact(Base):
+    __tablename__ = "artefacts"
+    __table_args__ = (Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    title: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(50))
+    # Optimistic lock: clients send the version they saw; a stale one is a conflict.
+    version: Mapped[int] = mapped_column(default=1)
+    school_year: Mapped[str] = mapped_column(String(9), default="")
+    fields: Mapped[dict] = mapped_column(default=dict)
+    supersedes_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"))
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+    supersedes: Mapped[Optional["Artefact"]] = relationship(remote_side=[id])
+    sections: Mapped[list["Section"]] = relationship(
+        order_by="Section.position", cascade="all, delete-orphan", back_populates="artefact"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Section(Base):
+    """A numbered section of an act's body: «1.» (heading) or «1.1.» (clause)."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    number: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+
+    artefact: Mapped[Artefact] = relationship(back_populates="sections")
+
+    @property
+    def level(self) -> int:
+        return self.number.strip(".").count(".") + 1
+
+
+class HistoryEntry(Base):
+    """Append-only and hash-chained per artefact: each hash covers the previous one."""
+
+    __tablename__ = "history_entries"
+    __table_args__ = (UniqueConstraint("artefact_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"), index=True)
+    sequence: Mapped[int] = mapped_column()
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(50))
+    from_state: Mapped[str] = mapped_column(String(50), default="")
+    to_state: Mapped[str] = mapped_column(String(50))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict] = mapped_column(default=dict)
+    document_hashes: Mapped[list] = mapped_column(default=list)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class StoredDocument(Base):
+    """A rendered official document: immutable bytes with their SHA-256 and template version."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    history_sequence: Mapped[int] = mapped_column()
+    template_name: Mapped[str] = mapped_column(String(100))
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    file_name: Mapped[str] = mapped_column(String(300))
+    registration_number: Mapped[str] = mapped_column(String(100), default="")
+    registration_date: Mapped[Optional[dt.date]] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Hash of what the document says (template + context); printed in its QR code,
+    # since a file cannot contain its own SHA-256.
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

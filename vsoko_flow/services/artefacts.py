@@ -1,0 +1,177 @@
+"""Creating artefacts, editing their text, and reading them as plain data for the CLI and API."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload, undefer
+
+from ..db import transaction
+from ..engine.fields import coerce_fields
+from ..engine.history import append_entry
+from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
+from .access import artefact_for, get_user, membership_in
+from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .runtime import Runtime
+from .sections import parse_sections, sections_as_text
+
+
+def current_school_year(today: dt.date) -> str:
+    start = today.year if today.month >= 9 else today.year - 1
+    return f"{start}/{start + 1}"
+
+
+def create_artefact(rt: Runtime, actor_id: int, organisation_id: int, kind: str, *, title: str | None = None,
+                    school_year: str | None = None, fields: dict[str, Any] | None = None,
+                    supersedes_id: int | None = None, sections_text: str | None = None,
+                    today: dt.date | None = None) -> int:
+    """Create a draft; a new edition (`supersedes_id`) starts from the text of the edition in force."""
+    today = today or dt.date.today()
+    definition = rt.definition(kind)
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, actor_id)
+        membership = membership_in(session, actor_id, organisation_id)
+        if membership is None:
+            raise NotFound("Организация не найдена")
+        if not definition.create_roles.intersection(membership.roles or []):
+            raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
+        values, errors = coerce_fields(definition.fields, fields or {}, today)
+        if errors:
+            raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
+        previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
+        artefact = Artefact(
+            kind=kind, organisation_id=organisation_id, state=definition.initial,
+            title=(title or (previous.title if previous else definition.default_title)).strip()[:1000],
+            school_year=school_year or current_school_year(today), fields=values,
+            supersedes_id=previous.id if previous else None, author_id=actor.id,
+        )
+        session.add(artefact)
+        session.flush()
+        if sections_text:
+            _replace_sections(artefact, sections_text)
+        elif previous is not None:
+            _replace_sections(artefact, sections_as_text(previous.sections))
+        append_entry(session, artefact, actor, "create", "", fields={"title": artefact.title, **values,
+                     "supersedes_id": artefact.supersedes_id})
+        return artefact.id
+
+
+def _superseded_edition(session: Session, supersedes_id: int | None, organisation_id: int, kind: str) -> Artefact | None:
+    if supersedes_id is None:
+        return None
+    previous = session.get(Artefact, supersedes_id)
+    if previous is None or previous.organisation_id != organisation_id or previous.kind != kind:
+        raise NotFound(f"Заменяемая редакция № {supersedes_id} не найдена")
+    if previous.state != "in_force":
+        raise Unprocessable("Новую редакцию можно создать только для действующего акта")
+    return previous
+
+
+def _replace_sections(artefact: Artefact, text: str) -> list[Section]:
+    parsed = parse_sections(text)
+    artefact.sections = [Section(position=i, number=p.number, text=p.text) for i, p in enumerate(parsed)]
+    return artefact.sections
+
+
+def set_sections(rt: Runtime, artefact_id: int, actor_id: int, text: str, version: int | None = None) -> int:
+    """Replace the act's text (only while it is editable); returns the new version."""
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, actor_id)
+        artefact, membership = artefact_for(session, actor_id, artefact_id, lock=True)
+        definition = rt.definition(artefact.kind)
+        if version is not None and version != artefact.version:
+            raise Conflict(f"Документ уже изменён (версия {artefact.version}, у вас {version}): обновите и повторите")
+        if artefact.state not in definition.editable_states:
+            raise Conflict(f"Текст можно менять только в состоянии «{definition.state_label(definition.initial)}»")
+        if not definition.create_roles.intersection(membership.roles or []):
+            raise Forbidden("У вас нет права редактировать этот документ")
+        sections = _replace_sections(artefact, text)
+        artefact.updated_at = utcnow()
+        session.flush()
+        append_entry(session, artefact, actor, "edit_sections", artefact.state, fields={
+            "sections": len(sections),
+            "text_sha256": hashlib.sha256(sections_as_text(sections).encode()).hexdigest(),
+        })
+        return artefact.version
+
+
+def _document_summary(doc: StoredDocument) -> dict[str, Any]:
+    return {"id": doc.id, "public_id": doc.public_id, "title": doc.title, "file_name": doc.file_name,
+            "template": doc.template_name, "sha256": doc.sha256, "size": doc.size,
+            "registration_number": doc.registration_number,
+            "registration_date": doc.registration_date.isoformat() if doc.registration_date else None,
+            "history_sequence": doc.history_sequence, "created_at": doc.created_at.isoformat()}
+
+
+def _history_summary(entry: HistoryEntry) -> dict[str, Any]:
+    return {"sequence": entry.sequence, "at": entry.at.isoformat(), "actor": entry.actor_name,
+            "trigger": entry.trigger, "from": entry.from_state, "to": entry.to_state, "comment": entry.comment,
+            "fields": entry.fields, "documents": entry.document_hashes, "hash": entry.hash}
+
+
+def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | None = None) -> dict[str, Any]:
+    definition = rt.definition(artefact.kind)
+    data = {
+        "id": artefact.id, "kind": artefact.kind, "title": artefact.title, "state": artefact.state,
+        "state_label": definition.state_label(artefact.state), "version": artefact.version,
+        "organisation": {"id": artefact.organisation.id, "short_name": artefact.organisation.short_name},
+        "school_year": artefact.school_year, "fields": artefact.fields, "supersedes_id": artefact.supersedes_id,
+    }
+    if membership is not None:
+        roles = set(membership.roles or [])
+        data["available_transitions"] = [
+            {"trigger": t, "label": definition.transitions[t].label}
+            for t in definition.available_triggers(artefact.state) if definition.transitions[t].roles & roles
+        ]
+    return data
+
+
+def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[str, Any]:
+    with rt.sessions() as session:
+        artefact, membership = artefact_for(session, user_id, artefact_id)
+        data = artefact_summary(rt, artefact, membership)
+        data["sections"] = [{"number": s.number, "text": s.text} for s in artefact.sections]
+        data["history"] = [_history_summary(e) for e in session.scalars(
+            select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]
+        data["documents"] = [_document_summary(d) for d in session.scalars(
+            select(StoredDocument).where(StoredDocument.artefact_id == artefact.id).order_by(StoredDocument.id))]
+        return data
+
+
+def list_artefacts(rt: Runtime, user_id: int | None, *, kind: str | None = None, state: str | None = None,
+                   school_year: str | None = None, text: str | None = None, organisation_id: int | None = None,
+                   limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """Artefacts of the organisations the user belongs to, newest first, with the total count."""
+    with rt.sessions() as session:
+        memberships = {m.organisation_id: m for m in session.scalars(
+            select(Membership).where(Membership.user_id == user_id))} if user_id is not None else {}
+        query = select(Artefact)
+        if user_id is not None:
+            org_ids = [organisation_id] if organisation_id in memberships else list(memberships)
+            query = query.where(Artefact.organisation_id.in_(org_ids))
+        elif organisation_id is not None:
+            query = query.where(Artefact.organisation_id == organisation_id)
+        if kind:
+            query = query.where(Artefact.kind == kind)
+        if state:
+            query = query.where(Artefact.state == state)
+        if school_year:
+            query = query.where(Artefact.school_year == school_year)
+        if text:
+            query = query.where(Artefact.title.ilike(f"%{text}%"))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.options(selectinload(Artefact.organisation))
+                               .order_by(Artefact.id.desc()).limit(limit).offset(offset)).all()
+        items = [artefact_summary(rt, a, memberships.get(a.organisation_id)) for a in rows]
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def artefact_documents(rt: Runtime, artefact_id: int, user_id: int | None) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every stored document of the artefact, oldest first."""
+    with rt.sessions() as session:
+        artefact, _ = artefact_for(session, user_id, artefact_id)
+        docs = session.scalars(select(StoredDocument).where(StoredDocument.artefact_id == artefact.id)
+                               .options(undefer(StoredDocument.content)).order_by(StoredDocument.id)).all()
+        return [(f"{d.history_sequence:02d}_{d.id}_{d.file_name}", d.content) for d in docs]

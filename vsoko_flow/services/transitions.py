@@ -1,0 +1,187 @@
+"""Firing a transition: one database transaction, all or nothing (see DESIGN.md).
+
+lock + version check → trigger, role, fields, rules → actions, state → documents →
+hash-chained history → commit. Any exception rolls everything back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..db import transaction
+from ..documents.render import RenderError, render_docx, render_file_name
+from ..engine.context import TransitionContext
+from ..engine.contexts import base_context
+from ..engine.definitions import TransitionDef, WorkflowDefinition
+from ..engine.fields import coerce_fields
+from ..engine.history import append_entry, canonical_json, last_entry
+from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
+from ..models import Artefact, Membership, StoredDocument
+from .access import artefact_for, get_user
+from .errors import Conflict, Forbidden, Unprocessable
+from .runtime import Runtime
+
+
+@dataclass(frozen=True)
+class FiredTransition:
+    artefact_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    documents: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+
+
+def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, *, version: int | None = None,
+                    fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None
+                    ) -> FiredTransition:
+    today = today or dt.date.today()
+    try:
+        with transaction(rt.sessions) as session:
+            return _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
+    except StaleDataError:
+        raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
+
+
+def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_id: int, version: int | None,
+          raw_fields: dict[str, Any], comment: str, today: dt.date) -> FiredTransition:
+    actor = get_user(session, actor_id)
+    artefact, membership = artefact_for(session, actor_id, artefact_id, lock=True)
+    if version is not None and version != artefact.version:
+        raise Conflict(f"Документ уже изменён (версия {artefact.version}, у вас {version}): "
+                       "обновите страницу и повторите действие")
+    definition = rt.definition(artefact.kind)
+    transition = _available_transition(definition, artefact, trigger)
+    _check_role(transition, membership)
+    submitted = _coerce(transition, raw_fields, comment, today)
+    ctx = TransitionContext(session=session, artefact=artefact, definition=definition, transition=transition,
+                            actor=actor, membership=membership, submitted=submitted, comment=comment,
+                            today=today, base_url=rt.settings.base_url)
+    warnings = _check_rules(ctx)
+    _run_actions(ctx)
+    from_state = artefact.state
+    _move(definition, artefact, trigger)
+    stored = dict(submitted) if transition.store_fields else {}
+    artefact.fields = {**artefact.fields, **stored, **ctx.updates}
+    session.flush()
+    documents = _render_documents(rt, ctx)
+    entry = append_entry(session, artefact, actor, trigger, from_state, comment=comment,
+                         fields={**submitted, **ctx.updates}, document_hashes=[d.sha256 for d in documents])
+    session.flush()
+    return FiredTransition(
+        artefact_id=artefact.id, trigger=trigger, from_state=from_state, to_state=artefact.state,
+        version=artefact.version, warnings=warnings,
+        documents=[{"id": d.id, "public_id": d.public_id, "title": d.title, "file_name": d.file_name,
+                    "sha256": d.sha256, "history_sequence": entry.sequence} for d in documents],
+    )
+
+
+def _available_transition(definition: WorkflowDefinition, artefact: Artefact, trigger: str) -> TransitionDef:
+    transition = definition.transitions.get(trigger)
+    if transition is None or transition.system:
+        raise Conflict(f"Действие «{trigger}» не предусмотрено для документа вида «{definition.title}»")
+    if trigger not in definition.available_triggers(artefact.state):
+        raise Conflict(f"Действие «{transition.label}» недоступно: документ в состоянии "
+                       f"«{definition.state_label(artefact.state)}»")
+    return transition
+
+
+def _check_role(transition: TransitionDef, membership: Membership) -> None:
+    if not transition.roles.intersection(membership.roles or []):
+        raise Forbidden(f"У вас нет права выполнять действие «{transition.label}» в этой организации")
+
+
+def _coerce(transition: TransitionDef, raw: dict[str, Any], comment: str, today: dt.date) -> dict[str, Any]:
+    values, errors = coerce_fields(transition.fields, raw, today)
+    if transition.comment_required and not comment:
+        errors["comment"] = "Укажите комментарий: для этого действия он обязателен"
+    if errors:
+        raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
+    return values
+
+
+def _check_rules(ctx: TransitionContext) -> list[str]:
+    blocking, warnings = [], []
+    for step in ctx.transition.rules:
+        messages = RULES[step.name].func(ctx, **step.params)
+        (warnings if step.level == "warning" else blocking).extend(messages)
+    if blocking:
+        raise Unprocessable(blocking[0] if len(blocking) == 1 else "Нарушены правила оформления",
+                            details={"rules": blocking, "warnings": warnings})
+    return warnings
+
+
+def _run_actions(ctx: TransitionContext) -> None:
+    for step in ctx.transition.actions:
+        try:
+            ACTIONS[step.name].func(ctx, **step.params)
+        except ActionError as exc:
+            raise Unprocessable(str(exc), details={"action": step.name}) from None
+
+
+def _move(definition: WorkflowDefinition, artefact: Artefact, trigger: str) -> None:
+    """Let the definition's machine move a stand-in carrying the state, then store the result."""
+
+    class _StateCarrier:
+        state = artefact.state
+
+    carrier = _StateCarrier()
+    if not definition.machine.events[trigger].trigger(carrier):
+        raise Conflict("Переход не выполнен")
+    artefact.state = carrier.state
+
+
+def _render_documents(rt: Runtime, ctx: TransitionContext) -> list[StoredDocument]:
+    if not ctx.transition.documents:
+        return []
+    base = base_context(ctx)
+    previous = last_entry(ctx.session, ctx.artefact.id)
+    sequence = (previous.sequence + 1) if previous else 1
+    documents = []
+    for ref in ctx.transition.documents:
+        source = rt.templates.get(ref.template)
+        for context in CONTEXTS[ref.context].func(ctx, base):
+            documents.append(_render_one(rt, ctx, source, context, sequence))
+    ctx.session.add_all(documents)
+    ctx.session.flush()
+    return documents
+
+
+def _render_one(rt: Runtime, ctx: TransitionContext, source, context: dict[str, Any], sequence: int) -> StoredDocument:
+    public_id = uuid.uuid4().hex
+    # The QR code cannot carry the file's own SHA-256; it carries the hash of what the
+    # document says (template version + data), which the verification page recomputes.
+    content_sha256 = hashlib.sha256(canonical_json({"template": source.sha256, "context": context}).encode()).hexdigest()
+    verify_url = f"{rt.settings.base_url}/verify/{public_id}?h={content_sha256}"
+    full_context = {**context, "verify_url": verify_url}
+    try:
+        data = render_docx(source, full_context, qr_payload=verify_url)
+    except RenderError as exc:
+        raise Unprocessable(str(exc), details={"template": source.name}) from None
+    number, date = _registration(context)
+    return StoredDocument(
+        public_id=public_id, artefact_id=ctx.artefact.id, organisation_id=ctx.artefact.organisation_id,
+        history_sequence=sequence, template_name=source.name, template_sha256=source.sha256,
+        title=source.title, file_name=render_file_name(source, full_context),
+        registration_number=number, registration_date=date, sha256=hashlib.sha256(data).hexdigest(),
+        content_sha256=content_sha256, size=len(data), content=data,
+    )
+
+
+def _registration(context: dict[str, Any]) -> tuple[str, dt.date | None]:
+    for number_key, date_key in (("order_number", "order_date"), ("protocol_number", "protocol_date")):
+        if context.get(number_key):
+            raw = context.get(date_key) or ""
+            try:
+                day = dt.datetime.strptime(raw, "%d.%m.%Y").date()
+            except ValueError:
+                day = None
+            return str(context[number_key]), day
+    return "", None
