@@ -15,18 +15,24 @@
 
 Conventions (see also `school_year`): months without a year fall in the given school year;
 an explicit year wins, and a period outside the school year earns a warning, not an error.
-«Конец учебного года» is the last day of lessons (TEACHING_YEAR_END).  A range names its
-year once («Январь – март 2020») and the year applies to both ends.  «Ежемесячно» means
-every month of the teaching period, September to May.  Relative deadlines («в течение
-месяца после …») are ``linked`` to the event they count from: the date exists only once
-the event has happened.  Parenthetical remarks and HTML tags are ignored for parsing but
-kept in ``text``.
+A range names its year once («Январь – март 2020») and the year serves both ends; so does a
+year at the end of a list («январь, июнь 2024»).  «2023-2024» and «2023/24 учебный год» are
+school years, «2024-2025 годы» two calendar years.  «Конец учебного года» is the last day of
+lessons (TEACHING_YEAR_END).  Occurrences of recurring work: «ежегодно» alone — the whole
+school year once; «ежеквартально» — the calendar quarters ending inside the school year;
+«ежемесячно» — every month of the teaching period, September to May; per term and per
+half — the conventional четверти and полугодия.  A deadline relative to an event
+(«в течение месяца после утверждения») is ``linked`` to that event: the date exists only
+once the event has happened.  Parenthetical remarks and HTML tags are ignored for parsing
+but kept in ``text``; words beside a date that cannot change it («9-е классы») become the
+period's note.
 """
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -271,7 +277,7 @@ def _ordinal(name: str, endings: str) -> str:
 _QUALIFIERS = r"""
     до\s+конца | к\s+концу | в\s+конце | на\s+конец | конец
   | по\s+окончании | по\s+завершении | после\s+окончания | после\s+завершения | по\s+итогам | окончание
-  | в\s+начале | с\s+начала | начало
+  | в\s+начале | начало
   | не\s+позднее | не\s+позже | до | к | по
   | с | со
   | в\s+течение | во | в | на
@@ -280,10 +286,11 @@ _END_QUALIFIERS = frozenset(
     {"до конца", "к концу", "в конце", "на конец", "конец", "по окончании", "по завершении",
      "после окончания", "после завершения", "по итогам", "окончание"}
 )
-_START_QUALIFIERS = frozenset({"в начале", "с начала", "начало"})
+_START_QUALIFIERS = frozenset({"в начале", "начало"})
 _BY_QUALIFIERS = frozenset({"не позднее", "не позже", "до", "к", "по"})
 _FROM_QUALIFIERS = frozenset({"с", "со"})
 _NEUTRAL_QUALIFIERS = frozenset({"в", "во", "на", "в течение"})
+_RANGE_END_QUALIFIERS = frozenset({"по", "до"})  # «с 1 сентября по 31 мая»
 _END = "end"  # an atom reduced to its last day
 
 _ATOM = re.compile(
@@ -355,13 +362,10 @@ class _Atom:
     qualifier: str | None
     span: DateSpan | None = None  # resolved period (for atoms that need no year)
     point: _Point | None = None  # unresolved day/month (may borrow a year)
+    source: str = ""  # the words of the atom, for messages
     day_precise: bool = False
-    school_year_atom: bool = False
+    warn_outside: bool = True  # False where the school year itself put the period outside
     note: str | None = None
-
-    @property
-    def explicit_year(self) -> bool:
-        return self.point is None or self.point.year is not None
 
 
 # ---------------------------------------------------------------------------
@@ -390,7 +394,6 @@ def parse_deadline(text: str, school_year: SchoolYear | str) -> Schedule:
 
 def describe(schedule: Schedule) -> str:
     """A short Russian description for the UI."""
-    flat = _flatten(_clean(schedule.text)) or schedule.text.strip()
     if schedule.kind is Kind.DATES:
         return "; ".join(_describe_period(period, due_only=False) for period in schedule.periods)
     if schedule.kind is Kind.RECURRING:
@@ -399,10 +402,11 @@ def describe(schedule: Schedule) -> str:
         return f"{label}: {dates}"
     if schedule.kind is Kind.CONTINUOUS:
         return f"в течение учебного года (до {_format_date(schedule.periods[-1].end)})"
+    words = " ".join(_MARKUP.sub(_blank, schedule.text).split())
     if schedule.kind is Kind.LINKED:
-        prefix = "от события" if _RELATIVE.search(flat) else "по графику"
-        return f"{prefix}: {flat}"
-    return f"не распознано: {flat}"
+        prefix = "от события" if _RELATIVE.search(_flatten(_clean(schedule.text))) else "по графику"
+        return f"{prefix}: {words}"
+    return f"не распознано: {words}"
 
 
 _RECURRENCE_LABELS = {
@@ -442,31 +446,23 @@ def _unresolved(text: str, message: str) -> Schedule:
 def _parse_dated(text: str, work: str, school_year: SchoolYear) -> Schedule | None:
     """Dates or a recurrence; None when the phrase names no date at all."""
     recurrence, rest = _cut_recurrence(work)
-    if recurrence is None:
-        atoms = _find_atoms(rest, school_year)
-        if not atoms:
-            return None
-        periods = _periods(atoms, school_year)
-        if len(atoms) == 1 and atoms[0].school_year_atom and atoms[0].span == school_year.span:
-            return Schedule(Kind.CONTINUOUS, periods, None, text)
-        return Schedule(Kind.DATES, periods, None, text, messages=_outside_warnings(periods, school_year))
-    if recurrence is Recurrence.YEARLY:
-        if not _flatten(rest):
-            periods = (Period(school_year.start, school_year.end),)
-            return Schedule(Kind.RECURRING, periods, recurrence, text)
-        atoms = _find_atoms(rest, school_year)
-        if not atoms:
-            return None
-        periods = _periods(atoms, school_year)
-        warnings = _outside_warnings(periods, school_year)
-        return Schedule(Kind.RECURRING, periods, recurrence, text, messages=warnings)
-    if _flatten(_FILLERS.sub(_blank, rest)):
-        raise _NotUnderstood(
-            f"Не понято уточнение к периодичности «{_flatten(rest)}»: "
-            f"сроки повторяющейся работы ставятся по концу каждого периода. {_HINT}"
-        )
-    periods = tuple(Period(span.start, span.end) for span in _occurrences(recurrence, school_year))
-    return Schedule(Kind.RECURRING, periods, recurrence, text)
+    bare = not _flatten(_FILLERS.sub(_blank, rest))
+    if recurrence is not None and recurrence is not Recurrence.YEARLY:
+        if not bare:
+            raise _NotUnderstood(
+                f"Не понято уточнение к периодичности: «{_flatten(rest)}». Повторяющийся срок "
+                f"ставится на конец каждого периода, уточнять его не нужно. {_HINT}"
+            )
+        periods = tuple(Period(span.start, span.end) for span in _occurrences(recurrence, school_year))
+        return Schedule(Kind.RECURRING, periods, recurrence, text)
+    if recurrence is Recurrence.YEARLY and bare:  # once a year, any time in the year
+        return Schedule(Kind.RECURRING, (Period(school_year.start, school_year.end),), recurrence, text)
+    atoms = _find_atoms(rest, school_year)
+    if not atoms:
+        return None
+    periods, warnings = _periods(atoms, school_year)
+    kind = Kind.DATES if recurrence is None else Kind.RECURRING
+    return Schedule(kind, periods, recurrence, text, messages=warnings)
 
 
 def _cut_recurrence(work: str) -> tuple[Recurrence | None, str]:
@@ -493,17 +489,12 @@ def _occurrences(recurrence: Recurrence, school_year: SchoolYear) -> tuple[DateS
     return (school_year.span,)
 
 
-def _outside_warnings(periods: tuple[Period, ...], school_year: SchoolYear) -> tuple[str, ...]:
-    warnings = []
-    for period in periods:
-        if period.start in school_year and period.end in school_year:
-            continue
-        if period.start == period.end:
-            what = f"Дата {_format_date(period.start)}"
-        else:
-            what = f"Период {_format_date(period.start)}–{_format_date(period.end)}"
-        warnings.append(f"{what} выходит за рамки {school_year.label} учебного года.")
-    return tuple(warnings)
+def _outside_warning(period: Period, school_year: SchoolYear) -> str:
+    if period.start == period.end:
+        what = f"Дата {_format_date(period.start)}"
+    else:
+        what = f"Период {_format_date(period.start)}–{_format_date(period.end)}"
+    return f"{what} выходит за рамки {school_year.label} учебного года."
 
 
 # ---------------------------------------------------------------------------
@@ -533,50 +524,107 @@ def _qualifier(match: re.Match[str]) -> str | None:
 
 def _read_atom(match: re.Match[str], school_year: SchoolYear) -> _Atom | None:
     """One match as an atom; None for a match that only looks like one («учебного года»)."""
-    qualifier = _qualifier(match)
-    atom = _Atom(match.start(), match.end(), qualifier)
-    group = match.group
-    if group("teaching") is not None:
-        if qualifier in _END_QUALIFIERS:
-            atom.span = school_year.teaching_period
-        elif qualifier in _START_QUALIFIERS:
-            atom.span = school_year.month(school_year.start.month)
-            atom.qualifier = None
-        else:
-            return None  # «учебного года» after a month adds nothing
-    elif group("iso") is not None:
-        atom.point = _Point(_number(group("iso_m"), 1, 12), int(group("iso_d")), _explicit_year(group("iso_y")))
-        atom.day_precise = True
-    elif group("pair") is not None:
-        atom.span = _year_pair(group("pair_a"), group("pair_b"), group("pair_calendar") is not None)
-        atom.school_year_atom = atom.span == SchoolYear(int(group("pair_a"))).span
-    elif group("days") is not None:
-        month, year = _month_number(group("days_m")), _explicit_year(group("days_y"))
-        first = _Point(month, int(group("days_a")), year)
-        last = _Point(month, int(group("days_b")), year)
-        atom.span = DateSpan(*_range_dates(first, last, school_year))
-        atom.day_precise = True
-    elif group("num") is not None:
-        year = group("num_y")
-        if year is not None and len(year) == 2:
-            year = "20" + year
-        atom.point = _Point(_number(group("num_m"), 1, 12), int(group("num_d")), _explicit_year(year))
-        atom.day_precise = True
-    elif group("dm") is not None:
-        atom.point = _Point(_month_number(group("dm_m")), int(group("dm_d")), _explicit_year(group("dm_y")))
-        atom.day_precise = True
-    elif group("mon") is not None:
-        atom.point = _Point(_month_number(group("mon_m")), None, _explicit_year(group("mon_y")))
-    elif group("half") is not None:
-        atom.span = school_year.half(_ordinal_number(group("half_n"), 2, "полугодия"))
-    elif group("term") is not None:
-        atom.span = school_year.term(_ordinal_number(group("term_n"), 4, "четверти"))
-    elif group("quarter") is not None:
-        atom.span = _quarter(_ordinal_number(group("quarter_n"), 4, "квартала"), group("quarter_y"), school_year)
+    atom = _Atom(match.start(), match.end(), _qualifier(match), source=" ".join(match.group(0).split()))
+    for kind, reader in _ATOM_READERS:
+        if match.group(kind) is not None:
+            return reader(atom, match.group, school_year)
+    raise AssertionError("every alternative of _ATOM has a reader")
+
+
+_Group = Callable[[str], Any]
+
+
+def _read_teaching(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom | None:
+    if atom.qualifier in _END_QUALIFIERS:
+        atom.span = school_year.teaching_period
+    elif atom.qualifier in _START_QUALIFIERS:
+        atom.span, atom.qualifier = school_year.month(school_year.start.month), None
     else:
-        year = _explicit_year(group("year_y"))
-        atom.span = DateSpan(dt.date(year, 1, 1), dt.date(year, 12, 31))
+        return None  # «учебного года» after a month adds nothing
     return atom
+
+
+def _read_iso(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.point = _Point(_number(group("iso_m"), 1, 12), int(group("iso_d")), _explicit_year(group("iso_y")))
+    atom.day_precise = True
+    return atom
+
+
+def _read_pair(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    if group("pair_calendar") is not None:
+        reading = "calendar"
+    elif group("pair_school") is not None:
+        reading = "school"
+    else:
+        reading = None
+    atom.span = _year_pair(group("pair_a"), group("pair_b"), reading)
+    return atom
+
+
+def _read_days(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    month, year = _month_number(group("days_m")), _explicit_year(group("days_y"))
+    first, last = _Point(month, int(group("days_a")), year), _Point(month, int(group("days_b")), year)
+    atom.span = DateSpan(*_range_dates(first, last, school_year))
+    atom.day_precise = True
+    return atom
+
+
+def _read_numeric(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    year = group("num_y")
+    if year is not None and len(year) == 2:
+        year = "20" + year
+    atom.point = _Point(_number(group("num_m"), 1, 12), int(group("num_d")), _explicit_year(year))
+    atom.day_precise = True
+    return atom
+
+
+def _read_day_month(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.point = _Point(_month_number(group("dm_m")), int(group("dm_d")), _explicit_year(group("dm_y")))
+    atom.day_precise = True
+    return atom
+
+
+def _read_month(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.point = _Point(_month_number(group("mon_m")), None, _explicit_year(group("mon_y")))
+    return atom
+
+
+def _read_half(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.span = school_year.half(_ordinal_number(group("half_n"), 2, "полугодия"))
+    return atom
+
+
+def _read_term(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.span = school_year.term(_ordinal_number(group("term_n"), 4, "четверти"))
+    return atom
+
+
+def _read_quarter(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    atom.span = _quarter(_ordinal_number(group("quarter_n"), 4, "квартала"), group("quarter_y"), school_year)
+    atom.warn_outside = group("quarter_y") is not None  # quarter III starts in July, before the year
+    return atom
+
+
+def _read_year(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
+    year = _explicit_year(group("year_y"))
+    assert year is not None
+    atom.span = DateSpan(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    return atom
+
+
+_ATOM_READERS: tuple[tuple[str, Callable[[_Atom, _Group, SchoolYear], _Atom | None]], ...] = (
+    ("teaching", _read_teaching),
+    ("iso", _read_iso),
+    ("pair", _read_pair),
+    ("days", _read_days),
+    ("num", _read_numeric),
+    ("dm", _read_day_month),
+    ("mon", _read_month),
+    ("half", _read_half),
+    ("term", _read_term),
+    ("quarter", _read_quarter),
+    ("year", _read_year),
+)
 
 
 def _number(digits: str, low: int, high: int) -> int:
@@ -615,17 +663,18 @@ def _ordinal_number(word: str, highest: int, what: str) -> int:
     return number
 
 
-def _year_pair(first: str, second: str, calendar_years: bool) -> DateSpan:
+def _year_pair(first: str, second: str, reading: str | None) -> DateSpan:
+    """«2023-2024» or «2023/24 учебный год» is a school year; «2024-2025 годы» two calendar years."""
     start = _explicit_year(first)
     assert start is not None
-    if len(second) == 2:
-        end = start - start % 100 + int(second)
-        if end < start:
-            end += 100
-    else:
-        end = int(second)
+    end = int(second) if len(second) == 4 else start - start % 100 + int(second)
+    if end < start and len(second) == 2:
+        end += 100
     _explicit_year(str(end))
-    if not calendar_years and end == start + 1:
+    consecutive = end == start + 1
+    if reading == "school" and not consecutive:
+        raise _NotUnderstood(f"Учебный год {first}/{second}: годы должны идти подряд, например 2024/2025.")
+    if reading != "calendar" and consecutive:
         return SchoolYear(start).span
     if end < start:
         raise _NotUnderstood(f"Период {first}–{second}: начало позже окончания. {_HINT}")
@@ -666,9 +715,9 @@ def _is_range(left: _Atom, gap: str, right: _Atom) -> bool:
     between = gap.strip()
     if between == "-":
         return right.qualifier is None and (
-            left.qualifier is None or left.qualifier in _FROM_QUALIFIERS or left.qualifier in _NEUTRAL_QUALIFIERS
+            left.qualifier is None or left.qualifier in _FROM_QUALIFIERS | _NEUTRAL_QUALIFIERS
         )
-    return between == "" and left.qualifier in _FROM_QUALIFIERS and right.qualifier in {"по", "до"}
+    return between == "" and left.qualifier in _FROM_QUALIFIERS and right.qualifier in _RANGE_END_QUALIFIERS
 
 
 def _range_atom(left: _Atom, right: _Atom, school_year: SchoolYear) -> _Atom:
@@ -677,9 +726,15 @@ def _range_atom(left: _Atom, right: _Atom, school_year: SchoolYear) -> _Atom:
     else:
         start, end = _bounds(left, school_year)[0], _bounds(right, school_year)[1]
         _check_order(start, end)
-    atom = _Atom(left.start, right.end, None, span=DateSpan(start, end))
-    atom.day_precise = left.day_precise and right.day_precise
-    return atom
+    return _Atom(
+        left.start,
+        right.end,
+        None,
+        span=DateSpan(start, end),
+        source=f"{left.source} – {right.source}",
+        day_precise=left.day_precise and right.day_precise,
+        warn_outside=left.warn_outside or right.warn_outside,
+    )
 
 
 def _single_atom(atom: _Atom) -> _Atom:
@@ -688,16 +743,22 @@ def _single_atom(atom: _Atom) -> _Atom:
         atom.qualifier = None
         return atom
     if qualifier in _FROM_QUALIFIERS:
-        raise _NotUnderstood(f"Указано только начало срока («{qualifier} …»), окончание неизвестно. {_HINT}")
+        raise _NotUnderstood(
+            f"В сроке «{atom.source}» указано только начало, окончание неизвестно. "
+            "Укажите период, например «с 1 сентября по 31 мая»."
+        )
     if qualifier in _START_QUALIFIERS:
-        raise _NotUnderstood(f"«{qualifier.capitalize()} …» — неоднозначный срок: укажите дату. {_HINT}")
+        raise _NotUnderstood(
+            f"Срок «{atom.source}» неоднозначен: «начало» может означать разные дни. "
+            "Укажите дату, например «до 10 мая»."
+        )
     if qualifier in _BY_QUALIFIERS and not atom.day_precise:
         raise _NotUnderstood(
-            f"Срок «{qualifier} …» без числа неоднозначен: непонятно, включается ли сам период. "
-            f"Укажите дату, например «до 30 апреля». {_HINT}"
+            f"Срок «{atom.source}» неоднозначен: непонятно, входит ли в него сам названный период. "
+            "Укажите число, например «до 30 апреля» или «до 31 мая»."
         )
     if qualifier not in _END_QUALIFIERS and qualifier not in _BY_QUALIFIERS:
-        raise _NotUnderstood(f"Не понято слово «{qualifier}» в сроке. {_HINT}")
+        raise _NotUnderstood(f"Не понято слово «{qualifier}» в сроке «{atom.source}». {_HINT}")
     atom.qualifier = _END  # «до 20 апреля», «по окончании I полугодия»: the last day only
     return atom
 
@@ -770,14 +831,19 @@ def _bounds(atom: _Atom, school_year: SchoolYear | None) -> tuple[dt.date, dt.da
     return _point_dates(atom.point, school_year)
 
 
-def _periods(atoms: list[_Atom], school_year: SchoolYear) -> tuple[Period, ...]:
+def _periods(atoms: list[_Atom], school_year: SchoolYear) -> tuple[tuple[Period, ...], tuple[str, ...]]:
+    """The periods of the atoms in time order, and a warning for each outside the school year."""
     periods = []
+    warnings = []
     for atom in atoms:
         start, end = _bounds(atom, school_year)
         if atom.qualifier == _END:
             start = end
-        periods.append(Period(start, end, atom.note))
-    return tuple(sorted(periods, key=lambda period: (period.start, period.end)))
+        period = Period(start, end, atom.note)
+        periods.append(period)
+        if atom.warn_outside and not (start in school_year and end in school_year):
+            warnings.append(_outside_warning(period, school_year))
+    return tuple(sorted(periods, key=lambda period: (period.start, period.end))), tuple(warnings)
 
 
 # --- notes

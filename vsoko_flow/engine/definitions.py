@@ -15,7 +15,7 @@ from transitions import Machine
 from ..models.organisation import ROLES
 from .fields import FIELD_TYPES, FieldSpec
 from .registry import ACTIONS, CONTEXTS, RULES, load_builtins
-from .yaml_lines import LineMap, line_of, load_with_lines
+from .yaml_lines import LineList, LineMap, line_of, load_with_lines
 
 RULE_LEVELS = ("block", "warning")
 GRAMMATICAL_GENDERS = {"masculine": "УТВЕРЖДЁН", "feminine": "УТВЕРЖДЕНА", "neuter": "УТВЕРЖДЕНО"}
@@ -121,6 +121,13 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _items_with_lines(raw: Any, line: int) -> list[tuple[Any, int]]:
+    """Items of a YAML list (or a single value) with the line each was written on."""
+    if isinstance(raw, LineList):
+        return [(item, raw.line_of_item(i)) for i, item in enumerate(raw)]
+    return [(item, line_of(item, line)) for item in _as_list(raw)]
+
+
 def _parse_field(name: str, raw: Any, line: int, problems: _Problems) -> FieldSpec | None:
     if not isinstance(raw, dict):
         problems.add(line, f"поле «{name}» должно быть описано словарём (type, label, …)")
@@ -161,8 +168,7 @@ def _parse_fields(raw: Any, line: int, problems: _Problems) -> tuple[FieldSpec, 
 def _parse_steps(raw: Any, line: int, table: dict, what: str, problems: _Problems) -> tuple[StepRef, ...]:
     """Steps are written as `name` or `name: {params}` or `{name: …, level: warning, …}`."""
     steps = []
-    for item in _as_list(raw):
-        item_line = line_of(item, line_of(raw, line))
+    for item, item_line in _items_with_lines(raw, line):
         if isinstance(item, str):
             name, params = item, {}
         elif isinstance(item, dict) and "name" in item:
@@ -189,8 +195,7 @@ def _parse_steps(raw: Any, line: int, table: dict, what: str, problems: _Problem
 
 def _parse_documents(raw: Any, line: int, templates: set[str], problems: _Problems) -> tuple[DocumentRef, ...]:
     refs = []
-    for item in _as_list(raw):
-        item_line = line_of(item, line_of(raw, line))
+    for item, item_line in _items_with_lines(raw, line):
         if isinstance(item, str):
             item = {"template": item}
         if not isinstance(item, dict) or "template" not in item:

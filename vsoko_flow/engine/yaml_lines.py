@@ -15,7 +15,13 @@ class LineMap(dict):
 
 
 class LineList(list):
+    """A YAML sequence that knows its own line and the line of each item (1-based)."""
+
     line: int = 0
+    item_lines: list
+
+    def line_of_item(self, index: int) -> int:
+        return self.item_lines[index] if index < len(self.item_lines) else self.line
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -37,6 +43,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
     result = LineList(loader.construct_object(child, deep=True) for child in node.value)
     result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
     return result
 
 

@@ -13,7 +13,7 @@ from .artefacts import create_artefact
 from .organisations import add_journal, create_organisation
 from .runtime import Runtime
 from .transitions import fire_transition
-from .users import add_membership, create_user
+from .users import add_membership, create_user, hash_password
 
 DEMO_PASSWORD = "vsoko-demo-2025"
 POLOZHENIE_TEXT = Path(__file__).resolve().parent.parent / "demo" / "polozhenie_vsoko.txt"
@@ -56,17 +56,19 @@ def create_demo_school(rt: Runtime) -> tuple[int, dict[str, int]]:
                     mask="Ш29-13-{n}/5", period="calendar_year")
         add_journal(session, school, "pedsovet", "Протоколы педагогического совета", mask="{n}", period="school_year")
         users = {}
+        # One argon2 hash for the shared demo password: hashing is deliberately slow.
+        demo_hash = hash_password(DEMO_PASSWORD)
         for login, last, first, middle, gender, roles, position in DEMO_PEOPLE:
-            user = create_user(session, login, last, first, middle, gender, password=DEMO_PASSWORD,
-                               email=f"{login}@school29.example")
+            user = create_user(session, login, last, first, middle, gender, email=f"{login}@school29.example")
+            user.password_hash = demo_hash
             certificate = {}
             if login == "director":
                 certificate = {"cert_serial": "01DA3F5C7E9B2A4D6F8E0C1B3A5D7F9E21", "cert_owner": "Соколова Марина Борисовна",
                                "cert_valid_from": dt.date(2024, 8, 27), "cert_valid_to": dt.date(2027, 8, 26)}
             add_membership(session, user, school, roles, position, **certificate)
             users[login] = user.id
-        methodologist = create_user(session, "methodologist", "Никитина", "Ольга", "Петровна", "f",
-                                    password=DEMO_PASSWORD)
+        methodologist = create_user(session, "methodologist", "Никитина", "Ольга", "Петровна", "f")
+        methodologist.password_hash = demo_hash
         add_membership(session, methodologist, district, ["methodologist"], "Методист ИМЦ")
         users["methodologist"] = methodologist.id
         return school.id, users
