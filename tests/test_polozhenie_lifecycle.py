@@ -44,6 +44,8 @@ def test_new_edition_goes_from_draft_to_in_force_and_supersedes_the_old(rt, scho
     order = only(documents_of(rt, second_id, approved.documents[0]["history_sequence"]), "order_approval")
     assert "ПРИКАЗ" in order
     assert "01.09.2025" in order and "Ш29-13-2/5" in order
+    assert ("Ввести в действие Положение о внутренней системе оценки качества образования (в новой редакции) "
+            "с 1 сентября 2025 г.") in order
     assert "Об утверждении Положения о внутренней системе оценки качества образования" in order
     assert "приказываю:" in order
     assert ("Признать утратившим силу Положение о внутренней системе оценки качества образования, "
@@ -74,6 +76,7 @@ def test_every_step_renders_its_documents_with_requisites(rt, school):
     assert "Верно" in extract
     assert "40" in extract and "42" in extract
     assert "Иванову И.И., заместителя директора по УВР" in extract
+    assert "Секретарь педагогического совета" in extract
 
     approved = approve(rt, school, artefact_id)
     step = documents_of(rt, artefact_id, approved.documents[0]["history_sequence"])

@@ -591,15 +591,8 @@ def build_opinion_request():
     blank(doc)
     par(
         doc,
-        "В соответствии с {{ legal_basis }} направляем для учёта мнения проект "
-        "{{ act_title_genitive }}.",
-        align="justify",
-        indent=True,
-    )
-    par(
-        doc,
-        "Орган, мнение которого учитывается при принятии локального нормативного акта: "
-        "{{ body_name }}.",
+        "В соответствии с {{ legal_basis }} направляем проект {{ act_title_genitive }} "
+        "для учёта мнения {{ body_genitive }}.",
         align="justify",
         indent=True,
     )
@@ -728,13 +721,13 @@ SPECS = [
         file_name="Письмо о направлении проекта от {{ request_date }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr", "signer",
-            "request_date", "addressee", "body_name", "act_title_genitive",
+            "request_date", "addressee", "body_genitive", "act_title_genitive",
             "response_deadline", "legal_basis",
         ],
         build=build_opinion_request,
         notes={
             "addressee": "addressee in the dative («Председателю Совета обучающихся»)",
-            "body_name": "the body in the nominative («Совет обучающихся»)",
+            "body_genitive": "the body in the genitive («Совета обучающихся»)",
             "act_title_genitive": "act title in the genitive («Положения о …»)",
             "legal_basis": "instrumental, it follows «В соответствии с» («частью 3 статьи 30 Федерального закона …»)",
         },

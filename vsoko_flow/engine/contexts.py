@@ -147,7 +147,7 @@ def _order_items(ctx: TransitionContext, titles: dict[str, str], responsible: di
     effective = ctx.value("effective_date") or ctx.value("order_date")
     items = [
         f"Утвердить {titles['nomn']} (приложение).",
-        f"Ввести в действие {titles['nomn']} с {_digits(effective)}.",
+        f"Ввести в действие {titles['nomn']} с {_words(effective)}",
     ]
     superseded = ctx.notes.get("superseded")
     if superseded:
@@ -227,7 +227,7 @@ def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
             **base,
             "request_date": _digits(ctx.value("request_date")),
             "addressee": f"Председателю {lower_first(names['gent']) if body == 'trade_union' else names['gent']}",
-            "body_name": names["nomn"],
+            "body_genitive": names["gent"],
             "act_title_genitive": titles["gent"],
             "response_deadline": _digits(ctx.value("opinion_deadline")),
             "legal_basis": basis,
@@ -242,6 +242,8 @@ def protocol_extract(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
     author = person(_author(ctx))
     chair = ctx.member(ctx.value("chair")) or ctx.member_with_role("director")
     secretary = person(ctx.membership)
+    certifier_position = ("Секретарь педагогического совета" if "secretary" in (ctx.membership.roles or [])
+                          else secretary["position"])
     heard = f"о проекте {titles['gent']}."
     if author["surname_initials"]:
         user = _author(ctx).user
@@ -262,6 +264,8 @@ def protocol_extract(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
         "votes_for": ctx.value("votes_for"),
         "votes_against": ctx.value("votes_against") or 0,
         "votes_abstained": ctx.value("votes_abstained") or 0,
-        "certifier": {"position": secretary["position"], "initials_surname": secretary["initials_surname"]},
+        "certifier": {"position": certifier_position, "initials_surname": secretary["initials_surname"]},
         "certified_date": date_digits(ctx.today),
+        # The extract is certified («Верно») and signed by the secretary, not the director.
+        "signer": signer(ctx.membership, signed_on=ctx.today),
     }]
