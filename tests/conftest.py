@@ -79,3 +79,16 @@ class School:
 def school(rt: Runtime) -> School:
     school_id, users = create_demo_school(rt)
     return School(school_id, users)
+
+
+@pytest.fixture
+def app(rt):
+    from vsoko_flow.web import create_app
+
+    application = create_app(rt, {"TESTING": True})
+    yield application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

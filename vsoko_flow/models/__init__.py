@@ -1,5 +1,5 @@
 """The typed ORM model: every table the product has."""
-from .artefact import Artefact, HistoryEntry, Section, StoredDocument
+from .artefact import Artefact, DocumentPdf, HistoryEntry, OrganisationTemplate, Section, StoredDocument
 from .base import Base, utcnow
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
@@ -8,6 +8,7 @@ __all__ = [
     "ApiToken",
     "Artefact",
     "Base",
+    "DocumentPdf",
     "HistoryEntry",
     "JOURNAL_PERIODS",
     "Journal",
@@ -15,6 +16,7 @@ __all__ = [
     "JournalEntry",
     "Membership",
     "Organisation",
+    "OrganisationTemplate",
     "ROLES",
     "Section",
     "StoredDocument",

@@ -101,3 +101,32 @@ class StoredDocument(Base):
     size: Mapped[int] = mapped_column()
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OrganisationTemplate(Base):
+    """An organisation's own version of a document template; the newest active one is used."""
+
+    __tablename__ = "organisation_templates"
+    __table_args__ = (UniqueConstraint("organisation_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column()
+    original_file_name: Mapped[str] = mapped_column(String(300), default="")
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DocumentPdf(Base):
+    """A PDF rendition of a stored document, cached by the document's SHA-256 (same bytes, same PDF)."""
+
+    __tablename__ = "document_pdfs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

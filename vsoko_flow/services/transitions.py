@@ -26,6 +26,7 @@ from ..models import Artefact, Membership, StoredDocument
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
+from .templates import template_for
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _render_documents(rt: Runtime, ctx: TransitionContext) -> list[StoredDocumen
     sequence = (previous.sequence + 1) if previous else 1
     documents = []
     for ref in ctx.transition.documents:
-        source = rt.templates.get(ref.template)
+        source = template_for(ctx.session, rt, ctx.artefact.organisation_id, ref.template)
         for context in CONTEXTS[ref.context].func(ctx, base):
             documents.append(_render_one(rt, ctx, source, context, sequence))
     ctx.session.add_all(documents)

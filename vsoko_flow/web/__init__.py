@@ -1,47 +1,146 @@
-"""The web shell (Flask). For now a start page and /healthz; the full UI comes with its own issue."""
+"""The web application: server-rendered Russian pages and the JSON API, over `services`."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template_string
-from sqlalchemy import func, select
+import datetime as dt
+import os
 
-from ..models import Artefact, Organisation
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
 from ..services.runtime import Runtime
+from .extensions import csrf, limiter, login_manager
+from .logging_setup import configure_logging
 
-_START_PAGE = """<!doctype html>
-<html lang="ru"><head><meta charset="utf-8"><title>vsoko-flow</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:3rem auto;padding:0 1rem;color:#1d2733}
-h1{font-size:1.6rem}li{margin:.3rem 0}code{background:#eef2f6;padding:.1rem .3rem;border-radius:.2rem}</style>
-</head><body>
-<h1>vsoko-flow — ВСОКО школы от проекта до приказа</h1>
-<p>Сервер работает. Организаций: {{ organisations }}, документов: {{ artefacts }}.</p>
-<p>Веб-интерфейс появится в следующей версии. Сейчас все действия доступны из командной строки:</p>
-<ul>
-<li><code>vsoko artefacts list</code> — список документов;</li>
-<li><code>vsoko artefacts show ID</code> — карточка документа и доступные действия;</li>
-<li><code>vsoko artefacts fire ID ДЕЙСТВИЕ --as ЛОГИН --field имя=значение</code> — выполнить действие;</li>
-<li><code>vsoko documents export ID --out ПАПКА</code> — выгрузить документы .docx;</li>
-<li><code>vsoko verify</code> — проверить целостность истории и документов.</li>
-</ul></body></html>"""
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
-def create_app(runtime: Runtime | None = None) -> Flask:
+def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Flask:
     app = Flask(__name__)
     rt = runtime or Runtime.create()
-    app.config["SECRET_KEY"] = rt.settings.secret_key
     app.extensions["vsoko_runtime"] = rt
+    app.config.update(_default_config(rt))
+    app.config.update(config or {})
+    configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+    app.context_processor(_template_globals)
+    return app
 
-    @app.get("/")
-    def start_page():
-        with rt.sessions() as session:
-            organisations = session.scalar(select(func.count()).select_from(Organisation))
-            artefacts = session.scalar(select(func.count()).select_from(Artefact))
-        return render_template_string(_START_PAGE, organisations=organisations, artefacts=artefacts)
+
+def _default_config(rt: Runtime) -> dict:
+    secure = rt.settings.base_url.startswith("https://")
+    return {
+        "SECRET_KEY": rt.settings.secret_key,
+        "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": os.environ.get("VSOKO_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+    }
+
+
+def _init_extensions(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import admin, api, artefacts, auth, documents, tasks, tokens, verify
+
+    for module in (auth, tasks, artefacts, documents, admin, tokens, verify):
+        app.register_blueprint(module.bp)
+    csrf.exempt(api.bp)  # token-authenticated, no cookies
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
 
     @app.get("/healthz")
     def healthz():
-        with rt.sessions() as session:
+        with app.extensions["vsoko_runtime"].sessions() as session:
             session.execute(select(1))
         return jsonify(status="ok")
 
-    return app
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from .api import api_error
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _error_page(400, "Форма устарела или отправлена не со страницы системы. Обновите страницу и повторите.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if _wants_json():
+            return api_error(error.code or 500, _russian_message(error), getattr(g, "service_error", None))
+        return _error_page(error.code or 500, _russian_message(error))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        message = "Внутренняя ошибка сервера. Действие не выполнено, данные не изменены."
+        return api_error(500, message, None) if _wants_json() else _error_page(500, message)
+
+
+_DEFAULT_MESSAGES = {
+    400: "Неверный запрос.",
+    401: "Нужно войти в систему.",
+    403: "Недостаточно прав для этого действия.",
+    404: "Страница не найдена.",
+    405: "Этот метод запроса не поддерживается.",
+    409: "Конфликт: документ уже изменён.",
+    413: "Файл слишком большой: не более 10 МБ.",
+    422: "Данные не прошли проверку.",
+    429: "Слишком много запросов: подождите немного.",
+}
+
+
+def _russian_message(error: HTTPException) -> str:
+    description = error.description or ""
+    # Werkzeug's own English descriptions are replaced; our aborts carry Russian text.
+    if description and any("а" <= ch.lower() <= "я" for ch in description):
+        return description
+    return _DEFAULT_MESSAGES.get(error.code or 500, "Ошибка.")
+
+
+def _error_page(status: int, message: str):
+    return render_template("error.html", status=status, message=message), status
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _template_globals() -> dict:
+    from .session import current_organisation_id
+
+    organisation_id = None
+    if current_user.is_authenticated and current_user.organisations:
+        organisation_id = current_organisation_id()
+    return {"current_organisation_id": organisation_id,
+            "url_map_endpoints": {rule.endpoint for rule in current_app.url_map.iter_rules()}}
