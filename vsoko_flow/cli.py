@@ -394,6 +394,18 @@ def verify() -> None:
     sys.exit(1)
 
 
+@main.command()
+@click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path),
+              help="файл копии (по умолчанию instance/backups/vsoko-ДАТА.sqlite3)")
+@handle_errors
+def backup(target: Path | None) -> None:
+    """Резервная копия базы SQLite во время работы сервера (для PostgreSQL — pg_dump, см. README)."""
+    from .services.backup import backup_sqlite, default_backup_path
+
+    rt = _runtime()
+    click.echo(f"Копия сохранена: {backup_sqlite(rt, target or default_backup_path(rt))}")
+
+
 @main.group()
 def workflows() -> None:
     """Описания процессов (workflows/*.yaml)."""
@@ -416,3 +428,7 @@ def workflows_check() -> None:
 def workflows_diagram(kind: str) -> None:
     """Напечатать диаграмму состояний в формате Mermaid."""
     click.echo(mermaid_diagram(_runtime().definition(kind)))
+
+
+if __name__ == "__main__":
+    main()
