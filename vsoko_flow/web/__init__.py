@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..services.runtime import Runtime
 from .extensions import csrf, limiter, login_manager
@@ -31,6 +32,9 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     _register_error_handlers(app)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
+    if os.environ.get("VSOKO_BEHIND_PROXY") == "1":
+        # Behind nginx: trust one proxy for the client address (rate limits) and the scheme (HSTS).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app
 
 
