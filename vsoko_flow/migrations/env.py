@@ -30,10 +30,17 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:  # noqa: ANN001
-    # Batch mode lets later migrations alter SQLite tables (which lack ALTER COLUMN).
+    # Batch mode lets later migrations alter SQLite tables (which lack ALTER COLUMN) by copying
+    # them; with foreign keys enforced, dropping the old copy of a referenced table would fail
+    # on a database with data, so enforcement is off while migrating (SQLite's documented way).
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -1,5 +1,8 @@
 """The typed ORM model: every table the product has."""
-from .artefact import Artefact, DocumentPdf, HistoryEntry, OrganisationTemplate, Section, StoredDocument
+from .artefact import (
+    Artefact, ArtefactAssignee, DocumentPdf, Evidence, HistoryEntry, OrganisationTemplate, PlanItem, PlanSection, Section,
+    StoredDocument,
+)
 from .base import Base, utcnow
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
@@ -7,8 +10,10 @@ from .organisation import ROLES, ApiToken, Membership, Organisation, User
 __all__ = [
     "ApiToken",
     "Artefact",
+    "ArtefactAssignee",
     "Base",
     "DocumentPdf",
+    "Evidence",
     "HistoryEntry",
     "JOURNAL_PERIODS",
     "Journal",
@@ -17,6 +22,8 @@ __all__ = [
     "Membership",
     "Organisation",
     "OrganisationTemplate",
+    "PlanItem",
+    "PlanSection",
     "ROLES",
     "Section",
     "StoredDocument",

@@ -25,12 +25,16 @@ class Artefact(Base):
     school_year: Mapped[str] = mapped_column(String(9), default="")
     fields: Mapped[dict] = mapped_column(default=dict)
     supersedes_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"))
+    # A control item (plan item occurrence, council decision) belongs to its plan or meeting.
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"), index=True)
+    # When a controlled item is due; NULL for acts and for items linked to another schedule.
+    due_date: Mapped[Optional[dt.date]] = mapped_column(index=True)
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
-    supersedes: Mapped[Optional["Artefact"]] = relationship(remote_side=[id])
+    supersedes: Mapped[Optional["Artefact"]] = relationship(remote_side=[id], foreign_keys=[supersedes_id])
     sections: Mapped[list["Section"]] = relationship(
         order_by="Section.position", cascade="all, delete-orphan", back_populates="artefact"
     )
@@ -129,4 +133,65 @@ class DocumentPdf(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ArtefactAssignee(Base):
+    """Who must act on a controlled item: a member of the organisation or an outside body («ИМЦ»)."""
+
+    __tablename__ = "artefact_assignees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
+    external_name: Mapped[str] = mapped_column(String(300), default="")
+
+
+class PlanSection(Base):
+    """A numbered section of a plan table («1. Организационно-технологическое сопровождение …»)."""
+
+    __tablename__ = "plan_sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    number: Mapped[str] = mapped_column(String(30), default="")
+    title: Mapped[str] = mapped_column(Text)
+
+
+class PlanItem(Base):
+    """A row of a plan, roadmap or decision list: what, who, by when (as written and as understood)."""
+
+    __tablename__ = "plan_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plan_sections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    number: Mapped[str] = mapped_column(String(30), default="")
+    fields: Mapped[dict] = mapped_column(default=dict)
+    responsible_text: Mapped[str] = mapped_column(Text, default="")
+    responsible_logins: Mapped[list] = mapped_column(default=list)
+    external_executors: Mapped[list] = mapped_column(default=list)
+    deadline_text: Mapped[str] = mapped_column(Text, default="")
+    schedule: Mapped[dict] = mapped_column(default=dict)
+    warnings: Mapped[list] = mapped_column(default=list)
+    # Same row imported twice → same fingerprint: the import does not duplicate it.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True, default="")
+    carried_over_from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plan_items.id"))
+
+
+class Evidence(Base):
+    """A file or link an executor attaches to a report on a controlled item."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+    link_url: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[Optional[bytes]] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    uploaded_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
