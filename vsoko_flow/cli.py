@@ -37,6 +37,8 @@ def _detail_lines(details: Any) -> list[str]:
             elif isinstance(value, list):
                 lines += [f"{v}" for v in value]
         return lines
+    if isinstance(details, (list, tuple)):
+        return [str(item) for item in details]
     return [str(details)]
 
 

@@ -77,6 +77,8 @@ class WorkflowDefinition:
     editable_states: frozenset[str]
     create_roles: frozenset[str]
     fields: tuple[FieldSpec, ...]
+    # Plans: the table's columns (canonical key → Russian heading), in order.
+    columns: dict[str, str]
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     source_file: str
@@ -294,7 +296,7 @@ def parse_definition(text: str, file_name: str, templates: set[str]) -> Workflow
     if not isinstance(data, LineMap):
         raise DefinitionError([f"{file_name}:1: ожидается словарь с ключами kind, states, transitions"])
     known = {"kind", "title", "default_title", "grammatical_gender", "initial", "editable_states",
-             "create_roles", "fields", "states", "transitions"}
+             "create_roles", "fields", "columns", "states", "transitions"}
     for key in data.keys() - known:
         problems.add(data.line_of(key), f"неизвестный ключ «{key}»")
     for key in ("kind", "title", "initial"):
@@ -324,12 +326,16 @@ def parse_definition(text: str, file_name: str, templates: set[str]) -> Workflow
     for role in sorted(create_roles - ROLES.keys()):
         problems.add(data.line_of("create_roles"), f"create_roles: неизвестная роль «{role}»")
     fields = _parse_fields(data.get("fields"), data.line_of("fields"), problems)
+    columns = data.get("columns") or {}
+    if not isinstance(columns, dict) or not all(isinstance(v, str) and v for v in columns.values()):
+        problems.add(data.line_of("columns"), "columns: словарь ключ: заголовок столбца")
+        columns = {}
     if problems.items:
         raise DefinitionError(problems.items)
     return WorkflowDefinition(
         kind=str(data["kind"]), title=str(data["title"]), default_title=str(data.get("default_title", data["title"])),
         grammatical_gender=gender, initial=str(data["initial"]), editable_states=editable,
-        create_roles=create_roles, fields=fields,
+        create_roles=create_roles, fields=fields, columns={str(k): str(v) for k, v in columns.items()},
         states=states, transitions=transitions, source_file=file_name,
     )
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from ..models import Artefact
+from ..models import Artefact, ArtefactAssignee
 from .context import OPINION_BODIES, TransitionContext
 from .registry import rule
 
@@ -126,3 +126,14 @@ def single_edition_in_force(ctx: TransitionContext) -> list[str]:
         "создайте проект как новую редакцию действующего акта"
         for other in clashing
     ]
+
+
+@rule("actor_is_assignee", "Отчитывается исполнитель пункта (или руководитель, который может действовать за него)")
+def actor_is_assignee(ctx: TransitionContext) -> list[str]:
+    if {"deputy", "director"} & set(ctx.membership.roles or []):
+        return []
+    assigned = ctx.session.scalars(select(ArtefactAssignee.user_id).where(
+        ArtefactAssignee.artefact_id == ctx.artefact.id)).all()
+    if ctx.actor.id in assigned:
+        return []
+    return ["Вы не назначены исполнителем этого пункта: отчитаться может исполнитель или заместитель директора"]
