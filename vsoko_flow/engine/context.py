@@ -36,6 +36,8 @@ class TransitionContext:
     comment: str
     today: dt.date
     base_url: str
+    # Every workflow definition, for actions that create artefacts of another kind.
+    definitions: dict[str, WorkflowDefinition] = field(default_factory=dict)
     # Fields the transition's actions set; merged into the artefact's fields at the end.
     updates: dict[str, Any] = field(default_factory=dict)
     # Facts actions leave for the documents (e.g. which edition was superseded).

@@ -64,7 +64,7 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     submitted = _coerce(transition, raw_fields, comment, today)
     ctx = TransitionContext(session=session, artefact=artefact, definition=definition, transition=transition,
                             actor=actor, membership=membership, submitted=submitted, comment=comment,
-                            today=today, base_url=rt.settings.base_url)
+                            today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
     warnings = _check_rules(ctx)
     _run_actions(ctx)
     from_state = artefact.state

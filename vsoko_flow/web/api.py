@@ -1,18 +1,463 @@
-"""JSON API under /api/v1 (token auth). Filled in by the API work; errors are JSON everywhere."""
+"""JSON API under /api/v1: token auth, artefacts, transitions, documents; its OpenAPI document is built from here.
+
+Every operation is declared once with `registry.operation(...)` (see `openapi.py`): the pydantic
+models named there validate the request, shape the response and become the schemas of
+`GET /api/v1/openapi.json`. Views are thin: they call `services` and return plain data.
+The API never reads or sets cookies; who is asking comes from `Authorization: Bearer <token>`.
+"""
 from __future__ import annotations
 
-from typing import Any
+import io
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from typing import Annotated, Any, Optional
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, request, send_file, url_for
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..engine.definitions import WorkflowDefinition
+from ..engine.fields import FIELD_TYPES, FieldSpec
+from ..services.api_tokens import document_for, member_organisation_ids, user_id_for_token
+from ..services.artefacts import create_artefact, list_artefacts, set_sections, show_artefact
+from ..services.errors import ServiceError, Unprocessable
+from ..services.runtime import Runtime
+from ..services.transitions import fire_transition
+from .openapi import MAX_ID, NO_NUL, ApiRegistry, Unauthorized, build_document
 
 bp = Blueprint("api", __name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
           409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests", 500: "internal"}
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAX_PAGE = 100
+
 
 def api_error(status: int, message: str, service_error: Any = None):
     """The one JSON error shape: {"error": code, "message": Russian text, "details": …}."""
     code = getattr(service_error, "code", None) or _CODES.get(status, "error")
     details = getattr(service_error, "details", None)
-    return jsonify(error=code, message=message, details=details), status
+    if details is not None and not isinstance(details, dict):
+        details = {"value": details}
+    response = jsonify(error=code, message=message, details=details)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="vsoko-flow"'
+    return response, status
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(error: ServiceError):
+    return api_error(error.status, error.message, error)
+
+
+def _rt() -> Runtime:
+    return current_app.extensions["vsoko_runtime"]
+
+
+def _authenticate() -> int:
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Нужен токен API в заголовке «Authorization: Bearer <токен>». "
+                           "Токен создаётся на странице «Токены API».")
+    user_id = user_id_for_token(_rt(), token.strip())
+    if user_id is None:
+        raise Unauthorized("Токен API недействителен или отозван")
+    return user_id
+
+
+registry = ApiRegistry(bp, _authenticate)
+
+# ---------------------------------------------------------------- request models (strict: JSON types as documented)
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
+FieldName = Annotated[str, Field(min_length=1, max_length=100)]
+FieldValue = Optional[Annotated[str, Field(max_length=100_000, pattern=NO_NUL)] | int | bool]
+FieldValues = Annotated[dict[FieldName, FieldValue], Field(
+    max_length=100, description="Значения полей по их именам (см. fields вида документа или действия в GET /workflows): "
+                                "строка, целое число, true/false или null; даты — «ГГГГ-ММ-ДД» или «ДД.ММ.ГГГГ»")]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ArtefactCreate(_Request):
+    """Новый проект документа (в начальном состоянии своего вида)."""
+
+    kind: Code = Field(description="Вид документа: код из GET /workflows, например polozhenie")
+    organisation_id: Id = Field(description="Организация, в которой у пользователя есть роль")
+    title: Optional[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(
+        None, description="Название; по умолчанию — название вида (или заменяемой редакции)")
+    school_year: Optional[Annotated[str, Field(pattern=r"^[0-9]{4}/[0-9]{4}$")]] = Field(
+        None, description="Учебный год, например 2024/2025; по умолчанию — текущий")
+    fields: FieldValues = {}
+    supersedes_id: Optional[Id] = Field(
+        None, description="Действующая редакция, которую заменит новая; её текст станет текстом проекта")
+    sections_text: Optional[Annotated[str, Field(max_length=2_000_000, pattern=NO_NUL)]] = Field(
+        None, description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
+
+    @field_validator("school_year")
+    @classmethod
+    def _consecutive_years(cls, value: str | None) -> str | None:
+        if value is not None and int(value[5:]) != int(value[:4]) + 1:
+            raise ValueError("учебный год — два соседних года, например 2024/2025")
+        return value
+
+
+class TransitionRequest(_Request):
+    """Выполнить действие над документом (переход его процесса)."""
+
+    trigger: Code = Field(description="Код действия из available_transitions документа")
+    version: Id = Field(description="Версия документа, которую видел клиент; устаревшая → 409, ничего не записано")
+    comment: str = Field("", max_length=5000, pattern=NO_NUL, description="Комментарий (для некоторых действий "
+                                                                          "обязателен)")
+    fields: FieldValues = {}
+
+
+class SectionsUpdate(_Request):
+    """Заменить текст акта (только пока документ редактируемый)."""
+
+    version: Id = Field(description="Версия документа, которую видел клиент; устаревшая → 409")
+    text: str = Field(min_length=1, max_length=2_000_000, pattern=NO_NUL,
+                      description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
+
+
+class ArtefactQuery(BaseModel):
+    """Query string of the list (values arrive as text and are converted)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: Optional[Annotated[str, Field(max_length=50, pattern=NO_NUL)]] = Field(None, description="Вид документа")
+    state: Optional[Annotated[str, Field(max_length=50, pattern=NO_NUL)]] = Field(None, description="Состояние")
+    school_year: Optional[Annotated[str, Field(max_length=9, pattern=NO_NUL)]] = Field(
+        None, description="Учебный год, например 2024/2025")
+    q: Optional[Annotated[str, Field(max_length=200, pattern=NO_NUL)]] = Field(None, description="Часть названия")
+    organisation_id: Optional[Id] = Field(
+        None, description="Только эта организация (из тех, где у пользователя есть роль)")
+    limit: int = Field(50, ge=1, le=MAX_PAGE, description=f"Размер страницы, не больше {MAX_PAGE}")
+    offset: int = Field(0, ge=0, le=MAX_ID, description="Сколько документов пропустить")
+
+
+# ---------------------------------------------------------------- response models
+
+class ErrorDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    fields: Optional[dict[str, str]] = Field(None, description="Сообщения по полям")
+    rules: Optional[list[str]] = Field(None, description="Сообщения нарушенных правил")
+    warnings: Optional[list[str]] = Field(None, description="Предупреждения правил")
+
+
+class Error(BaseModel):
+    """Ошибка: код, сообщение на русском и подробности."""
+
+    error: str = Field(description="Код ошибки: bad_request, unauthorized, forbidden, not_found, conflict, "
+                                   "too_large, unprocessable")
+    message: str = Field(description="Сообщение для человека, на русском")
+    details: Optional[ErrorDetails]
+
+
+class FieldInfo(BaseModel):
+    name: str
+    type: str = Field(description="Тип: " + ", ".join(FIELD_TYPES))
+    label: str
+    required: bool
+    options: dict[str, str] = Field(description="Для type=choice: код → подпись")
+    default: Optional[str | int | bool] = Field(description="Значение по умолчанию («today» — сегодняшняя дата)")
+    min: Optional[int]
+    max_length: int
+    help: str
+
+
+class AvailableTransition(BaseModel):
+    trigger: str
+    label: str
+    fields: list[FieldInfo]
+    comment_required: bool
+
+
+class OrganisationRef(BaseModel):
+    id: int
+    short_name: str
+
+
+class ArtefactSummary(BaseModel):
+    id: int
+    kind: str
+    title: str
+    state: str
+    state_label: str
+    version: int = Field(description="Версия для оптимистической блокировки: передаётся в действиях")
+    organisation: OrganisationRef
+    school_year: str
+    fields: dict[str, Any]
+    supersedes_id: Optional[int]
+    available_transitions: list[AvailableTransition] = Field(
+        description="Действия, которые пользователь может выполнить сейчас (по его ролям)")
+
+
+class Item(BaseModel):
+    number: str
+    text: str
+
+
+class HistoryItem(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    sequence: int
+    at: str
+    actor: str
+    trigger: str
+    from_: str = Field(alias="from")
+    to: str
+    comment: str
+    fields: dict[str, Any]
+    documents: list[str] = Field(description="SHA-256 созданных файлов")
+    hash: str = Field(description="Хеш записи, сцепленный с предыдущей")
+
+
+class DocumentInfo(BaseModel):
+    id: int
+    public_id: str
+    title: str
+    file_name: str
+    template: str
+    sha256: str
+    size: int
+    registration_number: str
+    registration_date: Optional[str]
+    history_sequence: int
+    created_at: str
+    download_url: str = Field(description="Скачать .docx: GET по этому пути (с токеном)")
+
+
+class ArtefactDetail(ArtefactSummary):
+    items: list[Item] = Field(description="Разделы текста акта")
+    history: list[HistoryItem]
+    documents: list[DocumentInfo]
+
+
+class ArtefactPage(BaseModel):
+    items: list[ArtefactSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class CreatedDocument(BaseModel):
+    id: int
+    public_id: str
+    title: str
+    file_name: str
+    sha256: str
+    history_sequence: int
+    download_url: str
+
+
+class TransitionResult(BaseModel):
+    artefact_id: int
+    trigger: str
+    from_state: str
+    state: str = Field(description="Новое состояние")
+    version: int = Field(description="Новая версия документа")
+    documents: list[CreatedDocument] = Field(description="Документы, созданные этим действием")
+    warnings: list[str] = Field(description="Предупреждения правил (действие выполнено)")
+
+
+class StateInfo(BaseModel):
+    name: str
+    label: str
+    final: bool
+
+
+class WorkflowTransition(BaseModel):
+    trigger: str
+    label: str
+    sources: list[str]
+    dest: str
+    roles: list[str]
+    fields: list[FieldInfo]
+    comment_required: bool
+    system: bool = Field(description="Выполняется только самой системой")
+    rules: list[str]
+    documents: list[str] = Field(description="Шаблоны документов, которые создаёт действие")
+
+
+class Workflow(BaseModel):
+    kind: str
+    title: str
+    default_title: str
+    initial: str
+    editable_states: list[str]
+    create_roles: list[str]
+    fields: list[FieldInfo]
+    states: list[StateInfo]
+    transitions: list[WorkflowTransition]
+
+
+class WorkflowList(BaseModel):
+    items: list[Workflow]
+
+
+# ---------------------------------------------------------------- plain data for the models
+
+def _field_info(spec: FieldSpec) -> dict[str, Any]:
+    return {"name": spec.name, "type": spec.type, "label": spec.label, "required": spec.required,
+            "options": spec.options, "default": spec.default, "min": spec.min, "max_length": spec.max_length,
+            "help": spec.help}
+
+
+def _workflow(definition: WorkflowDefinition) -> dict[str, Any]:
+    return {
+        "kind": definition.kind, "title": definition.title, "default_title": definition.default_title,
+        "initial": definition.initial, "editable_states": sorted(definition.editable_states),
+        "create_roles": sorted(definition.create_roles), "fields": [_field_info(f) for f in definition.fields],
+        "states": [{"name": s.name, "label": s.label, "final": s.final} for s in definition.states.values()],
+        "transitions": [{
+            "trigger": t.trigger, "label": t.label, "sources": list(t.sources), "dest": t.dest,
+            "roles": sorted(t.roles), "fields": [_field_info(f) for f in t.fields],
+            "comment_required": t.comment_required, "system": t.system, "rules": [r.name for r in t.rules],
+            "documents": [d.template for d in t.documents],
+        } for t in definition.transitions.values()],
+    }
+
+
+def _with_transition_fields(data: dict[str, Any]) -> dict[str, Any]:
+    definition = _rt().definition(data["kind"])
+    data["available_transitions"] = [
+        {**t, "fields": [_field_info(f) for f in definition.transitions[t["trigger"]].fields],
+         "comment_required": definition.transitions[t["trigger"]].comment_required}
+        for t in data.get("available_transitions", [])
+    ]
+    return data
+
+
+def _download_url(document_id: int) -> str:
+    return url_for("api.download_document", document_id=document_id)
+
+
+def _detail(artefact_id: int, user_id: int) -> dict[str, Any]:
+    data = _with_transition_fields(show_artefact(_rt(), artefact_id, user_id))
+    data["items"] = data.pop("sections")
+    for document in data["documents"]:
+        document["download_url"] = _download_url(document["id"])
+    return data
+
+
+# ---------------------------------------------------------------- operations
+
+ARTEFACT_ID = {"artefact_id": "Номер документа (артефакта)"}
+
+
+@registry.operation("GET", "/workflows", summary="Виды документов и их процессы", tag="Процессы",
+                    response=WorkflowList)
+def list_workflows(user_id: int):
+    """Все виды документов: состояния с подписями, действия с полями, ролями, правилами и документами."""
+    return {"items": [_workflow(d) for d in _rt().definitions.values()]}
+
+
+@registry.operation("GET", "/artefacts", summary="Список документов", tag="Документы", query=ArtefactQuery,
+                    response=ArtefactPage)
+def list_artefacts_view(user_id: int, query: ArtefactQuery):
+    """Документы организаций пользователя, новые первыми, с фильтрами и постраничным выводом."""
+    rt = _rt()
+    if query.organisation_id is not None and query.organisation_id not in member_organisation_ids(rt, user_id):
+        return {"items": [], "total": 0, "limit": query.limit, "offset": query.offset}
+    page = list_artefacts(rt, user_id, kind=query.kind, state=query.state, school_year=query.school_year,
+                          text=query.q, organisation_id=query.organisation_id, limit=query.limit, offset=query.offset)
+    page["items"] = [_with_transition_fields(item) for item in page["items"]]
+    return page
+
+
+@registry.operation("POST", "/artefacts", summary="Создать проект документа", tag="Документы",
+                    body=ArtefactCreate, response=ArtefactDetail, status=201, errors=(403, 404, 422),
+                    response_headers={"Location": "Адрес нового документа в API"})
+def create_artefact_view(user_id: int, body: ArtefactCreate):
+    """Создаёт документ в начальном состоянии; новая редакция (supersedes_id) начинается с текста действующей."""
+    rt = _rt()
+    if body.kind not in rt.definitions:
+        known = ", ".join(sorted(rt.definitions))
+        raise Unprocessable(f"Неизвестный вид документа «{body.kind}»; известны: {known}",
+                            details={"fields": {"kind": f"допустимые значения: {known}"}})
+    artefact_id = create_artefact(rt, user_id, body.organisation_id, body.kind,
+                                  title=(body.title or "").strip() or None, school_year=body.school_year,
+                                  fields=body.fields, supersedes_id=body.supersedes_id,
+                                  sections_text=body.sections_text)
+    return _detail(artefact_id, user_id), {"Location": url_for("api.get_artefact", artefact_id=artefact_id)}
+
+
+@registry.operation("GET", "/artefacts/{artefact_id}", summary="Документ целиком", tag="Документы",
+                    path_params=ARTEFACT_ID, response=ArtefactDetail)
+def get_artefact(user_id: int, artefact_id: int):
+    """Состояние, версия, поля, разделы (items), доступные действия, история и файлы со ссылками на скачивание."""
+    return _detail(artefact_id, user_id)
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/transitions", summary="Выполнить действие",
+                    tag="Документы", path_params=ARTEFACT_ID, body=TransitionRequest, response=TransitionResult,
+                    errors=(403, 409, 422))
+def fire_transition_view(user_id: int, artefact_id: int, body: TransitionRequest):
+    """Одна транзакция: проверка версии, действия, роли, полей и правил; номера, документы, история — всё или ничего.
+
+    409 — версия устарела или действие недоступно из текущего состояния; 403 — роль не позволяет;
+    422 — поля (details.fields) или правила (details.rules). При любой ошибке ничего не записано.
+    """
+    fired = fire_transition(_rt(), artefact_id, body.trigger, user_id, version=body.version, fields=body.fields,
+                            comment=body.comment)
+    return {"artefact_id": fired.artefact_id, "trigger": fired.trigger, "from_state": fired.from_state,
+            "state": fired.to_state, "version": fired.version, "warnings": fired.warnings,
+            "documents": [{**d, "download_url": _download_url(d["id"])} for d in fired.documents]}
+
+
+@registry.operation("PUT", "/artefacts/{artefact_id}/sections", summary="Заменить текст акта", tag="Документы",
+                    path_params=ARTEFACT_ID, body=SectionsUpdate, response=ArtefactDetail, errors=(403, 409, 422))
+def put_sections(user_id: int, artefact_id: int, body: SectionsUpdate):
+    """Текст разбивается на разделы по номерам; 409 — версия устарела или документ уже не редактируется."""
+    set_sections(_rt(), artefact_id, user_id, body.text, version=body.version)
+    return _detail(artefact_id, user_id)
+
+
+@registry.operation("GET", "/documents/{document_id}", summary="Скачать документ (.docx)", tag="Файлы",
+                    path_params={"document_id": "Номер файла (id из documents документа)"}, media_type=DOCX,
+                    response_headers={"Content-Disposition": "attachment; filename*=UTF-8''<имя файла>",
+                                      "X-Document-SHA256": "SHA-256 файла, как в истории"})
+def download_document(user_id: int, document_id: int):
+    """Файл .docx как он был создан и сохранён (неизменяемый), с русским именем файла."""
+    document = document_for(_rt(), user_id, document_id)
+    response = send_file(io.BytesIO(document.content), mimetype=DOCX, as_attachment=True,
+                         download_name=document.file_name, max_age=0)
+    response.headers["X-Document-SHA256"] = document.sha256
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@registry.operation("GET", "/openapi.json", summary="Описание API (OpenAPI 3.1)", tag="Описание", auth=False)
+def openapi_document():
+    """Этот документ; строится из объявлений операций и моделей, которые проверяют запросы."""
+    app = current_app._get_current_object()  # noqa: SLF001 - the app object, to cache per application
+    document = app.extensions.get("vsoko_openapi")
+    if document is None:
+        document = app.extensions["vsoko_openapi"] = _build_openapi(_rt())
+    return jsonify(document)
+
+
+def _build_openapi(rt: Runtime) -> dict[str, Any]:
+    kinds = sorted(rt.definitions)
+
+    def only_known_kinds(document: dict[str, Any]) -> None:
+        # The same list that create_artefact_view checks the kind against.
+        document["components"]["schemas"]["ArtefactCreate"]["properties"]["kind"]["enum"] = kinds
+
+    try:
+        version = package_version("vsoko-flow")
+    except PackageNotFoundError:
+        version = "0.0.0"
+    return build_document(
+        registry, error_model=Error, title="vsoko-flow API", version=version, server_url="/api/v1",
+        description="API системы ВСОКО: документы (артефакты), их процессы, действия и созданные файлы. "
+                    "Авторизация — токен в заголовке Authorization: Bearer <токен>. Ошибки — JSON "
+                    "{error, message, details}: 400 неверный запрос, 401 нет токена, 403 нет права, 404 не найдено "
+                    "(и чужая организация), 409 конфликт версии или состояния, 413 слишком большой запрос, "
+                    "422 не прошли проверку поля или правила.",
+        extend=only_known_kinds)

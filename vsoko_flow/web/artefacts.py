@@ -1,6 +1,540 @@
-"""Artefact lists and pages."""
+"""Artefact lists and pages: the list with filters, a new draft, the artefact page with its
+actions, editing the text, and comparing two editions. Thin over `services`."""
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import math
+import os
+import re
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..engine.definitions import WorkflowDefinition
+from ..engine.fields import FieldError, FieldSpec, parse_date
+from ..services import artefacts as artefact_service
+from ..services import tasks as task_service
+from ..services.compare import compare_editions
+from ..services.errors import Conflict, ServiceError, Unprocessable
+from ..services.sections import sections_as_text
+from ..services.transitions import fire_transition
+from .documents import pdf_functions
+from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("artefacts", __name__, url_prefix="/artefacts")
+
+PAGE_SIZE = 25
+_SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{4})$")
+
+# Fields that actions write into an artefact (no label in the workflow file).
+DERIVED_FIELDS: dict[str, tuple[str, str]] = {
+    "order_number": ("Номер приказа", "str"),
+    "protocol_number": ("Номер протокола педагогического совета", "str"),
+    "opinion_deadline": ("Срок ответа советов", "date"),
+    "acquaintance_deadline": ("Срок ознакомления работников под роспись", "date"),
+    "publication_deadline": ("Срок размещения на сайте", "date"),
+    "opinions": ("Мнения советов", "opinions"),
+}
+# History entries that are not transitions of the workflow.
+OWN_TRIGGERS = {"create": "Создан проект", "edit_sections": "Изменён текст"}
+OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")
+
+
+# --- Formatting, shared by every page ---------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def local_zone() -> dt.tzinfo:
+    """Times are stored in UTC and shown in the school's zone (VSOKO_TIMEZONE, default Moscow)."""
+    try:
+        return ZoneInfo(os.environ.get("VSOKO_TIMEZONE", "Europe/Moscow"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+@bp.app_template_filter("ru_date")
+def ru_date(value: Any) -> str:
+    """ДД.ММ.ГГГГ from a date, a datetime or an ISO string; anything else is shown as it is."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%d.%m.%Y") if isinstance(value, dt.date) else str(value)
+
+
+@bp.app_template_filter("ru_datetime")
+def ru_datetime(value: Any) -> str:
+    """ДД.ММ.ГГГГ ЧЧ:ММ in local time from a naive UTC datetime or its ISO string."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(local_zone()).strftime("%d.%m.%Y %H:%M")
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int | None) -> str:
+    if not size:
+        return "0 Б"
+    if size < 1024:
+        return f"{size} Б"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} КБ".replace(".", ",")
+    return f"{size / 1024 / 1024:.1f} МБ".replace(".", ",")
+
+
+@bp.app_template_filter("days_phrase")
+def days_phrase(days: int) -> str:
+    """«сегодня», «через 3 дня», «просрочено на 5 дней»."""
+    if days == 0:
+        return "сегодня"
+    n = abs(days)
+    word = "день" if n % 10 == 1 and n % 100 != 11 else (
+        "дня" if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else "дней")
+    return f"через {n} {word}" if days > 0 else f"просрочено на {n} {word}"
+
+
+def _roles_in(organisation_id: int) -> set[str]:
+    return set(current_user.roles.get(organisation_id, []))
+
+
+def _service(call, *args, **kwargs):
+    """Run a read use case; its NotFound/Forbidden become the matching HTTP error page."""
+    try:
+        return call(*args, **kwargs)
+    except ServiceError as error:
+        abort_for(error)
+
+
+# --- Field values as people read them -----------------------------------------------------------
+
+def _field_specs(definition: WorkflowDefinition) -> dict[str, FieldSpec]:
+    specs: dict[str, FieldSpec] = {}
+    for transition in definition.transitions.values():
+        for spec in transition.fields:
+            specs.setdefault(spec.name, spec)
+    for spec in definition.fields:
+        specs[spec.name] = spec
+    return specs
+
+
+def _display(spec_type: str, value: Any, options: dict[str, str], members: dict[str, str]) -> str:
+    if spec_type == "bool":
+        return "Да" if value else "Нет"
+    if spec_type == "date":
+        return ru_date(value)
+    if spec_type == "choice":
+        return options.get(str(value), str(value))
+    if spec_type == "member":
+        return members.get(str(value), str(value))
+    return str(value)
+
+
+def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: dict[str, str],
+               only_known: bool = False) -> list[dict[str, Any]]:
+    """Labelled, formatted field values: the kind's own fields first, then as they were recorded."""
+    specs = _field_specs(definition)
+    rows = []
+    for name, value in fields.items():
+        if value in (None, "", [], {}):
+            continue
+        if name in specs:
+            spec = specs[name]
+            label, kind, options = spec.label, spec.type, spec.options
+        elif name in DERIVED_FIELDS:
+            (label, kind), options = DERIVED_FIELDS[name], {}
+        elif only_known:
+            continue
+        else:
+            label, kind, options = name, "str", {}
+        if kind == "opinions":
+            rows.append({"name": name, "label": label, "table": _opinion_table(definition, value)})
+        elif not isinstance(value, (dict, list)):
+            rows.append({"name": name, "label": label, "value": _display(kind, value, options, members)})
+    order = {spec.name: i for i, spec in enumerate(definition.fields)}
+    return sorted(rows, key=lambda row: order.get(row["name"], len(order)))
+
+
+def _opinion_table(definition: WorkflowDefinition, opinions: Any) -> list[list[str]]:
+    from ..engine.context import OPINION_BODIES
+
+    specs = _field_specs(definition)
+    results = specs["opinion_result"].options if "opinion_result" in specs else {}
+    rows = []
+    for body, opinion in (opinions or {}).items():
+        opinion = opinion if isinstance(opinion, dict) else {}
+        rows.append([OPINION_BODIES.get(body, {}).get("nomn", body), ru_date(opinion.get("date")),
+                     str(opinion.get("protocol_number") or ""), results.get(opinion.get("result"), opinion.get("result") or ""),
+                     str(opinion.get("remarks") or "")])
+    return rows
+
+
+# --- Where the artefact stands in its workflow ---------------------------------------------------
+
+def main_path(definition: WorkflowDefinition) -> list[str]:
+    """The longest way forward from the initial state: no returns, no withdrawals, no system steps."""
+    forward: dict[str, list[str]] = {}
+    for t in definition.transitions.values():
+        if t.system or t.comment_required:
+            continue
+        for source in t.sources:
+            if source != t.dest:
+                forward.setdefault(source, []).append(t.dest)
+    best: list[str] = []
+
+    def walk(path: list[str]) -> None:
+        nonlocal best
+        if len(path) > len(best):
+            best = list(path)
+        for nxt in forward.get(path[-1], []):
+            if nxt not in path:
+                walk(path + [nxt])
+
+    walk([definition.initial])
+    return best
+
+
+def workflow_steps(definition: WorkflowDefinition, state: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The main path as steps marked done / current / skipped / todo; a final state off the path is appended."""
+    visited = {entry["to"] for entry in history} | {entry["from"] for entry in history if entry["from"]}
+    path = main_path(definition)
+    current_index = path.index(state) if state in path else None
+    if current_index is None:
+        reached = [i for i, name in enumerate(path) if name in visited]
+        current_index = (max(reached) + 1) if reached else 0
+        path = path[:current_index] + [state] + path[current_index:]
+    steps = []
+    for i, name in enumerate(path):
+        if i < current_index:
+            status = "done" if name in visited else "skipped"
+        elif i == current_index:
+            status = "current"
+        else:
+            status = "todo" if state in definition.states and not definition.states[state].final else "off"
+        steps.append({"state": name, "label": definition.state_label(name), "status": status})
+    return steps
+
+
+# --- Forms of actions ------------------------------------------------------------------------------
+
+def _initial_value(spec: FieldSpec, today: dt.date) -> Any:
+    if spec.default == "today":
+        return today.isoformat()
+    if spec.type == "bool":
+        return bool(spec.default)
+    if spec.type == "date" and spec.default:
+        try:
+            return parse_date(spec.default).isoformat()
+        except FieldError:
+            return ""
+    return "" if spec.default is None else str(spec.default)
+
+
+def form_fields(specs: tuple[FieldSpec, ...], prefix: str, members: list[dict[str, Any]],
+                values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """What a template needs to draw each input: id, name, type, value, options, error."""
+    today = dt.date.today()
+    values, errors = values or {}, errors or {}
+    result = []
+    for spec in specs:
+        options: list[tuple[str, str]] = []
+        if spec.type == "choice":
+            options = list(spec.options.items())
+        elif spec.type == "member":
+            options = [(m["login"], m["label"]) for m in members]
+        value = values[spec.name] if spec.name in values else _initial_value(spec, today)
+        if spec.type == "bool":
+            value = value in (True, "true", "on", "1", "y")
+        result.append({"name": spec.name, "id": f"{prefix}-{spec.name}", "label": spec.label, "type": spec.type,
+                       "required": spec.required, "value": value, "options": options, "min": spec.min,
+                       "max_length": spec.max_length, "help": spec.help, "error": errors.get(spec.name)})
+    return result
+
+
+def submitted_fields(specs: tuple[FieldSpec, ...], form) -> dict[str, Any]:  # noqa: ANN001 - werkzeug MultiDict
+    """Exactly the declared fields from a posted form; an unticked checkbox is an explicit «нет»."""
+    values: dict[str, Any] = {}
+    for spec in specs:
+        if spec.type == "bool":
+            values[spec.name] = "true" if form.get(spec.name) in ("true", "on", "1", "y") else "false"
+        elif spec.name in form:
+            values[spec.name] = form.get(spec.name, "")
+    return values
+
+
+def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: list[dict[str, Any]],
+                 open_trigger: str | None = None, failed: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    forms = []
+    for available in data.get("available_transitions", []):
+        transition = definition.transitions[available["trigger"]]
+        mine = failed if failed and failed["trigger"] == transition.trigger else None
+        errors = dict((mine or {}).get("field_errors") or {})
+        fields = form_fields(transition.fields, f"t-{transition.trigger}", members,
+                             values=(mine or {}).get("values"), errors=errors)
+        shown = {f["name"] for f in fields} | {"comment"}
+        top = list((mine or {}).get("rules") or []) + [msg for name, msg in errors.items() if name not in shown]
+        forms.append({
+            "trigger": transition.trigger, "label": transition.label, "fields": fields,
+            "comment_required": transition.comment_required, "comment": (mine or {}).get("comment", ""),
+            "comment_error": errors.get("comment"), "secondary": transition.comment_required,
+            "dest_label": definition.state_label(transition.dest),
+            "message": (mine or {}).get("message") if mine and not (mine or {}).get("rules") else None,
+            "problems": top, "open": transition.trigger == open_trigger or mine is not None,
+            "documents": len(transition.documents),
+        })
+    return forms
+
+
+# --- The artefact page -----------------------------------------------------------------------------
+
+def _members_by_login(members: list[dict[str, Any]]) -> dict[str, str]:
+    return {m["login"]: m["label"] for m in members}
+
+
+def _timeline(definition: WorkflowDefinition, data: dict[str, Any], members: dict[str, str]) -> list[dict[str, Any]]:
+    documents_by_step: dict[int, list[dict[str, Any]]] = {}
+    for document in data["documents"]:
+        documents_by_step.setdefault(document["history_sequence"], []).append(document)
+    entries = []
+    for entry in reversed(data["history"]):
+        trigger = entry["trigger"]
+        transition = definition.transitions.get(trigger)
+        label = OWN_TRIGGERS.get(trigger) or (transition.label if transition else trigger)
+        moved = entry["from"] and entry["from"] != entry["to"]
+        shown_fields = [] if trigger in OWN_TRIGGERS else field_rows(
+            definition, {k: v for k, v in (entry["fields"] or {}).items() if k != "opinions"}, members, only_known=True)
+        entries.append({
+            "sequence": entry["sequence"], "at": entry["at"], "actor": entry["actor"] or "система", "label": label,
+            "from_label": definition.state_label(entry["from"]) if moved else "",
+            "to_label": definition.state_label(entry["to"]), "comment": entry["comment"],
+            "fields": [row for row in shown_fields if "value" in row],
+            "documents": documents_by_step.get(entry["sequence"], []),
+        })
+    return entries
+
+
+def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"number": s["number"], "level": s["number"].strip(".").count(".") + 1,
+             "paragraphs": [line for line in s["text"].split("\n") if line.strip()]} for s in data["sections"]]
+
+
+def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | None = None,
+                    failed: dict[str, Any] | None = None, conflict: str | None = None):
+    rt = runtime()
+    data = _service(artefact_service.show_artefact, rt, artefact_id, current_user.id)
+    definition = rt.definition(data["kind"])
+    organisation_id = data["organisation"]["id"]
+    members = _service(task_service.organisation_members, rt, current_user.id, organisation_id)
+    by_login = _members_by_login(members)
+    roles = _roles_in(organisation_id)
+    can_edit = data["state"] in definition.editable_states and bool(definition.create_roles & roles)
+    page = {
+        "artefact": data, "definition": definition,
+        "steps": workflow_steps(definition, data["state"], data["history"]),
+        "fields": field_rows(definition, data["fields"], by_login),
+        "sections": _sections(data), "can_edit": can_edit,
+        "actions": action_forms(definition, data, members, open_trigger, failed),
+        "timeline": _timeline(definition, data, by_login),
+        "documents": data["documents"], "pdf": pdf_functions() is not None, "conflict": conflict,
+        "failed_trigger": failed["trigger"] if failed else None,
+    }
+    return render_template("artefact.html", **page), status
+
+
+@bp.get("/<int:artefact_id>")
+@login_required
+def show(artefact_id: int):
+    return render_artefact(artefact_id, open_trigger=request.args.get("action"))
+
+
+def _version_from(form) -> int:  # noqa: ANN001
+    raw = form.get("version", "")
+    if not raw.isdigit():
+        abort(400, "Не указана версия документа: обновите страницу и повторите")
+    return int(raw)
+
+
+@bp.post("/<int:artefact_id>/fire/<trigger>")
+@login_required
+def fire(artefact_id: int, trigger: str):
+    rt = runtime()
+    data = _service(artefact_service.show_artefact, rt, artefact_id, current_user.id)
+    definition = rt.definition(data["kind"])
+    transition = definition.transitions.get(trigger)
+    if transition is None or transition.system:
+        abort(404, "Такого действия у документа нет")
+    values = submitted_fields(transition.fields, request.form)
+    comment = request.form.get("comment", "")
+    try:
+        result = fire_transition(rt, artefact_id, trigger, current_user.id, version=_version_from(request.form),
+                                 fields=values, comment=comment)
+    except Unprocessable as error:
+        details = error.details if isinstance(error.details, dict) else {}
+        failed = {"trigger": trigger, "values": values, "comment": comment, "message": error.message,
+                  "field_errors": details.get("fields") or {}, "rules": details.get("rules") or []}
+        return render_artefact(artefact_id, 422, failed=failed)
+    except Conflict as error:
+        return render_artefact(artefact_id, 409, conflict=error.message)
+    except ServiceError as error:
+        abort_for(error)
+    _flash_fired(definition, transition.label, result)
+    return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+
+
+def _flash_fired(definition: WorkflowDefinition, label: str, result) -> None:  # noqa: ANN001 - FiredTransition
+    message = f"Выполнено: «{label}». Состояние: {definition.state_label(result.to_state)}."
+    if result.documents:
+        message += " Сформированы документы: " + "; ".join(
+            f"«{d['title']}» ({d['file_name']})" for d in result.documents) + "."
+    flash(message, "success")
+    for warning in result.warnings:
+        flash(f"Предупреждение: {warning}", "warning")
+
+
+# --- Editing the text ---------------------------------------------------------------------------
+
+@bp.route("/<int:artefact_id>/sections", methods=["GET", "POST"])
+@login_required
+def sections_edit(artefact_id: int):
+    rt = runtime()
+    data = _service(artefact_service.show_artefact, rt, artefact_id, current_user.id)
+    definition = rt.definition(data["kind"])
+    if not definition.create_roles & _roles_in(data["organisation"]["id"]):
+        abort(403, "У вас нет права редактировать этот документ")
+    if request.method == "GET":
+        if data["state"] not in definition.editable_states:
+            flash(f"Текст можно менять только в состоянии «{definition.state_label(definition.initial)}»; "
+                  f"сейчас документ в состоянии «{data['state_label']}».", "warning")
+            return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+        text = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
+        return render_template("sections_edit.html", artefact=data, text=text, version=data["version"], error=None)
+    text, version = request.form.get("text", ""), _version_from(request.form)
+    try:
+        artefact_service.set_sections(rt, artefact_id, current_user.id, text, version=version)
+    except (Unprocessable, Conflict) as failure:
+        # The person's text stays in the form; a stale version stays stale, so nothing is overwritten.
+        return render_template("sections_edit.html", artefact=data, text=text, version=version,
+                               error=failure.message, conflict=failure.status == 409), failure.status
+    except ServiceError as failure:
+        abort_for(failure)
+    flash("Текст сохранён.", "success")
+    return redirect(url_for("artefacts.show", artefact_id=artefact_id) + "#text")
+
+
+# --- The list ---------------------------------------------------------------------------------------
+
+def _filters() -> dict[str, str]:
+    names = ("kind", "state", "school_year", "q")
+    return {name: request.args.get(name, "").strip()[:200] for name in names if request.args.get(name, "").strip()}
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    return max(1, int(raw)) if raw.isdigit() else 1
+
+
+def _creatable_kinds(organisation_id: int) -> list[WorkflowDefinition]:
+    roles = _roles_in(organisation_id)
+    return [d for d in runtime().definitions.values() if d.create_roles & roles]
+
+
+@bp.get("/")
+@login_required
+def index():
+    rt = runtime()
+    organisation_id = current_organisation_id()
+    filters = _filters()
+    page = _page_number()
+    listing = _service(artefact_service.list_artefacts, rt, current_user.id, organisation_id=organisation_id,
+                       kind=filters.get("kind"), state=filters.get("state"), school_year=filters.get("school_year"),
+                       text=filters.get("q"), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = listing["total"]
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    definitions = rt.definitions
+    return render_template(
+        "artefacts_list.html", items=listing["items"], total=total, page=page, pages=pages, filters=filters,
+        first=(page - 1) * PAGE_SIZE + 1 if listing["items"] else 0, last=(page - 1) * PAGE_SIZE + len(listing["items"]),
+        definitions=definitions, kind_states=_kind_states(definitions, filters.get("kind")),
+        school_years=_service(task_service.school_years, rt, current_user.id, organisation_id),
+        creatable=_creatable_kinds(organisation_id))
+
+
+def _kind_states(definitions: dict[str, WorkflowDefinition], kind: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """States for the filter, grouped by kind (only the chosen kind's when one is chosen)."""
+    chosen = [definitions[kind]] if kind in definitions else list(definitions.values())
+    return [(d.title, [(name, state.label) for name, state in d.states.items()]) for d in chosen]
+
+
+# --- A new draft --------------------------------------------------------------------------------------
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    rt = runtime()
+    organisation_id = current_organisation_id()
+    kinds = _creatable_kinds(organisation_id)
+    if not kinds:
+        abort(403, "У вас нет права создавать документы в этой организации")
+    chosen = request.values.get("kind") or (kinds[0].kind if len(kinds) == 1 else "")
+    definition = next((d for d in kinds if d.kind == chosen), None)
+    if definition is None:
+        return render_template("artefact_new.html", kinds=kinds, definition=None)
+    form = {"title": "", "school_year": artefact_service.current_school_year(dt.date.today()),
+            "supersedes_id": request.args.get("supersedes", ""), "sections_text": ""}
+    values, errors, message, status = None, {}, None, 200
+    if request.method == "POST":
+        form = {name: request.form.get(name, "").strip() for name in form}
+        form["sections_text"] = request.form.get("sections_text", "")
+        values = submitted_fields(definition.fields, request.form)
+        try:
+            artefact_id = _create(rt, organisation_id, definition, form, values)
+        except Unprocessable as error:
+            details = error.details if isinstance(error.details, dict) else {}
+            errors, message, status = dict(details.get("fields") or {}), error.message, 422
+        except ServiceError as error:
+            abort_for(error)
+        else:
+            flash("Проект создан. Проверьте текст и направьте его дальше.", "success")
+            return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    editions = _service(task_service.in_force_editions, rt, current_user.id, organisation_id, definition.kind)
+    return render_template(
+        "artefact_new.html", kinds=kinds, definition=definition, form=form, editions=editions, errors=errors,
+        message=message, fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
+
+
+def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict[str, str],  # noqa: ANN001
+            values: dict[str, Any]) -> int:
+    problems = {}
+    match = _SCHOOL_YEAR.match(form["school_year"])
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        problems["school_year"] = "Учебный год указывается как 2025/2026"
+    if form["supersedes_id"] and not form["supersedes_id"].isdigit():
+        problems["supersedes_id"] = "Выберите действующую редакцию из списка"
+    if len(form["title"]) > 1000:
+        problems["title"] = "Название не длиннее 1000 символов"
+    if problems:
+        raise Unprocessable("Проверьте заполнение полей", details={"fields": problems})
+    return artefact_service.create_artefact(
+        rt, current_user.id, organisation_id, definition.kind, title=form["title"] or None,
+        school_year=form["school_year"], fields=values,
+        supersedes_id=int(form["supersedes_id"]) if form["supersedes_id"] else None,
+        sections_text=form["sections_text"] if form["sections_text"].strip() else None)
+
+
+# --- Comparing editions ---------------------------------------------------------------------------------
+
+@bp.get("/<int:artefact_id>/compare/<int:other_id>")
+@login_required
+def compare(artefact_id: int, other_id: int):
+    result = _service(compare_editions, runtime(), artefact_id, other_id, current_user.id)
+    return render_template("compare.html", new=result["new"], old=result["old"], diff=result["diff"])

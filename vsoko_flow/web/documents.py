@@ -1,6 +1,82 @@
-"""Downloading and previewing stored documents."""
+"""Downloading, previewing and (when LibreOffice is installed) PDF of stored documents."""
 from __future__ import annotations
 
-from flask import Blueprint
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import Blueprint, abort, render_template, send_file
+from flask_login import current_user, login_required
+
+from ..services import tasks as task_service
+from ..services.errors import ServiceError
+from .session import abort_for, runtime
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+# Characters RFC 5987 lets stand unencoded in filename*=, besides letters and digits.
+RFC5987_SAFE = "!#$&+-.^_`|~"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _document(document_id: int, with_content: bool = False) -> task_service.DocumentFile:
+    try:
+        return task_service.document_for(runtime(), document_id, current_user.id, with_content=with_content)
+    except ServiceError as error:
+        abort_for(error)
+
+
+def _send(data: bytes, file_name: str, mimetype: str, document_id: int):
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=file_name, max_age=0)
+    # Werkzeug's ASCII fallback of a Cyrillic name is only spaces («      .docx»): name the file by its id instead;
+    # browsers use the RFC 5987 filename*=UTF-8'' form anyway.
+    suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+    fallback = file_name if file_name.isascii() and '"' not in file_name else f"document-{document_id}.{suffix}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe=RFC5987_SAFE)}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:document_id>/download")
+@login_required
+def download(document_id: int):
+    document = _document(document_id, with_content=True)
+    return _send(document.content, document.file_name, DOCX_MIMETYPE, document.id)
+
+
+@bp.get("/<int:document_id>/preview")
+@login_required
+def preview(document_id: int):
+    document = _document(document_id, with_content=True)
+    try:
+        blocks = task_service.document_blocks(document.content)
+    except Exception:  # noqa: BLE001 - a stored file python-docx cannot read is still downloadable
+        blocks = None
+    return render_template("document_preview.html", document=document, blocks=blocks,
+                           pdf=pdf_functions() is not None)
+
+
+def pdf_functions():
+    """(pdf_available, document_pdf) from services.pdf, or None when PDF is not possible here."""
+    try:
+        from ..services.pdf import document_pdf, pdf_available
+    except ImportError:
+        return None
+    try:
+        return (pdf_available, document_pdf) if pdf_available() else None
+    except Exception:  # noqa: BLE001 - a broken converter means no PDF, not a broken page
+        return None
+
+
+@bp.get("/<int:document_id>/pdf")
+@login_required
+def pdf(document_id: int):
+    document = _document(document_id)  # the organisation check comes first
+    functions = pdf_functions()
+    if functions is None:
+        abort(404, "PDF недоступен: на сервере не установлен LibreOffice")
+    try:
+        file_name, data = functions[1](runtime(), document.id, current_user.id)
+    except ServiceError as error:
+        abort_for(error)
+    return _send(data, file_name, "application/pdf", document.id)

@@ -1,11 +1,12 @@
-"""«Мои задачи»: the start page."""
+"""«Мои задачи»: the start page — what waits for the user's action, and their deadlines."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
-from ..services import artefacts as artefact_service
-from .session import current_organisation_id, runtime
+from ..services import tasks as task_service
+from ..services.errors import ServiceError
+from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("tasks", __name__)
 
@@ -13,7 +14,8 @@ bp = Blueprint("tasks", __name__)
 @bp.get("/")
 @login_required
 def index():
-    listing = artefact_service.list_artefacts(runtime(), current_user.id, organisation_id=current_organisation_id(),
-                                              limit=50)
-    actionable = [item for item in listing["items"] if item.get("available_transitions")]
-    return render_template("tasks.html", actionable=actionable)
+    try:
+        tasks = task_service.my_tasks(runtime(), current_user.id, current_organisation_id())
+    except ServiceError as error:
+        abort_for(error)
+    return render_template("tasks.html", **tasks)

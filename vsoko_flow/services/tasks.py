@@ -1,0 +1,258 @@
+"""What a person works with: the actions waiting for them, their deadlines, the colleagues they
+can name in a form, and the stored documents they may open.
+
+Every function checks membership in the organisation first; every read is a bounded number
+of queries, whatever the number of artefacts (filters in SQL, a limit on the rows).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from sqlalchemy import String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, undefer
+
+from ..documents.russian import surname_initials
+from ..engine.definitions import WorkflowDefinition
+from ..models import Artefact, Membership, StoredDocument, User
+from .access import membership_in
+from .errors import NotFound
+from .runtime import Runtime
+
+DEADLINE_HORIZON_DAYS = 14
+TASK_LIMIT = 50
+
+# The act deadlines that actions store in an artefact's fields, and what each asks of a person.
+DEADLINE_FIELDS: dict[str, str] = {
+    "opinion_deadline": "Получить мотивированное мнение советов",
+    "acquaintance_deadline": "Ознакомить работников с актом под роспись",
+    "publication_deadline": "Разместить акт на сайте школы",
+}
+# Which deadline fields each registered action sets (the response deadline names its field).
+_ACTION_DEADLINES = {"set_deadlines": ("acquaintance_deadline", "publication_deadline")}
+
+
+def _membership_or_404(session: Session, user_id: int, organisation_id: int) -> Membership:
+    membership = membership_in(session, user_id, organisation_id)
+    if membership is None:
+        raise NotFound("Организация не найдена")
+    return membership
+
+
+# --- «Мои задачи» -------------------------------------------------------------------------------
+
+def actionable_states(definition: WorkflowDefinition, roles: set[str]) -> dict[str, list[str]]:
+    """State → triggers the roles may fire there (system transitions excluded)."""
+    result: dict[str, list[str]] = {}
+    for state in definition.states:
+        triggers = [t for t in definition.available_triggers(state) if definition.transitions[t].roles & roles]
+        if triggers:
+            result[state] = triggers
+    return result
+
+
+def deadline_states(definition: WorkflowDefinition) -> dict[str, frozenset[str]]:
+    """Deadline field → the states in which it is open: where the transition that sets it leads.
+
+    Read from the workflow file, so the opinion deadline stops counting once the act leaves
+    «на учёте мнения», and the acquaintance deadline once it is no longer in force.
+    """
+    found: dict[str, set[str]] = {}
+    for transition in definition.transitions.values():
+        for step in transition.actions:
+            names = _ACTION_DEADLINES.get(step.name, ())
+            if step.name == "set_response_deadline":
+                names = (step.params.get("field", ""),)
+            for name in names:
+                if name in DEADLINE_FIELDS:
+                    found.setdefault(name, set()).add(transition.dest)
+    return {name: frozenset(states) for name, states in found.items()}
+
+
+def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | None = None,
+             horizon_days: int = DEADLINE_HORIZON_DAYS, limit: int = TASK_LIMIT) -> dict[str, Any]:
+    """The start page: artefacts waiting for the user's action, and their deadlines due soon or overdue."""
+    today = today or dt.date.today()
+    with rt.sessions() as session:
+        membership = _membership_or_404(session, user_id, organisation_id)
+        login = session.scalar(select(User.login).where(User.id == user_id))
+        roles = set(membership.roles or [])
+        actions, actions_total = _waiting_actions(rt, session, organisation_id, roles, limit)
+        deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
+                                                today + dt.timedelta(days=horizon_days), limit)
+        return {"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
+                "deadlines_total": deadline_counts[0], "overdue_total": deadline_counts[1],
+                "horizon_days": horizon_days, "today": today}
+
+
+def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, roles: set[str], limit: int
+                     ) -> tuple[list[dict[str, Any]], int]:
+    by_kind = {kind: actionable_states(definition, roles) for kind, definition in rt.definitions.items()}
+    conditions = [and_(Artefact.kind == kind, Artefact.state.in_(list(states)))
+                  for kind, states in by_kind.items() if states]
+    if not conditions:
+        return [], 0
+    where = (Artefact.organisation_id == organisation_id, or_(*conditions))
+    total = session.scalar(select(func.count()).select_from(Artefact).where(*where)) or 0
+    rows = session.execute(
+        select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year, Artefact.updated_at)
+        .where(*where).order_by(Artefact.updated_at.desc(), Artefact.id.desc()).limit(limit)).all()
+    groups = []
+    for row in rows:
+        definition = rt.definitions[row.kind]
+        groups.append({
+            "id": row.id, "kind": row.kind, "kind_title": definition.title, "title": row.title,
+            "state": row.state, "state_label": definition.state_label(row.state), "school_year": row.school_year,
+            "updated_at": row.updated_at,
+            "transitions": [{"trigger": t, "label": definition.transitions[t].label,
+                             "secondary": definition.transitions[t].comment_required}
+                            for t in by_kind[row.kind][row.state]],
+        })
+    return groups, total
+
+
+def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int, login: str | None,
+               today: dt.date, horizon: dt.date, limit: int) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+    mine = or_(Artefact.author_id == user_id, Artefact.fields["responsible"].as_string() == (login or ""))
+    parts = []
+    for kind, definition in rt.definitions.items():
+        for name, states in deadline_states(definition).items():
+            due = Artefact.fields[name].as_string()
+            parts.append(
+                select(Artefact.id.label("artefact_id"), Artefact.kind.label("kind"), Artefact.title.label("title"),
+                       Artefact.state.label("state"), literal(name, String).label("field"), due.label("due"))
+                .where(Artefact.organisation_id == organisation_id, Artefact.kind == kind,
+                       Artefact.state.in_(sorted(states)), mine, due.is_not(None), due <= horizon.isoformat()))
+    if not parts:
+        return [], (0, 0)
+    found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    counts = session.execute(select(func.count(), func.coalesce(func.sum(
+        case((found.c.due < today.isoformat(), 1), else_=0)), 0)).select_from(found)).one()
+    rows = session.execute(select(found).order_by(found.c.due, found.c.artefact_id, found.c.field).limit(limit)).all()
+    items = []
+    for row in rows:
+        due = dt.date.fromisoformat(row.due)
+        definition = rt.definitions[row.kind]
+        items.append({"artefact_id": row.artefact_id, "title": row.title, "kind_title": definition.title,
+                      "state_label": definition.state_label(row.state), "field": row.field,
+                      "label": DEADLINE_FIELDS[row.field], "due": due, "days_left": (due - today).days,
+                      "overdue": due < today})
+    return items, (int(counts[0]), int(counts[1]))
+
+
+# --- People and editions a form offers -----------------------------------------------------------
+
+def member_label(user: User, membership: Membership) -> str:
+    """«Иванова И.И. — Заместитель директора по УВР»."""
+    name = surname_initials(user.last_name, user.first_name, user.middle_name)
+    return f"{name} — {membership.position}" if membership.position else name
+
+
+def organisation_members(rt: Runtime, user_id: int, organisation_id: int) -> list[dict[str, Any]]:
+    """Active members of the organisation, by surname: login, label, roles."""
+    with rt.sessions() as session:
+        _membership_or_404(session, user_id, organisation_id)
+        rows = session.execute(
+            select(User, Membership).join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation_id, User.is_active.is_(True))
+            .order_by(User.last_name, User.first_name, User.id)).all()
+        return [{"login": user.login, "label": member_label(user, membership), "full_name": user.full_name,
+                 "roles": list(membership.roles or [])} for user, membership in rows]
+
+
+def in_force_editions(rt: Runtime, user_id: int, organisation_id: int, kind: str, limit: int = 200
+                      ) -> list[dict[str, Any]]:
+    """Acts of this kind in force now: the editions a new draft may replace."""
+    with rt.sessions() as session:
+        _membership_or_404(session, user_id, organisation_id)
+        rows = session.execute(
+            select(Artefact.id, Artefact.title, Artefact.school_year, Artefact.fields)
+            .where(Artefact.organisation_id == organisation_id, Artefact.kind == kind, Artefact.state == "in_force")
+            .order_by(Artefact.id.desc()).limit(limit)).all()
+        return [{"id": r.id, "title": r.title, "school_year": r.school_year,
+                 "order_number": (r.fields or {}).get("order_number"), "order_date": (r.fields or {}).get("order_date")}
+                for r in rows]
+
+
+def school_years(rt: Runtime, user_id: int, organisation_id: int) -> list[str]:
+    """School years that occur among the organisation's artefacts, newest first."""
+    with rt.sessions() as session:
+        _membership_or_404(session, user_id, organisation_id)
+        years = session.scalars(select(Artefact.school_year).where(Artefact.organisation_id == organisation_id)
+                                .distinct().order_by(Artefact.school_year.desc())).all()
+        return [year for year in years if year]
+
+
+# --- Stored documents ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DocumentFile:
+    id: int
+    artefact_id: int
+    title: str
+    file_name: str
+    size: int
+    sha256: str
+    created_at: dt.datetime
+    content: bytes | None = None
+
+
+def document_for(rt: Runtime, document_id: int, user_id: int, with_content: bool = False) -> DocumentFile:
+    """A stored document the user may open; another organisation's document is reported as missing."""
+    with rt.sessions() as session:
+        query = select(StoredDocument).where(StoredDocument.id == document_id)
+        if with_content:
+            query = query.options(undefer(StoredDocument.content))
+        document = session.scalars(query).first()
+        if document is None or membership_in(session, user_id, document.organisation_id) is None:
+            raise NotFound(f"Документ № {document_id} не найден")
+        return DocumentFile(id=document.id, artefact_id=document.artefact_id, title=document.title,
+                            file_name=document.file_name, size=document.size, sha256=document.sha256,
+                            created_at=document.created_at, content=document.content if with_content else None)
+
+
+def document_blocks(content: bytes) -> list[dict[str, Any]]:
+    """The body of a .docx as plain blocks in order: paragraphs and tables (cell texts)."""
+    document = Document(io.BytesIO(content))
+    blocks: list[dict[str, Any]] = []
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            paragraph = Paragraph(child, document)
+            blocks.append(_paragraph_block(paragraph))
+        elif child.tag == qn("w:tbl"):
+            blocks.append({"type": "table", "rows": _table_rows(Table(child, document))})
+    return blocks
+
+
+def _paragraph_block(paragraph: Paragraph) -> dict[str, Any]:
+    text = paragraph.text
+    runs = [run for run in paragraph.runs if run.text.strip()]
+    bold = bool(runs) and all(run.bold or (run.bold is None and _style_bold(paragraph)) for run in runs)
+    alignment = paragraph.alignment
+    align = {1: "center", 2: "right", 3: "justify"}.get(int(alignment) if alignment is not None else 0, "left")
+    return {"type": "paragraph", "text": text, "bold": bold, "align": align}
+
+
+def _style_bold(paragraph: Paragraph) -> bool:
+    style = paragraph.style
+    return bool(style is not None and style.font is not None and style.font.bold)
+
+
+def _table_rows(table: Table) -> list[list[str]]:
+    rows = []
+    for row in table.rows:
+        cells, previous = [], None
+        for cell in row.cells:
+            # A horizontally merged cell is returned once per grid column: show it once.
+            if previous is not None and cell._tc is previous:
+                continue
+            previous = cell._tc
+            cells.append("\n".join(p.text for p in cell.paragraphs).strip())
+        rows.append(cells)
+    return rows
