@@ -408,6 +408,26 @@ def backup(target: Path | None) -> None:
     click.echo(f"Копия сохранена: {backup_sqlite(rt, target or default_backup_path(rt))}")
 
 
+@main.command()
+@click.option("--days", default=7, show_default=True, help="напоминать о сроках в ближайшие N дней")
+@click.option("--date", "on_date", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="дата сводки")
+@handle_errors
+def remind(days: int, on_date) -> None:
+    """Разослать каждому исполнителю одно письмо: что просрочено и что скоро (для cron)."""
+    import datetime as dt
+
+    from .services.reminders import SmtpSettings, send_reminders
+
+    report = send_reminders(_runtime(), SmtpSettings.from_env(), on_date.date() if on_date else dt.date.today(), days)
+    click.echo(f"Отправлено писем: {report.sent}.")
+    for name in report.without_email:
+        click.echo(f"Нет адреса почты: {name}")
+    for failure in report.failed:
+        click.echo(f"Не отправлено: {failure}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
 @main.group()
 def workflows() -> None:
     """Описания процессов (workflows/*.yaml)."""
