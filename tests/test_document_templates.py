@@ -20,7 +20,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "document_templates"
-NAMES = ["polozhenie", "order_approval", "acquaintance_sheet", "opinion_request", "protocol_extract"]
+NAMES = [
+    "polozhenie", "order_approval", "acquaintance_sheet", "opinion_request", "protocol_extract",
+    "plan_table", "execution_report", "analytic_report", "meeting_protocol",
+]
+# A4 landscape: wide tables of plans and their execution reports.
+LANDSCAPE = {"plan_table", "execution_report"}
 
 ESIGN = "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ"
 NASTY = "Рога & Копыта <ООО>"
@@ -141,6 +146,116 @@ SAMPLES: dict[str, dict] = {
 }
 
 
+PLAN_COLUMNS = [
+    ("object", "Объект/предмет ВСОКО", 11),
+    ("criteria", "Критерии оценки качества образования", 11),
+    ("indicators", "Показатели оценки качества образования", 13),
+    ("responsible", "Ответственный", 8),
+    ("deadline", "Сроки", 6),
+    ("document_format", "Формат документа", 8),
+]
+
+
+def plan_item_row(number: str, *texts: str) -> dict:
+    cells = [
+        {"key": key, "text": text, "lines": text.split("\n") or [""], "span": span}
+        for (key, _, span), text in zip(PLAN_COLUMNS, texts)
+    ]
+    return {"section": False, "number": number, "cells": cells}
+
+
+def stat(count: int, percent: str) -> dict:
+    return {"count": count, "percent": percent}
+
+
+SAMPLES.update({
+    "plan_table": {
+        "plan_title": "План функционирования внутренней системы оценки качества образования "
+        "на 2024/2025 учебный год",
+        "is_draft": False,
+        "council_grif": {
+            "body_instrumental": "Педагогическим советом",
+            "protocol_date": "29.08.2024",
+            "protocol_number": "1",
+        },
+        "approval_grif": {"word": "УТВЕРЖДЁН", "order_date": "30.08.2024", "order_number": "Ш29-13-140/5"},
+        "columns": [{"key": key, "title": title, "span": span} for key, title, span in PLAN_COLUMNS],
+        "row_span": 60,
+        "rows": [
+            {"section": True, "number": "1.", "title": "Качество образовательных результатов",
+             "text": "1. Качество образовательных результатов"},
+            plan_item_row(
+                "1.1", "Предметные результаты обучения",
+                "Статистические данные: качество обучения, успеваемость;\nСравнительный анализ",
+                "Доля обучающихся, подтвердивших промежуточную аттестацию", "Заместитель директора по УВР",
+                "Декабрь, июнь", "Аналитическая справка",
+            ),
+            {"section": True, "number": "2.", "title": "Качество условий", "text": "2. Качество условий"},
+            plan_item_row(
+                "2.1", "Кадровые условия", "Соответствие требованиям ФГОС", "Доля педагогов с категорией",
+                "Директор", "Согласно ВШК", "Статистический отчёт",
+            ),
+        ],
+    },
+    "execution_report": {
+        "heading": "об исполнении плана функционирования внутренней системы оценки качества "
+        "образования на 2024/2025 учебный год",
+        "report_date": "30.06.2025",
+        "rows": [
+            {"section": True, "text": "1. Качество образовательных результатов"},
+            {
+                "section": False, "n": 1, "title": "1.1 Предметные результаты обучения",
+                "due": "31.12.2024", "responsible": ["Иванова И.И."], "status": "Принято",
+                "result": ["Проведён анализ", "Справка на совещании"], "evidence": ["материалов: 2"],
+                "mark": "в срок", "executed_on": "20.12.2024",
+            },
+            {
+                "section": False, "n": 2, "title": "1.2 Индивидуальные достижения",
+                "due": "по графику: Согласно ВШК", "responsible": ["Кузнецов Д.О.", "ИМЦ"],
+                "status": "Запланировано", "result": ["—"], "evidence": ["—"],
+                "mark": "не исполнено", "executed_on": "",
+            },
+        ],
+        "summary": ["Всего на контроле 2 пункта; принято 1 (в срок — 1, с опозданием — 0); "
+                    "не исполнено — 1; отменено — 0."],
+    },
+    "analytic_report": {
+        "heading": "по итогам исполнения плана функционирования внутренней системы оценки качества "
+        "образования на 2024/2025 учебный год",
+        "report_date": "30.06.2025",
+        "intro": "На контроле по плану находилось 3 пункта (с учётом повторяющихся сроков исполнения) "
+        "в 1 разделе.",
+        "sections": [
+            {"title": "1. Качество образовательных результатов", "total": 3,
+             "accepted": stat(2, "66,7 %"), "on_time": stat(1, "33,3 %"), "late": stat(1, "33,3 %"),
+             "not_executed": stat(1, "33,3 %"), "cancelled": stat(0, "0,0 %")},
+        ],
+        "totals": {"title": "Итого", "total": 3,
+                   "accepted": stat(2, "66,7 %"), "on_time": stat(1, "33,3 %"), "late": stat(1, "33,3 %"),
+                   "not_executed": stat(1, "33,3 %"), "cancelled": stat(0, "0,0 %")},
+        "conclusions": ["Выполнено в срок 1 из 3 пунктов (33,3 %)."],
+    },
+    "meeting_protocol": {
+        "body_genitive": "педагогического совета",
+        "protocol_date": "29.08.2024",
+        "protocol_number": "1",
+        "present": 23,
+        "chair": "М.Б. Светлова",
+        "secretary": "А.С. Петрова",
+        "agenda": [
+            {
+                "number": "1", "title": "О плане функционирования ВСОКО на 2024/2025 учебный год.",
+                "heard": ["Иванову И.И., заместителя директора по УВР, о проекте плана."],
+                "spoke": ["Смирнов А.В. предложил дополнить план."],
+                "decisions": [{"number": "1.1.", "text": "Принять план.", "deadline_text": "",
+                               "responsible_text": ""}],
+                "has_votes": True, "votes_for": 21, "votes_against": 0, "votes_abstained": 2,
+            },
+        ],
+    },
+})
+
+
 def context(name: str, *, certificate: bool = True, **overrides) -> dict:
     ctx = common(certificate)
     ctx.update(copy.deepcopy(SAMPLES[name]))
@@ -210,7 +325,8 @@ def test_template_is_a_valid_docx(name):
         assert "word/document.xml" in zf.namelist()
     doc = Document(path)
     section = doc.sections[0]
-    assert abs(section.page_width - Mm(210)) < Mm(1) and abs(section.page_height - Mm(297)) < Mm(1)
+    width, height = (Mm(297), Mm(210)) if name in LANDSCAPE else (Mm(210), Mm(297))
+    assert abs(section.page_width - width) < Mm(1) and abs(section.page_height - height) < Mm(1)
     assert abs(section.left_margin - Mm(30)) < Mm(0.5)
     assert Mm(10) - Mm(0.5) <= section.right_margin <= Mm(15) + Mm(0.5)
     assert abs(section.top_margin - Mm(20)) < Mm(0.5)
@@ -272,7 +388,10 @@ def test_renders_with_qr_image_and_verify_url(name):
     assert any(rel.reltype.endswith("/image") for rel in rels)
 
 
-@pytest.mark.parametrize("name", ["polozhenie", "order_approval", "opinion_request", "protocol_extract"])
+@pytest.mark.parametrize("name", [
+    "polozhenie", "order_approval", "opinion_request", "protocol_extract",
+    "plan_table", "execution_report", "analytic_report", "meeting_protocol",
+])
 def test_esign_mark_only_with_certificate(name):
     with_cert = full_text(render(name, context(name, certificate=True)))
     assert ESIGN in with_cert
@@ -304,6 +423,10 @@ def test_special_characters_are_escaped_and_nothing_is_lost(name):
         "acquaintance_sheet": "ЛИСТ ОЗНАКОМЛЕНИЯ",
         "opinion_request": "г. Курск",
         "protocol_extract": "ВЫПИСКА ИЗ ПРОТОКОЛА",
+        "plan_table": "СОГЛАСОВАНО",
+        "execution_report": "ОТЧЁТ",
+        "analytic_report": "АНАЛИТИЧЕСКАЯ СПРАВКА",
+        "meeting_protocol": "ПРОТОКОЛ",
     }[name]
     assert following[0] == expected_next
 

@@ -1,10 +1,14 @@
 """Upgrading never loses data: a database filled at the first revision survives every migration."""
 from __future__ import annotations
 
+import datetime as dt
+
 from alembic import command
 from sqlalchemy import select
 
+from vsoko_flow.engine.history import GENESIS_HASH, entry_hash
 from vsoko_flow.migrations import alembic_config, upgrade
+from vsoko_flow.models import HistoryEntry
 from vsoko_flow.services.runtime import Runtime
 from vsoko_flow.services.verify import verify_store
 
@@ -37,7 +41,9 @@ def test_upgrade_from_the_first_revision_keeps_every_row(settings, tmp_path, sch
             "Положение", "draft", None, None)
         assert [(s.number, s.text) for s in artefact.sections] == [("1.", "Общие положения")]
         assert artefact.organisation.short_name == "Школа"
+    report = verify_store(new)  # the chain written before the upgrade still verifies, head included
     new.close()
+    assert report.ok and report.entries == 1, report.problems
 
 
 def _fill_at_first_revision(rt: Runtime) -> None:
@@ -52,3 +58,11 @@ def _fill_at_first_revision(rt: Runtime) -> None:
                           "'2024/2025', '{}', '2025-01-01', '2025-01-01')"))
         conn.execute(text("INSERT INTO sections (id, artefact_id, position, number, text) "
                           "VALUES (1, 1, 0, '1.', 'Общие положения')"))
+        entry = HistoryEntry(artefact_id=1, sequence=1, actor_id=None, actor_name="система",
+                             at=dt.datetime(2025, 1, 1, 9, 0), trigger="create", from_state="", to_state="draft",
+                             comment="", fields={}, document_hashes=[], prev_hash=GENESIS_HASH)
+        entry.hash = entry_hash(entry)
+        conn.execute(text("INSERT INTO history_entries (artefact_id, sequence, actor_name, at, trigger, from_state, "
+                          "to_state, comment, fields, document_hashes, prev_hash, hash) VALUES (1, 1, 'система', "
+                          "'2025-01-01 09:00:00.000000', 'create', '', 'draft', '', '{}', '[]', :prev, :hash)"),
+                     {"prev": GENESIS_HASH, "hash": entry.hash})

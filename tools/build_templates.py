@@ -6,9 +6,10 @@ Run from the project root::
     .venv/bin/python tools/build_templates.py --out DIR  # write elsewhere
 
 Every template is a real .docx (python-docx) with docxtpl tags, laid out per
-ГОСТ Р 7.0.97-2025: A4; margins 30 / 15 / 20 / 20 mm; Times New Roman 14 pt
-(12 pt in tables and grifs), single spacing, 1.25 cm first-line indent for body
-text. Beside each ``<name>.docx`` goes ``<name>.yaml`` with ``name``, ``title``,
+ГОСТ Р 7.0.97-2025: A4 (landscape for the plan table and the execution report);
+margins 30 / 15 / 20 / 20 mm; Times New Roman 14 pt (12 pt in tables and grifs,
+11/10 pt in the eight-column execution report), single spacing, 1.25 cm
+first-line indent for body text. Beside each ``<name>.docx`` goes ``<name>.yaml`` with ``name``, ``title``,
 ``file_name`` and ``variables`` (the top-level context names the template uses).
 
 The output is reproducible (fixed timestamps), so rebuilding an unchanged template
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import yaml
 from docx import Document
+from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -403,10 +405,17 @@ def esign_mark(target, *, before: float = 0) -> None:
         _box(p)
 
 
-def signature_block(doc, position: str, name: str, *, handwritten_line: bool = False) -> None:
+def signature_block(
+    doc,
+    position: str,
+    name: str,
+    *,
+    handwritten_line: bool = False,
+    widths: tuple[float, float, float] = (50, 78, 37),
+) -> None:
     """Position on the left, the signature (or the e-signature mark) in the middle,
     «И.О. Фамилия» on the right."""
-    t = table(doc, [50, 78, 37])
+    t = table(doc, list(widths))
     row = t.rows[0]
     cant_split(row)
     valign(row, "center")
@@ -420,10 +429,10 @@ def signature_block(doc, position: str, name: str, *, handwritten_line: bool = F
     par(right, name, align="right")
 
 
-def qr_block(doc) -> None:
+def qr_block(doc, text_width: float = TEXT_WIDTH_MM) -> None:
     """QR code with the verification address, pinned to the bottom of the last page."""
     blank(doc)
-    t = table(doc, [26, TEXT_WIDTH_MM - 26])
+    t = table(doc, [26, text_width - 26])
     float_to_page_bottom(t)
     row = t.rows[0]
     cant_split(row)
@@ -658,6 +667,352 @@ def build_protocol_extract():
     return doc
 
 
+# --------------------------------------------------------------------------- plans and reports
+
+LANDSCAPE_TEXT_WIDTH_MM = 297 - 30 - 15  # 252 mm
+# The plan table's grid: narrow grid columns shared by «№ п/п» and the data columns, whose
+# number (4–6, from the plan kind) is known only at render time. Each cell spans as many grid
+# columns as the context says (``{% colspan %}``), so the columns get their own widths.
+# Must match GRID_UNITS / NUMBER_SPAN in vsoko_flow/engine/plan_contexts.py; Word allows 63.
+PLAN_GRID_UNITS = 60
+PLAN_NUMBER_SPAN = 3
+
+
+def landscape(doc) -> None:
+    """A4 landscape with the same margins (left 30 mm at the binding edge)."""
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = PAGE_H, PAGE_W
+
+
+def _drop_width(cell) -> None:
+    """Remove the cell's preferred width: its grid span decides (a ``{% colspan %}`` cell)."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    for tc_w in tc_pr.findall(qn("w:tcW")):
+        tc_pr.remove(tc_w)
+
+
+def spanned(row, spans: list[int]) -> list:
+    """Merge the grid columns of *row* into cells of the given spans; return the cells."""
+    cells, start = [], 0
+    for span in spans:
+        cell = row.cells[start]
+        if span > 1:
+            cell = cell.merge(row.cells[start + span - 1])
+        cells.append(cell)
+        start += span
+    return cells
+
+
+def tag_row(t, jinja: str, spans: int) -> None:
+    """A table row holding only a docxtpl ``{%tr … %}`` tag (removed on render)."""
+    row = t.add_row()
+    cell = spanned(row, [spans])[0]
+    par(cell, jinja, size=SMALL_PT)
+
+
+def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool = False,
+               size: float = TABLE_PT, prefix: str = "") -> None:
+    """Paragraphs of a cell from a list: ``{%p for … %}`` / value / ``{%p endfor %}``.
+    The context guarantees a non-empty list, so the cell always ends with a paragraph."""
+    tag(cell, f"{prefix}{{%p for {loop} %}}")
+    par(cell, value, align=align, bold=bold, size=size)
+    tag(cell, "{%p endfor %}")
+
+
+def grif_table(doc, widths: list[float], approval_word: str) -> None:
+    """Council grif on the left; «ПРОЕКТ» or the approval grif (+ e-signature mark) on the right."""
+    t = table(doc, widths)
+    row = t.rows[0]
+    cant_split(row)
+    valign(row, "top")
+    left, right = row.cells
+    tag(left, "{%p if council_grif %}")
+    par(left, "СОГЛАСОВАНО", size=TABLE_PT)
+    par(left, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
+    par(left, "{{ org_short_name }}", size=TABLE_PT)
+    par(
+        left,
+        "(протокол от {{ council_grif.protocol_date }} № {{ council_grif.protocol_number }})",
+        size=TABLE_PT,
+    )
+    tag(left, "{%p endif %}")
+    spacer(left)
+    tag(right, "{%p if is_draft %}")
+    par(right, "ПРОЕКТ", align="right", bold=True)
+    tag(right, "{%p elif approval_grif %}")
+    par(right, approval_word, size=TABLE_PT, left_indent=5)
+    par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
+    par(
+        right,
+        "от {{ approval_grif.order_date }} № {{ approval_grif.order_number }}",
+        size=TABLE_PT,
+        left_indent=5,
+    )
+    tag(right, "{%p if signer.certificate %}")
+    esign_mark(right, before=6)
+    tag(right, "{%p endif %}")
+    tag(right, "{%p endif %}")
+    spacer(right)
+
+
+def build_plan_table():
+    doc = new_document("План")
+    landscape(doc)
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+    grif_table(doc, [152, 100], "{{ approval_grif.word }}")
+    par(doc, "{{ plan_title }}", align="center", bold=True, before=18, after=12, keep_next=True)
+
+    units, number_span = PLAN_GRID_UNITS, PLAN_NUMBER_SPAN
+    loop_spans = [number_span, 5, units - number_span - 10, 5]  # №, for, cell, endfor
+    t = table(
+        doc, [LANDSCAPE_TEXT_WIDTH_MM / units] * units, rows=1, grid=True, cell_margins=True
+    )
+    header = t.rows[0]
+    repeat_header(header)
+    cant_split(header)
+    number, start, cell, end = spanned(header, loop_spans)
+    for c in (number, start, cell, end):
+        c.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    par(number, "№ п/п", align="center", bold=True, size=TABLE_PT - 1)
+    par(start, "{%tc for c in columns %}", size=SMALL_PT)
+    _drop_width(cell)
+    par(cell, "{% colspan c.span %}{{ c.title }}", align="center", bold=True, size=TABLE_PT - 1)
+    par(end, "{%tc endfor %}", size=SMALL_PT)
+
+    tag_row(t, "{%tr for row in rows %}", units)
+    tag_row(t, "{%tr if row.section %}", units)
+    section_row = t.add_row()
+    cant_split(section_row)
+    section_cell = spanned(section_row, [units])[0]
+    _drop_width(section_cell)
+    par(
+        section_cell,
+        "{% colspan row_span %}{{ row.text }}",
+        bold=True,
+        size=TABLE_PT,
+        before=3,
+        after=3,
+        keep_next=True,
+    )
+    tag_row(t, "{%tr else %}", units)
+    item_row = t.add_row()
+    cant_split(item_row)
+    number, start, cell, end = spanned(item_row, loop_spans)
+    for c in (number, start, cell, end):
+        c.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
+    par(number, "{{ row.number }}", align="center", size=TABLE_PT)
+    par(start, "{%tc for c in row.cells %}", size=SMALL_PT)
+    _drop_width(cell)
+    cell_lines(cell, "line in c.lines", "{{ line }}", prefix="{% colspan c.span %}")
+    par(end, "{%tc endfor %}", size=SMALL_PT)
+    tag_row(t, "{%tr endif %}", units)
+    tag_row(t, "{%tr endfor %}", units)
+
+    qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
+    return doc
+
+
+REPORT_COLUMNS = [
+    (9, "№ п/п"),
+    (52, "Пункт плана"),
+    (23, "Срок"),
+    (33, "Ответственный"),
+    (30, "Статус"),
+    (43, "Результат"),
+    (34, "Доказательства"),
+    (28, "Отметка об исполнении"),
+]
+# Eight columns on a landscape page: 11 pt text, 10 pt headings (ГОСТ allows smaller type in tables).
+REPORT_PT = 11
+
+
+def build_execution_report():
+    doc = new_document("Отчёт об исполнении плана")
+    landscape(doc)
+    org_header(doc, "ОТЧЁТ", kind_after=0)
+    par(doc, "{{ heading }}", align="center", bold=True, after=12)
+    par(doc, "{{ report_date }}")
+    place_line(doc)
+    blank(doc)
+
+    widths = [w for w, _ in REPORT_COLUMNS]
+    n = len(widths)
+    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
+    header = t.rows[0]
+    repeat_header(header)
+    cant_split(header)
+    valign(header, "center")
+    for c, (_, caption) in zip(header.cells, REPORT_COLUMNS):
+        par(c, caption, align="center", bold=True, size=SMALL_PT)
+    tag_row(t, "{%tr for r in rows %}", n)
+    tag_row(t, "{%tr if r.section %}", n)
+    section_row = t.add_row()
+    cant_split(section_row)
+    par(
+        spanned(section_row, [n])[0],
+        "{{ r.text }}",
+        bold=True,
+        size=REPORT_PT,
+        before=3,
+        after=3,
+        keep_next=True,
+    )
+    tag_row(t, "{%tr else %}", n)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, title, due, responsible, status, result, evidence, mark = row.cells
+    par(number, "{{ r.n }}", align="center", size=REPORT_PT)
+    par(title, "{{ r.title }}", size=REPORT_PT)
+    par(due, "{{ r.due }}", align="center", size=REPORT_PT)
+    cell_lines(responsible, "x in r.responsible", "{{ x }}", size=REPORT_PT)
+    par(status, "{{ r.status }}", size=REPORT_PT)
+    cell_lines(result, "x in r.result", "{{ x }}", size=REPORT_PT)
+    cell_lines(evidence, "x in r.evidence", "{{ x }}", size=REPORT_PT)
+    par(mark, "{{ r.mark }}", align="center", size=REPORT_PT)
+    par(mark, "{{ r.executed_on }}", align="center", size=SMALL_PT)
+    tag_row(t, "{%tr endif %}", n)
+    tag_row(t, "{%tr endfor %}", n)
+
+    tag(doc, "{%p for s in summary %}")
+    par(doc, "{{ s }}", align="justify", indent=True, before=6)
+    tag(doc, "{%p endfor %}")
+    blank(doc)
+    signature_block(
+        doc, "{{ signer.position }}", "{{ signer.initials_surname }}", widths=(100, 90, 62)
+    )
+    qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
+    return doc
+
+
+ANALYTIC_COLUMNS = [
+    ("accepted", "Принято"),
+    ("on_time", "Принято в срок"),
+    ("late", "Принято позже срока"),
+    ("not_executed", "Не исполнено"),
+    ("cancelled", "Отменено"),
+]
+
+
+def _stat_cells(cells, var: str, bold: bool = False) -> None:
+    title, total, *counts = cells
+    par(title, "{{ %s.title }}" % var, bold=bold, size=TABLE_PT)
+    par(total, "{{ %s.total }}" % var, align="center", bold=bold, size=TABLE_PT)
+    for c, (key, _) in zip(counts, ANALYTIC_COLUMNS):
+        par(c, "{{ %s.%s.count }}" % (var, key), align="center", bold=bold, size=TABLE_PT)
+        par(c, "{{ %s.%s.percent }}" % (var, key), align="center", size=SMALL_PT + 1)
+
+
+def build_analytic_report():
+    doc = new_document("Аналитическая справка")
+    org_header(doc, "АНАЛИТИЧЕСКАЯ СПРАВКА", kind_after=0)
+    par(doc, "{{ heading }}", align="center", bold=True, after=12)
+    par(doc, "{{ report_date }}")
+    place_line(doc)
+    blank(doc)
+    par(doc, "{{ intro }}", align="justify", indent=True, after=6)
+
+    widths = [37, 18] + [22] * len(ANALYTIC_COLUMNS)
+    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
+    header = t.rows[0]
+    repeat_header(header)
+    cant_split(header)
+    valign(header, "center")
+    captions = ["Раздел плана", "Всего пунктов"] + [caption for _, caption in ANALYTIC_COLUMNS]
+    for c, caption in zip(header.cells, captions):
+        par(c, caption, align="center", bold=True, size=SMALL_PT)
+    tag_row(t, "{%tr for s in sections %}", len(widths))
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "center")
+    _stat_cells(row.cells, "s")
+    tag_row(t, "{%tr endfor %}", len(widths))
+    total_row = t.add_row()
+    cant_split(total_row)
+    valign(total_row, "center")
+    _stat_cells(total_row.cells, "totals", bold=True)
+
+    par(doc, "Выводы", align="center", bold=True, before=12, after=6, keep_next=True)
+    tag(doc, "{%p for c in conclusions %}")
+    par(doc, "{{ c }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    qr_block(doc)
+    return doc
+
+
+def build_meeting_protocol():
+    doc = new_document("Протокол")
+    org_header(doc, "ПРОТОКОЛ", kind_after=0)
+    par(doc, "заседания {{ body_genitive }}", align="center", bold=True, after=12)
+    date_number_line(doc, "protocol_date", "protocol_number")
+    place_line(doc)
+    blank(doc)
+    par(doc, "Председатель — {{ chair }}")
+    par(doc, "Секретарь — {{ secretary }}")
+    par(
+        doc,
+        "Присутствовали: {{ present }} "
+        "{{ 'человека' if present|int % 10 in [2, 3, 4] and present|int % 100 not in [12, 13, 14] "
+        "else 'человек' }}",
+    )
+    blank(doc)
+    par(doc, "ПОВЕСТКА ДНЯ:", bold=True, keep_next=True)
+    tag(doc, "{%p for a in agenda %}")
+    par(doc, "{{ a.number }}. {{ a.title }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+
+    tag(doc, "{%p for a in agenda %}")
+    par(doc, "{{ a.number }}. СЛУШАЛИ:", bold=True, before=12, keep_next=True)
+    tag(doc, "{%p for h in a.heard %}")
+    par(doc, "{{ h }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if a.spoke %}")
+    par(doc, "ВЫСТУПИЛИ:", bold=True, before=6, keep_next=True)
+    tag(doc, "{%p for s in a.spoke %}")
+    par(doc, "{{ s }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if a.decisions %}")
+    par(doc, "РЕШИЛИ:", bold=True, before=6, keep_next=True)
+    tag(doc, "{%p for d in a.decisions %}")
+    par(doc, "{{ d.number }} {{ d.text }}", align="justify", indent=True)
+    tag(doc, "{%p if d.deadline_text %}")
+    par(doc, "Срок: {{ d.deadline_text }}", align="justify", indent=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if d.responsible_text %}")
+    par(doc, "Ответственный: {{ d.responsible_text }}", align="justify", indent=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if a.has_votes %}")
+    par(
+        doc,
+        "Голосовали: «за» — {{ a.votes_for }}, «против» — {{ a.votes_against }}, "
+        "«воздержались» — {{ a.votes_abstained }}",
+        align="justify",
+        indent=True,
+        before=6,
+    )
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "Председатель", "{{ chair }}")
+    t = table(doc, [50, 78, 37])
+    row = t.rows[0]
+    cant_split(row)
+    par(row.cells[0], "Секретарь", before=12)
+    par(row.cells[1], "")
+    par(row.cells[2], "{{ secretary }}", align="right", before=12)
+    qr_block(doc)
+    return doc
+
+
 COMMON_DOC = {
     "org_full_name": "full name of the organisation",
     "org_short_name": "short name of the organisation («МБОУ СОШ № 29»)",
@@ -749,6 +1104,78 @@ SPECS = [
             "certifier": "{position, initials_surname}: who certifies «Верно»",
             "signer": "{position, initials_surname, certificate}; if signer.certificate is set, "
             "the e-signature mark replaces the certifier's handwritten signature",
+        },
+    ),
+    Spec(
+        name="plan_table",
+        title="План (таблица, альбомный лист)",
+        file_name="{{ plan_title }}.docx",
+        variables=[
+            "org_full_name", "org_short_name", "verify_url", "qr", "signer",
+            "plan_title", "is_draft", "council_grif", "approval_grif", "columns", "rows", "row_span",
+        ],
+        build=build_plan_table,
+        notes={
+            "plan_title": "«План функционирования … на 2024/2025 учебный год»",
+            "is_draft": "True: «ПРОЕКТ» top right and no approval grif",
+            "council_grif": "None | {body_instrumental, protocol_date, protocol_number}",
+            "approval_grif": "None | {word «УТВЕРЖДЁН», order_date, order_number}",
+            "columns": f"[{{key, title, span}}]: data columns in order; «№ п/п» spans "
+            f"{PLAN_NUMBER_SPAN} of the table's {PLAN_GRID_UNITS} grid columns, the data columns "
+            f"share the other {PLAN_GRID_UNITS - PLAN_NUMBER_SPAN}",
+            "rows": "[{section: true, text} | {section: false, number, cells: [{text, lines (non-empty), span}]}]",
+            "row_span": f"grid columns of a section row ({PLAN_GRID_UNITS})",
+        },
+    ),
+    Spec(
+        name="execution_report",
+        title="Отчёт об исполнении плана",
+        file_name="Отчёт об исполнении плана от {{ report_date }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "heading", "report_date", "rows", "summary",
+        ],
+        build=build_execution_report,
+        notes={
+            "heading": "«об исполнении плана … на 2024/2025 учебный год» (after «ОТЧЁТ»)",
+            "rows": "[{section: true, text} | {section: false, n, title, due, responsible: [..], status, "
+            "result: [..], evidence: [..], mark, executed_on}]; lists are non-empty",
+            "summary": "sentences under the table",
+        },
+    ),
+    Spec(
+        name="analytic_report",
+        title="Аналитическая справка по итогам исполнения плана",
+        file_name="Аналитическая справка от {{ report_date }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "heading", "report_date", "intro", "sections", "totals", "conclusions",
+        ],
+        build=build_analytic_report,
+        notes={
+            "heading": "«по итогам исполнения плана … на 2024/2025 учебный год» (after the kind)",
+            "sections": "[{title, total, accepted, on_time, late, not_executed, cancelled}], "
+            "each count as {count, percent «66,7 %»}",
+            "totals": "the same for the whole plan (title «Итого»)",
+            "conclusions": "sentences («Выполнено в срок 42 из 50 пунктов (84,0 %).»)",
+            "signer": "the deputy director who closes the plan: {position, initials_surname, certificate}",
+        },
+    ),
+    Spec(
+        name="meeting_protocol",
+        title="Протокол заседания",
+        file_name="Протокол от {{ protocol_date }} № {{ protocol_number }}.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "body_genitive", "protocol_date", "protocol_number", "chair", "secretary", "present", "agenda",
+        ],
+        build=build_meeting_protocol,
+        notes={
+            "body_genitive": "«педагогического совета»",
+            "present": "number of people present (int)",
+            "agenda": "[{number, title, heard: [..], spoke: [..], decisions: [{number «1.1.», text, "
+            "deadline_text, responsible_text}], has_votes, votes_for, votes_against, votes_abstained}]",
+            "signer": "the chair: {position, initials_surname, certificate}; the mark stands in the chair's signature",
         },
     ),
 ]

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import migrations
 from .db import transaction
+from .documents.russian import count_noun
 from .documents.uploads import UploadError, docx_paragraph_lines
 from .engine.definitions import DefinitionError, load_definitions, mermaid_diagram
 from .services import artefacts as artefact_service
@@ -21,25 +22,24 @@ from .services.runtime import Runtime
 
 def _fail(message: str, details: Any = None) -> None:
     click.echo(f"Ошибка: {message}", err=True)
-    for line in _detail_lines(details):
+    for line in _detail_lines(message, details):
         click.echo(f"  - {line}", err=True)
     sys.exit(1)
 
 
-def _detail_lines(details: Any) -> list[str]:
+def _detail_lines(message: str, details: Any) -> list[str]:
+    """The details under the one error line: field messages, refused rules (not the one already
+    printed as the error), and warnings marked as such."""
     if not details:
         return []
-    if isinstance(details, dict):
-        lines = []
-        for key, value in details.items():
-            if isinstance(value, dict):
-                lines += [f"{v}" for v in value.values()]
-            elif isinstance(value, list):
-                lines += [f"{v}" for v in value]
-        return lines
     if isinstance(details, (list, tuple)):
         return [str(item) for item in details]
-    return [str(details)]
+    if not isinstance(details, dict):
+        return [str(details)]
+    lines = [str(text) for text in (details.get("fields") or {}).values()]
+    lines += [str(text) for text in details.get("rules") or [] if text != message]
+    lines += [f"предупреждение: {text}" for text in details.get("warnings") or []]
+    return lines
 
 
 def handle_errors(func: Callable) -> Callable:
@@ -387,8 +387,8 @@ def verify() -> None:
 
     report = verify_store(_runtime())
     if report.ok:
-        click.echo(f"Целостность подтверждена: {report.artefacts} документов, {report.entries} записей истории, "
-                   f"{report.documents} файлов.")
+        click.echo(f"Целостность подтверждена: {count_noun(report.artefacts, 'документ')}, "
+                   f"{count_noun(report.entries, 'запись')} истории, {count_noun(report.documents, 'файл')}.")
         return
     click.echo(f"Нарушена целостность: {report.problems[0]}", err=True)
     for problem in report.problems[1:]:

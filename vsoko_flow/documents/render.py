@@ -93,6 +93,9 @@ def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str
         raise RenderError(f"Шаблон «{source.name}» пытается выполнить недопустимое действие и отклонён") from None
     except TemplateError as exc:
         raise RenderError(f"Шаблон «{source.name}» содержит ошибку: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a template expression may raise anything (1/0, "a" + 1)
+        raise RenderError(f"Шаблон «{source.name}» не удалось заполнить: ошибка в выражении шаблона "
+                          f"({type(exc).__name__}: {exc})") from None
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()

@@ -396,3 +396,10 @@ def upper_first(s: str) -> str:
     if not s:
         return s
     return s[0].upper() + s[1:]
+
+
+def count_noun(count: int, word: str) -> str:
+    """«1 документ», «3 документа», «7 документов» — the noun agreed with the number."""
+    parsed = _analyzer().parse(word)[0]
+    agreed = parsed.make_agree_with_number(abs(count))
+    return f"{count} {agreed.word if agreed else word}"

@@ -8,9 +8,10 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_MEMBERS = 500
+MAX_MEMBERS = 1000  # a workbook with many sheets has many parts
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_RATIO = 100
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
@@ -20,30 +21,49 @@ class UploadError(ValueError):
     """The file is refused; the message is for the user."""
 
 
-def check_docx(data: bytes) -> None:
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError("Файл больше 10 МБ")
+@dataclass(frozen=True)
+class OfficeFormat:
+    """What a real file of the format has, and how messages name it."""
+
+    main_part: str      # «word/document.xml»
+    name: str           # «документ Word (.docx)»
+    extension: str      # «.docx»
+    whole: str          # «документа» — as in «нет основной части документа»
+
+
+DOCX = OfficeFormat("word/document.xml", "документ Word (.docx)", ".docx", "документа")
+XLSX = OfficeFormat("xl/workbook.xml", "книга Excel (.xlsx)", ".xlsx", "книги")
+
+
+def check_office_zip(data: bytes, office: OfficeFormat, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse what is not a safe Office file before any parser opens it."""
+    if len(data) > max_bytes:
+        raise UploadError(f"Файл больше {max_bytes // (1024 * 1024)} МБ")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise UploadError("Это не документ Word (.docx): файл не открывается как .docx") from None
+        raise UploadError(f"Это не {office.name}: файл не открывается как {office.extension}") from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise UploadError("В файле слишком много частей: это не похоже на обычный документ .docx")
-        if "word/document.xml" not in archive.namelist():
-            raise UploadError("Это не документ Word (.docx): нет основной части документа")
+            raise UploadError(f"В файле слишком много частей: это не похоже на обычный {office.name}")
+        if office.main_part not in archive.namelist():
+            raise UploadError(f"Это не {office.name}: нет основной части {office.whole}")
         total = 0
         for member in members:
             name = member.filename
-            if name.startswith(("/", "\\")) or ".." in name.split("/"):
+            if name.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", name):
                 raise UploadError("Файл содержит недопустимые пути внутри архива")
             total += member.file_size
             if total > MAX_UNCOMPRESSED or member.file_size > MAX_RATIO * max(member.compress_size, 1) + 1_000_000:
                 raise UploadError("Файл после распаковки слишком велик (похоже на «zip-бомбу»)")
         for member in members:
-            if member.filename.endswith((".xml", ".rels")) and _DOCTYPE.search(archive.read(member)):
+            if member.filename.endswith((".xml", ".rels", ".vml")) and _DOCTYPE.search(archive.read(member)):
                 raise UploadError("Файл содержит объявление DOCTYPE — такие документы не принимаются")
+
+
+def check_docx(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    check_office_zip(data, DOCX, max_bytes)
 
 
 def docx_paragraph_lines(data: bytes) -> list[str]:

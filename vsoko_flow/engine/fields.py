@@ -124,6 +124,11 @@ _COERCERS = {
 }
 
 
+def quoted(label: str) -> str:
+    """«label» — unless the label already carries its own quotes («За»)."""
+    return label if label.startswith("«") else f"«{label}»"
+
+
 def coerce_fields(specs: tuple[FieldSpec, ...], raw: dict[str, Any], today: dt.date
                   ) -> tuple[dict[str, Any], dict[str, str]]:
     """Coerce submitted values; return (values, errors by field name) — never raises."""
@@ -140,10 +145,10 @@ def coerce_fields(specs: tuple[FieldSpec, ...], raw: dict[str, Any], today: dt.d
         try:
             value = spec.coerce(source)
         except FieldError as exc:
-            errors[spec.name] = f"«{spec.label}»: {exc}"
+            errors[spec.name] = f"{quoted(spec.label)}: {exc}"
             continue
         if value is None and spec.required:
-            errors[spec.name] = f"Заполните поле «{spec.label}»"
+            errors[spec.name] = f"Заполните поле {quoted(spec.label)}"
             continue
         if value is not None:
             values[spec.name] = value

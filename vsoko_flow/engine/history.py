@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Artefact, HistoryEntry, User, utcnow
+from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
 
 GENESIS_HASH = "0" * 64
 
@@ -71,6 +71,11 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
+    head = session.get(HistoryHead, artefact.id)
+    if head is None:
+        session.add(HistoryHead(artefact_id=artefact.id, sequence=entry.sequence, hash=entry.hash))
+    else:
+        head.sequence, head.hash = entry.sequence, entry.hash
     return entry
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..models import Artefact, ArtefactAssignee
 from .context import OPINION_BODIES, TransitionContext
+from .fields import quoted
 from .registry import rule
 
 
@@ -24,7 +25,7 @@ def has_sections(ctx: TransitionContext) -> list[str]:
 
 @rule("fields_present", "Указанные поля артефакта заполнены", required=("fields",))
 def fields_present(ctx: TransitionContext, fields: list[str]) -> list[str]:
-    return [f"Заполните поле «{ctx.label_of(name)}»" for name in fields if ctx.value(name) in (None, "", [])]
+    return [f"Заполните поле {quoted(ctx.label_of(name))}" for name in fields if ctx.value(name) in (None, "", [])]
 
 
 @rule("dates_not_in_future", "Даты не позже сегодняшнего дня", required=("fields",))
@@ -33,7 +34,7 @@ def dates_not_in_future(ctx: TransitionContext, fields: list[str]) -> list[str]:
     for name in fields:
         day = ctx.date_value(name)
         if day and day > ctx.today:
-            messages.append(f"«{ctx.label_of(name)}» ({_d(day)}) не может быть позже сегодняшнего дня ({_d(ctx.today)})")
+            messages.append(f"{quoted(ctx.label_of(name))} ({_d(day)}) не может быть позже сегодняшнего дня ({_d(ctx.today)})")
     return messages
 
 

@@ -1,6 +1,6 @@
 """The typed ORM model: every table the product has."""
 from .artefact import (
-    Artefact, ArtefactAssignee, DocumentPdf, Evidence, HistoryEntry, OrganisationTemplate, PlanItem, PlanSection, Section,
+    Artefact, ArtefactAssignee, DocumentPdf, Evidence, HistoryEntry, HistoryHead, OrganisationTemplate, PlanItem, PlanSection, Section,
     StoredDocument,
 )
 from .base import Base, utcnow
@@ -15,6 +15,7 @@ __all__ = [
     "DocumentPdf",
     "Evidence",
     "HistoryEntry",
+    "HistoryHead",
     "JOURNAL_PERIODS",
     "Journal",
     "JournalCounter",

@@ -82,6 +82,16 @@ class HistoryEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class HistoryHead(Base):
+    """The last entry of each artefact's chain: deleting the newest entries cannot go unnoticed."""
+
+    __tablename__ = "history_heads"
+
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"), primary_key=True)
+    sequence: Mapped[int] = mapped_column()
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class StoredDocument(Base):
     """A rendered official document: immutable bytes with their SHA-256 and template version."""
 

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,10 +20,10 @@ from ..documents.render import RenderError, render_docx, render_file_name
 from ..engine.context import TransitionContext
 from ..engine.contexts import base_context
 from ..engine.definitions import TransitionDef, WorkflowDefinition
-from ..engine.fields import coerce_fields
+from ..engine.fields import coerce_fields, quoted
 from ..engine.history import append_entry, canonical_json, last_entry
 from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
-from ..models import Artefact, Membership, StoredDocument
+from ..models import Artefact, Membership, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
@@ -61,7 +62,7 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     definition = rt.definition(artefact.kind)
     transition = _available_transition(definition, artefact, trigger)
     _check_role(transition, membership)
-    submitted = _coerce(transition, raw_fields, comment, today)
+    submitted = _coerce(session, artefact.organisation_id, transition, raw_fields, comment, today)
     ctx = TransitionContext(session=session, artefact=artefact, definition=definition, transition=transition,
                             actor=actor, membership=membership, submitted=submitted, comment=comment,
                             today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
@@ -99,13 +100,28 @@ def _check_role(transition: TransitionDef, membership: Membership) -> None:
         raise Forbidden(f"У вас нет права выполнять действие «{transition.label}» в этой организации")
 
 
-def _coerce(transition: TransitionDef, raw: dict[str, Any], comment: str, today: dt.date) -> dict[str, Any]:
+def _coerce(session: Session, organisation_id: int, transition: TransitionDef, raw: dict[str, Any], comment: str,
+            today: dt.date) -> dict[str, Any]:
     values, errors = coerce_fields(transition.fields, raw, today)
+    errors.update(_unknown_members(session, organisation_id, transition, values))
     if transition.comment_required and not comment:
         errors["comment"] = "Укажите комментарий: для этого действия он обязателен"
     if errors:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
     return values
+
+
+def _unknown_members(session: Session, organisation_id: int, transition: TransitionDef,
+                     values: dict[str, Any]) -> dict[str, str]:
+    """A «member» field must name a person of this organisation, not just any login."""
+    wanted = {spec.name: values[spec.name] for spec in transition.fields if spec.type == "member" and spec.name in values}
+    if not wanted:
+        return {}
+    members = set(session.scalars(select(User.login).join(Membership).where(
+        Membership.organisation_id == organisation_id, User.login.in_(wanted.values()), User.is_active.is_(True))))
+    labels = {spec.name: spec.label for spec in transition.fields}
+    return {name: f"{quoted(labels[name])}: сотрудник «{login}» не найден в этой организации"
+            for name, login in wanted.items() if login not in members}
 
 
 def _check_rules(ctx: TransitionContext) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from ..engine.history import first_broken_entry
-from ..models import Artefact, HistoryEntry, StoredDocument
+from ..models import Artefact, HistoryEntry, HistoryHead, StoredDocument
 from .runtime import Runtime
 
 
@@ -27,24 +27,29 @@ class VerifyReport:
 def verify_store(rt: Runtime) -> VerifyReport:
     problems: list[str] = []
     entries_count = documents_count = 0
-    # The history lists every document's hash: a file swapped together with its hash column
-    # is still caught, because the chained entry remembers the original hash.
+    # The history lists every document's hash: a file swapped together with its hash column,
+    # or a document row deleted, is still caught, because the chained entry remembers it.
     hashes_in_history: dict[tuple[int, int], set[str]] = {}
     with rt.sessions() as session:
+        heads = {h.artefact_id: (h.sequence, h.hash) for h in session.scalars(select(HistoryHead))}
         artefacts = session.scalars(select(Artefact).order_by(Artefact.id)).all()
         for artefact in artefacts:
             entries = session.scalars(select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id)
                                       .order_by(HistoryEntry.sequence)).all()
             entries_count += len(entries)
-            problems += _chain_problems(artefact, entries)
+            problems += _chain_problems(artefact, entries, heads.get(artefact.id))
             for entry in entries:
                 hashes_in_history[(artefact.id, entry.sequence)] = set(entry.document_hashes)
             session.expunge_all()
+        stored: dict[tuple[int, int], set[str]] = {}
         for doc in session.scalars(select(StoredDocument).order_by(StoredDocument.id)
                                    .options(undefer(StoredDocument.content))).yield_per(50):
             documents_count += 1
-            problems += _document_problems(doc, hashes_in_history.get((doc.artefact_id, doc.history_sequence), set()))
+            key = (doc.artefact_id, doc.history_sequence)
+            stored.setdefault(key, set()).add(doc.sha256)
+            problems += _document_problems(doc, hashes_in_history.get(key, set()))
             session.expunge(doc)
+    problems += _missing_documents(hashes_in_history, stored)
     return VerifyReport(len(artefacts), entries_count, documents_count, problems)
 
 
@@ -57,14 +62,30 @@ def _document_problems(doc: StoredDocument, recorded: set[str]) -> list[str]:
     return []
 
 
-def _chain_problems(artefact: Artefact, entries: list[HistoryEntry]) -> list[str]:
+def _missing_documents(recorded: dict[tuple[int, int], set[str]], stored: dict[tuple[int, int], set[str]]) -> list[str]:
+    """Documents the history lists but the store no longer has (a swapped file is reported as such)."""
+    problems = []
+    for (artefact_id, sequence), hashes in sorted(recorded.items()):
+        present = stored.get((artefact_id, sequence), set())
+        if len(present) < len(hashes):
+            problems += [f"история документа № {artefact_id}, запись {sequence}: документ с SHA-256 "
+                         f"{sha[:12]}… удалён из хранилища" for sha in sorted(hashes - present)]
+    return problems
+
+
+def _chain_problems(artefact: Artefact, entries: list[HistoryEntry], head: tuple[int, str] | None) -> list[str]:
     broken = first_broken_entry(entries)
     if broken is not None:
         entry, reason = broken
         return [f"история документа № {artefact.id}, запись {entry.sequence} (id {entry.id}): {reason}"]
     if not entries:
         return [f"у документа № {artefact.id} нет истории"]
-    if entries[-1].to_state != artefact.state:
+    last = entries[-1]
+    if head is None or head != (last.sequence, last.hash):
+        expected = f"запись {head[0]}" if head else "запись"
+        return [f"история документа № {artefact.id}: последняя сохранённая {expected} отсутствует "
+                f"(в цепочке {len(entries)} записей) — записи удалены"]
+    if last.to_state != artefact.state:
         return [f"документ № {artefact.id}: состояние «{artefact.state}» не совпадает с последней записью "
-                f"истории «{entries[-1].to_state}» (запись удалена или состояние изменено в обход истории)"]
+                f"истории «{last.to_state}» (состояние изменено в обход истории)"]
     return []

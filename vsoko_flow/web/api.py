@@ -13,7 +13,7 @@ from importlib.metadata import version as package_version
 from typing import Annotated, Any, Optional
 
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import FIELD_TYPES, FieldSpec
@@ -31,6 +31,7 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_PAGE = 100
+MAX_TEXT = 2_000_000  # characters of an act's text, as services.sections accepts
 
 
 def api_error(status: int, message: str, service_error: Any = None):
@@ -69,10 +70,27 @@ registry = ApiRegistry(bp, _authenticate)
 
 # ---------------------------------------------------------------- request models (strict: JSON types as documented)
 
+def _without_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text. Checked here rather than as a schema `pattern`: a pattern
+    # on a long text makes schema tools compile a regex of the whole length.
+    if "\x00" in value:
+        raise ValueError("текст не может содержать символ NUL (\\u0000)")
+    return value
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    """A JSON string of bounded length without NUL."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_without_nul)]
+
+
+Title = _text(1000)
+Comment = _text(5000)
+FieldText = _text(100_000)
+ActText = _text(MAX_TEXT, min_length=1)
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")]
 FieldName = Annotated[str, Field(min_length=1, max_length=100)]
-FieldValue = Optional[Annotated[str, Field(max_length=100_000, pattern=NO_NUL)] | int | bool]
+FieldValue = Optional[FieldText | int | bool]
 FieldValues = Annotated[dict[FieldName, FieldValue], Field(
     max_length=100, description="Значения полей по их именам (см. fields вида документа или действия в GET /workflows): "
                                 "строка, целое число, true/false или null; даты — «ГГГГ-ММ-ДД» или «ДД.ММ.ГГГГ»")]
@@ -87,14 +105,14 @@ class ArtefactCreate(_Request):
 
     kind: Code = Field(description="Вид документа: код из GET /workflows, например polozhenie")
     organisation_id: Id = Field(description="Организация, в которой у пользователя есть роль")
-    title: Optional[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(
+    title: Optional[Title] = Field(
         None, description="Название; по умолчанию — название вида (или заменяемой редакции)")
     school_year: Optional[Annotated[str, Field(pattern=r"^[0-9]{4}/[0-9]{4}$")]] = Field(
-        None, description="Учебный год, например 2024/2025; по умолчанию — текущий")
+        None, description="Учебный год — два соседних года, например 2024/2025; по умолчанию — текущий")
     fields: FieldValues = {}
     supersedes_id: Optional[Id] = Field(
         None, description="Действующая редакция, которую заменит новая; её текст станет текстом проекта")
-    sections_text: Optional[Annotated[str, Field(max_length=2_000_000, pattern=NO_NUL)]] = Field(
+    sections_text: Optional[ActText] = Field(
         None, description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
 
     @field_validator("school_year")
@@ -110,8 +128,7 @@ class TransitionRequest(_Request):
 
     trigger: Code = Field(description="Код действия из available_transitions документа")
     version: Id = Field(description="Версия документа, которую видел клиент; устаревшая → 409, ничего не записано")
-    comment: str = Field("", max_length=5000, pattern=NO_NUL, description="Комментарий (для некоторых действий "
-                                                                          "обязателен)")
+    comment: Comment = Field("", description="Комментарий (для некоторых действий обязателен)")
     fields: FieldValues = {}
 
 
@@ -119,8 +136,7 @@ class SectionsUpdate(_Request):
     """Заменить текст акта (только пока документ редактируемый)."""
 
     version: Id = Field(description="Версия документа, которую видел клиент; устаревшая → 409")
-    text: str = Field(min_length=1, max_length=2_000_000, pattern=NO_NUL,
-                      description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
+    text: ActText = Field(description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
 
 
 class ArtefactQuery(BaseModel):

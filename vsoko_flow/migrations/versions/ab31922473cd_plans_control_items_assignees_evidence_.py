@@ -1,14 +1,14 @@
-"""plans, control items, assignees, evidence
+"""plans, control items, assignees, evidence, history heads
 
-Revision ID: 5764197676f0
+Revision ID: ab31922473cd
 Revises: f6a813dcdf16
-Create Date: 2026-11-23 18:25:32.929879
+Create Date: 2026-11-23 18:54:50.573949
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '5764197676f0'
+revision = 'ab31922473cd'
 down_revision = 'f6a813dcdf16'
 branch_labels = None
 depends_on = None
@@ -46,6 +46,17 @@ def upgrade() -> None:
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evidence_artefact_id'), ['artefact_id'], unique=False)
 
+    op.create_table('history_heads',
+    sa.Column('artefact_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['artefact_id'], ['artefacts.id'], name=op.f('fk_history_heads_artefact_id_artefacts')),
+    sa.PrimaryKeyConstraint('artefact_id', name=op.f('pk_history_heads'))
+    )
+    # Existing chains get their heads from their newest entries.
+    op.execute("INSERT INTO history_heads (artefact_id, sequence, hash) "
+               "SELECT e.artefact_id, e.sequence, e.hash FROM history_entries e "
+               "WHERE e.sequence = (SELECT MAX(x.sequence) FROM history_entries x WHERE x.artefact_id = e.artefact_id)")
     op.create_table('plan_sections',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('artefact_id', sa.Integer(), nullable=False),
@@ -110,6 +121,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_plan_sections_artefact_id'))
 
     op.drop_table('plan_sections')
+    op.drop_table('history_heads')
     with op.batch_alter_table('evidence', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evidence_artefact_id'))
 
