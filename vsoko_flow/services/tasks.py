@@ -15,12 +15,12 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from sqlalchemy import String, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, undefer
 
 from ..documents.russian import surname_initials
 from ..engine.definitions import WorkflowDefinition
-from ..models import Artefact, Membership, StoredDocument, User
+from ..models import Artefact, ArtefactAssignee, Membership, StoredDocument, User
 from .access import membership_in
 from .errors import NotFound
 from .runtime import Runtime
@@ -34,6 +34,9 @@ DEADLINE_FIELDS: dict[str, str] = {
     "acquaintance_deadline": "Ознакомить работников с актом под роспись",
     "publication_deadline": "Разместить акт на сайте школы",
 }
+# Rules that let only the item's assignees act (see engine/rules.py).
+ASSIGNEE_RULES = frozenset({"actor_is_assignee"})
+DUE_DATE_LABEL = "Исполнить пункт"
 # Which deadline fields each registered action sets (the response deadline names its field).
 _ACTION_DEADLINES = {"set_deadlines": ("acquaintance_deadline", "publication_deadline")}
 
@@ -47,11 +50,16 @@ def _membership_or_404(session: Session, user_id: int, organisation_id: int) -> 
 
 # --- «Мои задачи» -------------------------------------------------------------------------------
 
-def actionable_states(definition: WorkflowDefinition, roles: set[str]) -> dict[str, list[str]]:
-    """State → triggers the roles may fire there (system transitions excluded)."""
-    result: dict[str, list[str]] = {}
+def actionable_states(definition: WorkflowDefinition, roles: set[str]) -> dict[str, list[tuple[str, bool]]]:
+    """State → (trigger, only for assignees) the roles may fire there; system transitions excluded.
+
+    A transition guarded by an assignee rule is somebody's task only on the items assigned to
+    them: a deputy may act for an executor, but every planned item is not her task.
+    """
+    result: dict[str, list[tuple[str, bool]]] = {}
     for state in definition.states:
-        triggers = [t for t in definition.available_triggers(state) if definition.transitions[t].roles & roles]
+        triggers = [(t, any(step.name in ASSIGNEE_RULES for step in definition.transitions[t].rules))
+                    for t in definition.available_triggers(state) if definition.transitions[t].roles & roles]
         if triggers:
             result[state] = triggers
     return result
@@ -83,7 +91,7 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
         membership = _membership_or_404(session, user_id, organisation_id)
         login = session.scalar(select(User.login).where(User.id == user_id))
         roles = set(membership.roles or [])
-        actions, actions_total = _waiting_actions(rt, session, organisation_id, roles, limit)
+        actions, actions_total = _waiting_actions(rt, session, organisation_id, user_id, roles, limit)
         deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
                                                 today + dt.timedelta(days=horizon_days), limit)
         return {"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
@@ -91,17 +99,29 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
                 "horizon_days": horizon_days, "today": today}
 
 
-def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, roles: set[str], limit: int
-                     ) -> tuple[list[dict[str, Any]], int]:
+def _assigned_to(user_id: int):
+    return exists().where(ArtefactAssignee.artefact_id == Artefact.id, ArtefactAssignee.user_id == user_id)
+
+
+def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, user_id: int, roles: set[str],
+                     limit: int) -> tuple[list[dict[str, Any]], int]:
     by_kind = {kind: actionable_states(definition, roles) for kind, definition in rt.definitions.items()}
-    conditions = [and_(Artefact.kind == kind, Artefact.state.in_(list(states)))
-                  for kind, states in by_kind.items() if states]
+    assigned = _assigned_to(user_id)
+    conditions = []
+    for kind, states in by_kind.items():
+        anyone = [s for s, triggers in states.items() if any(not only for _, only in triggers)]
+        assignees = [s for s, triggers in states.items() if s not in anyone]
+        if anyone:
+            conditions.append(and_(Artefact.kind == kind, Artefact.state.in_(anyone)))
+        if assignees:
+            conditions.append(and_(Artefact.kind == kind, Artefact.state.in_(assignees), assigned))
     if not conditions:
         return [], 0
     where = (Artefact.organisation_id == organisation_id, or_(*conditions))
     total = session.scalar(select(func.count()).select_from(Artefact).where(*where)) or 0
     rows = session.execute(
-        select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year, Artefact.updated_at)
+        select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year, Artefact.updated_at,
+               assigned.label("assigned"))
         .where(*where).order_by(Artefact.updated_at.desc(), Artefact.id.desc()).limit(limit)).all()
     groups = []
     for row in rows:
@@ -112,7 +132,7 @@ def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, roles:
             "updated_at": row.updated_at,
             "transitions": [{"trigger": t, "label": definition.transitions[t].label,
                              "secondary": definition.transitions[t].comment_required}
-                            for t in by_kind[row.kind][row.state]],
+                            for t, only_assignees in by_kind[row.kind][row.state] if row.assigned or not only_assignees],
         })
     return groups, total
 
@@ -120,30 +140,37 @@ def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, roles:
 def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int, login: str | None,
                today: dt.date, horizon: dt.date, limit: int) -> tuple[list[dict[str, Any]], tuple[int, int]]:
     mine = or_(Artefact.author_id == user_id, Artefact.fields["responsible"].as_string() == (login or ""))
-    parts = []
-    for kind, definition in rt.definitions.items():
-        for name, states in deadline_states(definition).items():
-            due = Artefact.fields[name].as_string()
-            parts.append(
-                select(Artefact.id.label("artefact_id"), Artefact.kind.label("kind"), Artefact.title.label("title"),
-                       Artefact.state.label("state"), literal(name, String).label("field"), due.label("due"))
-                .where(Artefact.organisation_id == organisation_id, Artefact.kind == kind,
-                       Artefact.state.in_(sorted(states)), mine, due.is_not(None), due <= horizon.isoformat()))
-    if not parts:
-        return [], (0, 0)
+    def due_rows(field: str, due, *where):  # noqa: ANN001, ANN202 - SQL expressions
+        return (select(Artefact.id.label("artefact_id"), Artefact.kind.label("kind"), Artefact.title.label("title"),
+                       Artefact.state.label("state"), literal(field, String).label("field"), due.label("due"))
+                .where(Artefact.organisation_id == organisation_id, due.is_not(None), *where))
+
+    # Act deadlines kept in fields (ISO strings compare as dates), for the author or the responsible …
+    parts = [due_rows(name, Artefact.fields[name].as_string(), Artefact.kind == kind,
+                      Artefact.state.in_(sorted(states)), mine, Artefact.fields[name].as_string() <= horizon.isoformat())
+             for kind, definition in rt.definitions.items() for name, states in deadline_states(definition).items()]
+    # … and due dates of open items assigned to the user.
+    open_states = [and_(Artefact.kind == kind, Artefact.state.not_in(_final_states(definition)))
+                   for kind, definition in rt.definitions.items()]
+    parts.append(due_rows("due_date", cast(Artefact.due_date, String), or_(*open_states), _assigned_to(user_id),
+                          Artefact.due_date <= horizon))
     found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     counts = session.execute(select(func.count(), func.coalesce(func.sum(
         case((found.c.due < today.isoformat(), 1), else_=0)), 0)).select_from(found)).one()
     rows = session.execute(select(found).order_by(found.c.due, found.c.artefact_id, found.c.field).limit(limit)).all()
     items = []
     for row in rows:
-        due = dt.date.fromisoformat(row.due)
+        due = dt.date.fromisoformat(str(row.due)[:10])
         definition = rt.definitions[row.kind]
         items.append({"artefact_id": row.artefact_id, "title": row.title, "kind_title": definition.title,
                       "state_label": definition.state_label(row.state), "field": row.field,
-                      "label": DEADLINE_FIELDS[row.field], "due": due, "days_left": (due - today).days,
+                      "label": DEADLINE_FIELDS.get(row.field, DUE_DATE_LABEL), "due": due, "days_left": (due - today).days,
                       "overdue": due < today})
     return items, (int(counts[0]), int(counts[1]))
+
+
+def _final_states(definition: WorkflowDefinition) -> list[str]:
+    return [name for name, state in definition.states.items() if state.final]
 
 
 # --- People and editions a form offers -----------------------------------------------------------

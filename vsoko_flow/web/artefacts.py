@@ -273,26 +273,33 @@ def submitted_fields(specs: tuple[FieldSpec, ...], form) -> dict[str, Any]:  # n
 
 
 def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: list[dict[str, Any]],
-                 open_trigger: str | None = None, failed: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                 open_trigger: str | None = None, failed: dict[str, Any] | None = None,
+                 conflict: str | None = None) -> list[dict[str, Any]]:
+    """One form per transition the user may fire now; the failed one keeps its values and messages."""
     forms = []
     for available in data.get("available_transitions", []):
         transition = definition.transitions[available["trigger"]]
-        mine = failed if failed and failed["trigger"] == transition.trigger else None
-        errors = dict((mine or {}).get("field_errors") or {})
-        fields = form_fields(transition.fields, f"t-{transition.trigger}", members,
-                             values=(mine or {}).get("values"), errors=errors)
+        mine = failed if failed and failed["trigger"] == transition.trigger else {}
+        errors = dict(mine.get("field_errors") or {})
+        fields = form_fields(transition.fields, f"t-{transition.trigger}", members, mine.get("values"), errors)
         shown = {f["name"] for f in fields} | {"comment"}
-        top = list((mine or {}).get("rules") or []) + [msg for name, msg in errors.items() if name not in shown]
+        reopened = transition.trigger == open_trigger
         forms.append({
             "trigger": transition.trigger, "label": transition.label, "fields": fields,
-            "comment_required": transition.comment_required, "comment": (mine or {}).get("comment", ""),
+            "comment_required": transition.comment_required, "comment": mine.get("comment", ""),
             "comment_error": errors.get("comment"), "secondary": transition.comment_required,
-            "dest_label": definition.state_label(transition.dest),
-            "message": (mine or {}).get("message") if mine and not (mine or {}).get("rules") else None,
-            "problems": top, "open": transition.trigger == open_trigger or mine is not None,
-            "documents": len(transition.documents),
+            "dest_label": definition.state_label(transition.dest), "documents": len(transition.documents),
+            # Rule messages as a list at the top; field messages stay at their fields.
+            "problems": list(mine.get("rules") or []) + [msg for name, msg in errors.items() if name not in shown],
+            "message": _form_message(mine) or (conflict if reopened else None),
+            "conflict": bool(conflict) and reopened, "open": reopened or bool(mine),
         })
     return forms
+
+
+def _form_message(failed: dict[str, Any]) -> str | None:
+    """The general message of a failed form, unless the rule messages listed under it say it all."""
+    return None if failed.get("rules") else failed.get("message")
 
 
 # --- The artefact page -----------------------------------------------------------------------------
@@ -337,13 +344,15 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
     members = _service(task_service.organisation_members, rt, current_user.id, organisation_id)
     by_login = _members_by_login(members)
     roles = _roles_in(organisation_id)
-    can_edit = data["state"] in definition.editable_states and bool(definition.create_roles & roles)
+    may_create = bool(definition.create_roles & roles)
+    can_edit = data["state"] in definition.editable_states and may_create
     page = {
         "artefact": data, "definition": definition,
         "steps": workflow_steps(definition, data["state"], data["history"]),
         "fields": field_rows(definition, data["fields"], by_login),
         "sections": _sections(data), "can_edit": can_edit,
-        "actions": action_forms(definition, data, members, open_trigger, failed),
+        "can_supersede": may_create and data["state"] == "in_force" and organisation_id == current_organisation_id(),
+        "actions": action_forms(definition, data, members, open_trigger, failed, conflict),
         "timeline": _timeline(definition, data, by_login),
         "documents": data["documents"], "pdf": pdf_functions() is not None, "conflict": conflict,
         "failed_trigger": failed["trigger"] if failed else None,
@@ -384,11 +393,12 @@ def fire(artefact_id: int, trigger: str):
                   "field_errors": details.get("fields") or {}, "rules": details.get("rules") or []}
         return render_artefact(artefact_id, 422, failed=failed)
     except Conflict as error:
-        return render_artefact(artefact_id, 409, conflict=error.message)
+        return render_artefact(artefact_id, 409, open_trigger=trigger, conflict=error.message)
     except ServiceError as error:
         abort_for(error)
     _flash_fired(definition, transition.label, result)
-    return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    # The form was posted to «…#t-trigger» (so errors land on it); the result is read from the top.
+    return redirect(url_for("artefacts.show", artefact_id=artefact_id, _anchor="main"))
 
 
 def _flash_fired(definition: WorkflowDefinition, label: str, result) -> None:  # noqa: ANN001 - FiredTransition
