@@ -97,3 +97,26 @@ def test_mermaid_diagram_has_russian_labels():
     assert "stateDiagram-v2" in diagram
     assert 'state "Действует" as in_force' in diagram
     assert "draft --> opinions: Направить на учёт мнения советов" in diagram
+
+
+def test_a_plan_kind_extends_another_and_keeps_its_own_columns():
+    definitions = load_definitions(PROJECT_ROOT / "workflows", TEMPLATES)
+    roadmap, plan = definitions["roadmap"], definitions["vsoko_plan"]
+    assert roadmap.transitions.keys() == plan.transitions.keys()
+    assert list(roadmap.columns) == ["activity", "result", "responsible", "deadline"]
+    assert roadmap.source_file == "roadmap.yaml"
+
+
+def test_a_field_cannot_take_a_name_the_forms_use(tmp_path):
+    broken = ORIGINAL.replace("      request_date: {type: date,", "      comment: {type: date,")
+    assert any("поле «comment»: это имя занято формой" in p for p in problems_of(tmp_path, broken))
+
+
+def test_two_files_cannot_declare_the_same_kind(tmp_path):
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(ORIGINAL, encoding="utf-8")
+    (folder / "b.yaml").write_text(ORIGINAL, encoding="utf-8")
+    with pytest.raises(DefinitionError) as failure:
+        load_definitions(folder, TEMPLATES)
+    assert failure.value.problems == ["b.yaml:3: вид «polozhenie» уже объявлен в a.yaml"]

@@ -35,6 +35,8 @@ class Settings:
     workflows_dir: Path
     templates_dir: Path
     base_url: str
+    # Times are stored in UTC and shown in the school's zone.
+    timezone: str = "Europe/Moscow"
 
     @property
     def secret_key(self) -> str:
@@ -50,4 +52,5 @@ def load_settings() -> Settings:
         workflows_dir=Path(os.environ.get("VSOKO_WORKFLOWS_DIR", PROJECT_ROOT / "workflows")),
         templates_dir=Path(os.environ.get("VSOKO_TEMPLATES_DIR", PROJECT_ROOT / "document_templates")),
         base_url=os.environ.get("VSOKO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        timezone=os.environ.get("VSOKO_TIMEZONE", "Europe/Moscow"),
     )

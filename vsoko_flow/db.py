@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,10 +32,23 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+        # SQLite's lower() knows only Latin letters; searches in Russian need Python's.
+        dbapi_connection.create_function("unicode_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def contains_text(session: Session, column, text: str):  # noqa: ANN001 - a column expression
+    """Case-insensitive «contains» for Russian text on both databases; % and _ are literal."""
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    lowered = func.unicode_lower(column) if session.get_bind().dialect.name == "sqlite" else func.lower(column)
+    return lowered.like(pattern, escape="\\")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -18,6 +18,8 @@ from .registry import ACTIONS, CONTEXTS, RULES, load_builtins
 from .yaml_lines import LineList, LineMap, line_of, load_with_lines
 
 RULE_LEVELS = ("block", "warning")
+# Names the forms and the API use for themselves; a field may not take them.
+RESERVED_FIELD_NAMES = frozenset({"comment", "version", "csrf_token", "trigger", "fields"})
 GRAMMATICAL_GENDERS = {"masculine": "УТВЕРЖДЁН", "feminine": "УТВЕРЖДЕНА", "neuter": "УТВЕРЖДЕНО"}
 
 
@@ -134,6 +136,8 @@ def _parse_field(name: str, raw: Any, line: int, problems: _Problems) -> FieldSp
     if not isinstance(raw, dict):
         problems.add(line, f"поле «{name}» должно быть описано словарём (type, label, …)")
         return None
+    if name in RESERVED_FIELD_NAMES:
+        problems.add(line, f"поле «{name}»: это имя занято формой, выберите другое")
     known = {"type", "label", "required", "options", "default", "min", "max_length", "help"}
     for key in raw.keys() - known:
         problems.add(line_of(raw, line), f"поле «{name}»: неизвестный ключ «{key}»")
@@ -284,10 +288,7 @@ def _parse_states(raw: Any, line: int, problems: _Problems) -> dict[str, StateDe
     return states
 
 
-def parse_definition(text: str, file_name: str, templates: set[str]) -> WorkflowDefinition:
-    """Parse and validate one workflow file; raise DefinitionError listing every problem."""
-    load_builtins()
-    problems = _Problems(file_name)
+def _load_file(text: str, file_name: str) -> LineMap:
     try:
         data = load_with_lines(text)
     except yaml.YAMLError as exc:
@@ -295,6 +296,34 @@ def parse_definition(text: str, file_name: str, templates: set[str]) -> Workflow
         raise DefinitionError([f"{file_name}:{mark.line + 1 if mark else 1}: ошибка синтаксиса YAML: {exc}"]) from None
     if not isinstance(data, LineMap):
         raise DefinitionError([f"{file_name}:1: ожидается словарь с ключами kind, states, transitions"])
+    return data
+
+
+def _extended(data: LineMap, file_name: str, siblings: dict[str, LineMap]) -> LineMap:
+    """`extends: other_kind` takes the other file's keys; this file's own keys replace them whole."""
+    base_name = data.get("extends")
+    if not base_name:
+        return data
+    base = siblings.get(base_name)
+    if base is None or base.get("extends"):
+        raise DefinitionError([f"{file_name}:{data.line_of('extends')}: extends: нет описания «{base_name}» "
+                               "(или оно само расширяет другое)"])
+    merged = LineMap({**base, **{k: v for k, v in data.items() if k != "extends"}})
+    merged.line = data.line
+    merged.key_lines = {**base.key_lines, **data.key_lines}
+    return merged
+
+
+def parse_definition(text: str, file_name: str, templates: set[str],
+                     siblings: dict[str, LineMap] | None = None) -> WorkflowDefinition:
+    """Parse and validate one workflow file; raise DefinitionError listing every problem."""
+    data = _extended(_load_file(text, file_name), file_name, siblings or {})
+    return _build_definition(data, file_name, templates)
+
+
+def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> WorkflowDefinition:
+    load_builtins()
+    problems = _Problems(file_name)
     known = {"kind", "title", "default_title", "grammatical_gender", "initial", "editable_states",
              "create_roles", "fields", "columns", "states", "transitions"}
     for key in data.keys() - known:
@@ -349,14 +378,25 @@ def load_definitions(workflows_dir: Path, templates_dir: Path) -> dict[str, Work
     templates = known_template_names(templates_dir)
     definitions: dict[str, WorkflowDefinition] = {}
     problems: list[str] = []
+    raw: dict[str, tuple[str, LineMap]] = {}
     for path in sorted(workflows_dir.glob("*.yaml")):
         try:
-            definition = parse_definition(path.read_text(encoding="utf-8"), path.name, templates)
+            data = _load_file(path.read_text(encoding="utf-8"), path.name)
         except DefinitionError as exc:
             problems.extend(exc.problems)
             continue
-        if definition.kind in definitions:
-            problems.append(f"{path.name}:1: вид «{definition.kind}» уже объявлен в {definitions[definition.kind].source_file}")
+        kind = str(data.get("kind") or path.stem)
+        if kind in raw:
+            problems.append(f"{path.name}:{data.line_of('kind')}: вид «{kind}» уже объявлен в {raw[kind][0]}")
+            continue
+        raw[kind] = (path.name, data)
+    siblings = {kind: data for kind, (_name, data) in raw.items()}
+    for kind, (file_name, data) in raw.items():
+        try:
+            definition = _build_definition(_extended(data, file_name, siblings), file_name, templates)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
         definitions[definition.kind] = definition
     if problems:
         raise DefinitionError(problems)

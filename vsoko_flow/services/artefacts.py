@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, undefer
 
-from ..db import transaction
+from ..db import contains_text, transaction
 from ..engine.fields import coerce_fields
 from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
@@ -118,6 +118,8 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
         "state_label": definition.state_label(artefact.state), "version": artefact.version,
         "organisation": {"id": artefact.organisation.id, "short_name": artefact.organisation.short_name},
         "school_year": artefact.school_year, "fields": artefact.fields, "supersedes_id": artefact.supersedes_id,
+        "parent_id": artefact.parent_id, "due_date": artefact.due_date.isoformat() if artefact.due_date else None,
+        "created_at": artefact.created_at.isoformat(), "updated_at": artefact.updated_at.isoformat(),
     }
     if membership is not None:
         roles = set(membership.roles or [])
@@ -160,7 +162,7 @@ def list_artefacts(rt: Runtime, user_id: int | None, *, kind: str | None = None,
         if school_year:
             query = query.where(Artefact.school_year == school_year)
         if text:
-            query = query.where(Artefact.title.ilike(f"%{text}%"))
+            query = query.where(contains_text(session, Artefact.title, text))
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.options(selectinload(Artefact.organisation))
                                .order_by(Artefact.id.desc()).limit(limit).offset(offset)).all()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 from functools import lru_cache
 from types import SimpleNamespace
@@ -46,11 +45,15 @@ OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение",
 
 # --- Formatting, shared by every page ---------------------------------------------------------
 
-@lru_cache(maxsize=1)
 def local_zone() -> dt.tzinfo:
-    """Times are stored in UTC and shown in the school's zone (VSOKO_TIMEZONE, default Moscow)."""
+    """Times are stored in UTC and shown in the school's zone (Settings.timezone, VSOKO_TIMEZONE)."""
+    return _zone(runtime().settings.timezone)
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> dt.tzinfo:
     try:
-        return ZoneInfo(os.environ.get("VSOKO_TIMEZONE", "Europe/Moscow"))
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return dt.UTC
 
