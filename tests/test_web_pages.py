@@ -7,12 +7,11 @@ import datetime as dt
 import html
 import io
 import re
-from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
 from docx import Document
-from sqlalchemy import event
+
 
 from vsoko_flow.db import transaction
 from vsoko_flow.models import Artefact, ArtefactAssignee
@@ -24,7 +23,7 @@ from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.users import add_membership, create_user
 
 from .flows import COUNCIL_DAY, ORDER_DAY, adopt, new_draft, record_opinions, seed_polozhenie_text, take_to_force
-from .web_helpers import csrf_token, login, post_form
+from .web_helpers import counted_queries, csrf_token, login, post_form
 
 _VERSION = re.compile(r'name="version" value="(\d+)"')
 
@@ -55,20 +54,6 @@ def state_and_version(rt, artefact_id: int) -> tuple[str, int]:
 
 def text_of(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-@contextmanager
-def counted_queries(rt):
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    event.listen(rt.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(rt.engine, "before_cursor_execute", count)
 
 
 def other_school_artefact(rt) -> tuple[int, int]:

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from vsoko_flow.services.demo import DEMO_PASSWORD
 
@@ -27,3 +30,18 @@ def login(client, login_name: str, password: str = DEMO_PASSWORD, remember: bool
 def post_form(client, url: str, data: dict, form_page: str | None = None):
     """POST to `url` with the CSRF token taken from `form_page` (default: the same url)."""
     return client.post(url, data={**data, "csrf_token": csrf_token(client, form_page or url)})
+
+
+@contextmanager
+def counted_queries(rt):
+    """Count the SQL statements sent to the database inside the block."""
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        yield counter
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", count)
