@@ -379,6 +379,17 @@ def documents_export(artefact_id, out_dir, login) -> None:
         click.echo("У документа пока нет сформированных файлов.")
 
 
+@documents.command("pdf-warm")
+@click.option("--limit", default=50, show_default=True, help="сколько документов преобразовать за запуск")
+@click.option("--timeout", default=60, show_default=True, help="секунд на один документ")
+@handle_errors
+def documents_pdf_warm(limit: int, timeout: int) -> None:
+    """Заранее преобразовать в PDF документы, у которых его ещё нет (для cron; нужен LibreOffice)."""
+    from .services.pdf import warm_pdfs
+
+    click.echo(f"pdf_converted={warm_pdfs(_runtime(), limit, timeout)}")
+
+
 @main.command()
 @handle_errors
 def verify() -> None:

@@ -30,7 +30,7 @@ def index():
     return _check(public_id, presented)
 
 
-@bp.get("/<public_id>")
+@bp.get("/<path:public_id>")
 @_rate_limit
 def check(public_id: str):
     return _check(public_id, (request.args.get("h") or "").strip())
