@@ -1,0 +1,325 @@
+"""HTTP load on gunicorn (2 workers) + PostgreSQL, from a bounded load generator on loopback.
+
+Phase A — 8 clients fire «approve» through the JSON API (each renders three documents and takes
+the next order number). Transitions/s are compared with the limit measured in the same run: two
+processes doing nothing but bare docxtpl renders of the same three documents with the same
+contexts (render sets/s). Target ratio ≥ 0.6, no errors, no duplicate numbers.
+
+Phase B — 16 signed-in clients read pages («Мои задачи», lists, artefact pages). Target p95 < 150 ms,
+no errors.
+
+Every request loop is bounded in time (and the process stops by itself); traffic goes only to
+127.0.0.1. The last five lines are `name=value` for scripts.
+
+    .venv/bin/python benchmarks/http_load.py [--seconds 30] [--postgres-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import transition_vs_render as base  # noqa: E402 - the same school, acts and bare render
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from vsoko_flow.config import PROJECT_ROOT  # noqa: E402
+from vsoko_flow.migrations import upgrade  # noqa: E402
+from vsoko_flow.models import Journal, JournalEntry  # noqa: E402
+from vsoko_flow.services.artefacts import create_artefact  # noqa: E402
+from vsoko_flow.services.demo import DEMO_PASSWORD  # noqa: E402
+from vsoko_flow.services.users import issue_token  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vsoko_bench_http"
+TRANSITION_CLIENTS = 8
+PAGE_CLIENTS = 16
+RENDER_PROCESSES = 2
+RATIO_TARGET = 0.6
+P95_TARGET_MS = 150.0
+PAGE_USERS = ["deputy", "director", "secretary", "teacher", "mo_head", "psychologist", "observer"]
+SHORT_ACT = ("1. Общие положения\n1.1. Положение определяет порядок работы.\n1.2. Действует до замены.\n"
+             "2. Заключительные положения\n2.1. Вступает в силу с даты приказа.")
+
+
+# ---------------------------------------------------------------- database and server
+
+def fresh_database(url: str) -> None:
+    database = url.rsplit("/", 1)[1]
+    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "VSOKO_DATABASE_URL": url, "VSOKO_SECRET_KEY": "bench-secret-key-not-for-production",
+           "VSOKO_INSTANCE_DIR": str(workdir / "instance"), "VSOKO_WORKFLOWS_DIR": str(workdir / "workflows"),
+           "VSOKO_TEMPLATES_DIR": str(workdir / "document_templates"), "VSOKO_BASE_URL": "https://vsoko.example"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--chdir", str(PROJECT_ROOT), "--log-level", "warning", "--timeout", "120", "wsgi:app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn не запустился за 60 с: " + server.stderr.read().decode(errors="replace")[-2000:])
+
+
+def stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
+# ---------------------------------------------------------------- the render limit
+
+def _render_worker(calls, seconds: float, results) -> None:
+    count, stop_at = 0, time.monotonic() + seconds
+    while time.monotonic() < stop_at:
+        for call in calls:
+            base.bare_render(call)
+        count += 1
+    results.put(count)
+
+
+def render_limit(calls, seconds: float) -> float:
+    """Sets of the transition's documents rendered per second by two bare processes."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [context.Process(target=_render_worker, args=(calls, seconds, results)) for _ in range(RENDER_PROCESSES)]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get(timeout=seconds + 120) for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total / seconds
+
+
+# ---------------------------------------------------------------- phase A: transitions
+
+def adopted_act(scenario: base.Scenario, title: str) -> tuple[int, int]:
+    """An act that needs no councils' opinions, taken to «Принято»: (id, version), ready for the order."""
+    artefact_id = create_artefact(scenario.rt, scenario.users["deputy"], scenario.school_id, "polozhenie",
+                                       title=title, school_year=base.SCHOOL_YEAR,
+                                       fields={"affects_students": False}, sections_text=SHORT_ACT,
+                                       today=base.REQUEST_DAY)
+    scenario.fire(artefact_id, "send_to_council", "deputy", base.COUNCIL_DAY)
+    adopted = scenario.fire(artefact_id, "adopt", "secretary", base.COUNCIL_DAY,
+                            protocol_date=base.COUNCIL_DAY.isoformat(), present=42, votes_for=40, votes_against=0,
+                            votes_abstained=2)
+    return artefact_id, adopted.version
+
+
+def fire_approvals(port: int, token: str, queue: list[tuple[int, int]], seconds: float
+                   ) -> tuple[int, int, float, list[str]]:
+    lock = threading.Lock()
+    done, errors, samples = [0], [0], []
+
+    def body_of(version: int) -> str:
+        return json.dumps({"trigger": "approve", "version": version, "comment": "",
+                           "fields": {"order_date": base.ORDER_DAY.isoformat(), "responsible": "deputy"}})
+    stop_at = time.monotonic() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        while time.monotonic() < stop_at:
+            with lock:
+                if not queue:
+                    return
+                artefact_id, version = queue.pop()
+            connection.request("POST", f"/api/v1/artefacts/{artefact_id}/transitions", body=body_of(version),
+                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            payload = response.read()
+            with lock:
+                if response.status == 200:
+                    done[0] += 1
+                else:
+                    errors[0] += 1
+                    samples.append(f"{response.status} {payload[:200]!r}")
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(TRANSITION_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 180)
+    return done[0], errors[0], time.monotonic() - started, samples[:5]
+
+
+def duplicate_numbers(rt) -> tuple[int, int, int]:
+    """(registered orders, duplicates, gaps) in the orders journal."""
+    with rt.sessions() as session:
+        sequences = list(session.scalars(select(JournalEntry.sequence).join(Journal).where(Journal.code == "orders")))
+        numbers = list(session.scalars(select(JournalEntry.number).join(Journal).where(Journal.code == "orders")))
+        distinct_numbers = session.scalar(select(func.count(func.distinct(JournalEntry.number))).join(Journal)
+                                          .where(Journal.code == "orders"))
+    duplicates = len(numbers) - distinct_numbers
+    gaps = (max(sequences) - len(set(sequences))) if sequences else 0
+    return len(numbers), duplicates, gaps
+
+
+# ---------------------------------------------------------------- phase B: pages
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _cookies(response: http.client.HTTPResponse, jar: dict[str, str]) -> None:
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            jar[name] = rest.split(";", 1)[0]
+
+
+def sign_in(port: int, login: str) -> tuple[http.client.HTTPConnection, dict[str, str]]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    jar: dict[str, str] = {}
+    connection.request("GET", "/login")
+    response = connection.getresponse()
+    page = response.read().decode()
+    _cookies(response, jar)
+    form = urlencode({"login": login, "password": DEMO_PASSWORD, "csrf_token": _TOKEN.search(page).group(1)})
+    connection.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+    response = connection.getresponse()
+    response.read()
+    _cookies(response, jar)
+    if response.status != 302:
+        raise SystemExit(f"вход {login} не удался: {response.status}")
+    return connection, jar
+
+
+def read_pages(port: int, artefact_ids: list[int], seconds: float, think: float) -> tuple[list[float], int, list[str]]:
+    """Signed-in clients reading pages; each pauses `think` s on average (0.5×–1.5×) between pages."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    errors, samples = [0], []
+    sessions = [sign_in(port, PAGE_USERS[i % len(PAGE_USERS)]) for i in range(PAGE_CLIENTS)]
+    paths = ["/", "/artefacts/", "/artefacts/?page=2", "/artefacts/?state=in_force"]
+    stop_at = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        connection, jar = sessions[index]
+        cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
+        rng = random.Random(index)
+        while time.monotonic() < stop_at:
+            path = rng.choice(paths + [f"/artefacts/{rng.choice(artefact_ids)}"] * 2)
+            started = time.perf_counter()
+            connection.request("GET", path, headers={"Cookie": cookie})
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if response.status != 200:
+                    errors[0] += 1
+                    samples.append(f"{response.status} {path}")
+            if think:
+                time.sleep(think * rng.uniform(0.5, 1.5))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(PAGE_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    return latencies, errors[0], samples[:5]
+
+
+# ---------------------------------------------------------------- the run
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of each phase")
+    parser.add_argument("--postgres-url", default=os.environ.get("VSOKO_BENCH_HTTP_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="average pause of a page reader between pages, s (0: back-to-back requests)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="vsoko-http-"))
+    base.snapshot_definitions(workdir)
+    print(f"PostgreSQL: {args.postgres_url} (схема public пересоздаётся)")
+    fresh_database(args.postgres_url)
+    rt = base.make_runtime(args.postgres_url, workdir)
+    scenario = base.Scenario(rt, SHORT_ACT)
+
+    warmup = adopted_act(scenario, "Положение о пробном акте")
+    calls = base.record_render_calls(scenario, warmup[0])
+    print(f"Документы утверждения: {', '.join(call.source.name for call in calls)}")
+    limit = render_limit(calls, seconds=10)
+    print(f"Предел: {RENDER_PROCESSES} процесса голого docxtpl — {limit:.2f} комплектов документов/с")
+
+    needed = int(limit * args.seconds * 1.5) + 20
+    started = time.perf_counter()
+    queue = [adopted_act(scenario, f"Положение № {n}") for n in range(needed)]
+    print(f"Подготовлено {needed} актов «Принято» за {time.perf_counter() - started:.0f} с")
+    token = issue_token(rt, "director", "http_load")
+
+    port = free_port()
+    server = start_gunicorn(args.postgres_url, workdir, port)
+    try:
+        done, transition_errors, elapsed, error_samples = fire_approvals(port, token, queue, args.seconds)
+        rate = done / elapsed
+        registered, duplicates, gaps = duplicate_numbers(rt)
+        print(f"Фаза A: {TRANSITION_CLIENTS} клиентов, {done} утверждений за {elapsed:.1f} с — {rate:.2f}/с; "
+              f"ошибок {transition_errors}; номеров приказов {registered}, повторов {duplicates}, пропусков {gaps}")
+        for sample in error_samples:
+            print(f"  ошибка: {sample}")
+        latencies, page_errors, page_samples = read_pages(port, [warmup[0]] + [i for i, _ in queue[:50]], args.seconds, args.think)
+    finally:
+        stop(server)
+    p95 = statistics.quantiles(latencies, n=100)[94] if len(latencies) >= 2 else float("nan")
+    print(f"Фаза B: {PAGE_CLIENTS} клиентов (пауза чтения ~{args.think:g} с), {len(latencies)} страниц "
+          f"за {args.seconds:.0f} с, "
+          f"медиана {statistics.median(latencies):.1f} мс, p95 {p95:.1f} мс, ошибок {page_errors}")
+    for sample in page_samples:
+        print(f"  ошибка: {sample}")
+    ratio = rate / limit
+    verdict = ratio >= RATIO_TARGET and transition_errors == 0 and duplicates == 0 and gaps == 0 \
+        and p95 < P95_TARGET_MS and page_errors == 0
+    print("цель достигнута" if verdict else "ЦЕЛЬ НЕ ДОСТИГНУТА")
+    rt.close()
+    print(f"transition_ratio={ratio:.3f}")
+    print(f"transition_errors={transition_errors}")
+    print(f"duplicate_numbers={duplicates + gaps}")
+    print(f"page_p95_ms={p95:.1f}")
+    print(f"page_errors={page_errors}")
+
+
+if __name__ == "__main__":
+    main()
