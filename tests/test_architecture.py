@@ -15,6 +15,9 @@ DOMAIN_MODULES = [
     "vsoko_flow.engine.contexts", "vsoko_flow.documents.render", "vsoko_flow.documents.russian",
     "vsoko_flow.deadlines.phrases", "vsoko_flow.deadlines.workdays", "vsoko_flow.services.transitions",
     "vsoko_flow.services.artefacts", "vsoko_flow.services.verify", "vsoko_flow.services.demo",
+    "vsoko_flow.services.admin", "vsoko_flow.services.template_upload", "vsoko_flow.services.plans",
+    "vsoko_flow.services.reminders", "vsoko_flow.services.pdf", "vsoko_flow.services.verification",
+    "vsoko_flow.imports.plan_rows", "vsoko_flow.engine.control", "vsoko_flow.engine.plan_contexts",
 ]
 
 

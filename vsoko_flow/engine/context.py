@@ -83,7 +83,8 @@ class TransitionContext:
 
     def member_with_role(self, role: str) -> Membership | None:
         memberships = self.session.scalars(
-            select(Membership).where(Membership.organisation_id == self.artefact.organisation_id)
+            select(Membership).join(User).where(Membership.organisation_id == self.artefact.organisation_id,
+                                                User.is_active.is_(True))
             .order_by(Membership.id)
         ).all()
         return next((m for m in memberships if role in (m.roles or [])), None)

@@ -100,6 +100,10 @@ _CONSTRUCT_NAMES = {
 _BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg",
                     ".odttf", ".ttf", ".fntdata")
 _DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+# Macros, ActiveX, OLE objects and executables never reach official documents. (Word's own
+# printerSettings*.bin and the .xlsx data behind a chart are ordinary parts and pass.)
+_ACTIVE_CONTENT = re.compile(r"vbaproject|vbadata|(^|/)activex/|^word/embeddings/.*\.bin$"
+                             r"|\.(exe|dll|js|vbs|bat|cmd|ps1|scr|jar|xlsm|docm|pptm|xlam|dotm)$")
 _EXTERNAL_TARGET = re.compile(rb"<Relationship\b[^>]*>", re.IGNORECASE)
 _HYPERLINK_TYPE = b"/relationships/hyperlink"
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
@@ -344,8 +348,7 @@ def _check_package(data: bytes) -> None:
         for member in archive.infolist():
             name = member.filename
             lower = name.lower()
-            if "vbaproject" in lower or lower.startswith(("word/activex/", "word/embeddings/")) or \
-                    lower.endswith((".bin", ".exe", ".dll", ".js", ".vbs")):
+            if _ACTIVE_CONTENT.search(lower):
                 raise TemplateRefused("Шаблон содержит макросы или внедрённые объекты — такие файлы не принимаются")
             if lower.endswith(_BINARY_SUFFIXES) or member.is_dir():
                 continue
@@ -794,3 +797,69 @@ def shipped_content(rt: Runtime, name: str) -> tuple[bytes, str]:
     source = _shipped(rt, name)
     return source.data, f"{source.title} (шаблон).docx"
 
+
+
+_VARIABLE_NOTE = re.compile(r"^#\s{2,}(\w+)(?::\s*(.*))?$")
+_SIGNER = "подписант: {position, initials_surname, certificate — нет или {serial, owner, valid_from, valid_to}}"
+# What the variables of the shipped templates hold, for the people who edit templates.
+VARIABLE_HELP: dict[str, str] = {
+    "org_full_name": "полное наименование организации",
+    "org_short_name": "сокращённое наименование («МБОУ СОШ № 29»)",
+    "org_city": "место составления, как печатается («г. Сургут»)",
+    "verify_url": "адрес страницы проверки подлинности документа",
+    "qr": "QR-код проверки подлинности (картинка)",
+    "signer": _SIGNER,
+    "is_draft": "истина для проекта: «ПРОЕКТ» вверху и без грифа утверждения",
+    "title": "название акта: «Положение о …»",
+    "edition_note": "«(в новой редакции)» или пусто",
+    "council_grif": "гриф согласования: нет или {body_instrumental, protocol_date, protocol_number}",
+    "approval_grif": "гриф утверждения: нет или {order_date, order_number}",
+    "opinions": "учтённые мнения советов: список {body_genitive, protocol_date, protocol_number}",
+    "sections": "разделы и пункты: список {number «1.»/«1.1.», text, level 1 или 2}",
+    "order_date": "дата приказа (ДД.ММ.ГГГГ)",
+    "order_number": "регистрационный номер приказа",
+    "heading": "заголовок к тексту: «Об утверждении …», без точки",
+    "preamble": "преамбула «В соответствии с …»; «, приказываю:» добавляет шаблон",
+    "items": "пункты приказа (список предложений)",
+    "attachments": "приложения (список названий, может быть пустым)",
+    "subject": "с чем знакомят: «с Положением о …, утверждённым приказом от … № …»",
+    "people": "кого знакомят: список {n, name, position}",
+    "request_date": "дата письма",
+    "addressee": "адресат в дательном падеже («Председателю Совета обучающихся»)",
+    "body_genitive": "орган в родительном падеже («Совета обучающихся», «педагогического совета»)",
+    "act_title_genitive": "название акта в родительном падеже («Положения о …»)",
+    "response_deadline": "срок ответа (ДД.ММ.ГГГГ)",
+    "legal_basis": "основание в творительном падеже, после «В соответствии с»",
+    "protocol_date": "дата протокола",
+    "protocol_number": "номер протокола",
+    "chair": "председатель (И.О. Фамилия)",
+    "secretary": "секретарь (И.О. Фамилия)",
+    "present": "число присутствовавших",
+    "agenda_number": "номер вопроса повестки",
+    "agenda_item": "вопрос повестки дня",
+    "heard": "СЛУШАЛИ: кого и о чём",
+    "decision": "РЕШИЛИ: текст решения",
+    "votes_for": "голосов «за»",
+    "votes_against": "голосов «против»",
+    "votes_abstained": "«воздержались»",
+    "certifier": "кто заверяет выписку «Верно»: {position, initials_surname}",
+    "certified_date": "дата заверения",
+}
+
+
+def variable_notes(rt: Runtime, name: str) -> dict[str, str]:
+    """What each variable of a shipped template holds, from the comments of its side file."""
+    source = _shipped(rt, name)
+    notes = {variable: "" for variable in sorted(source.variables)}
+    side = rt.settings.templates_dir / f"{name}.yaml"
+    try:
+        lines = side.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        found = _VARIABLE_NOTE.match(line)
+        if found and found.group(1) in notes:
+            notes[found.group(1)] = (found.group(2) or "").strip()
+    for variable in notes:
+        notes[variable] = VARIABLE_HELP.get(variable) or notes[variable]
+    return notes
