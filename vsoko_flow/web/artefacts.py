@@ -22,6 +22,7 @@ from ..services.errors import Conflict, ServiceError, Unprocessable
 from ..services.sections import sections_as_text
 from ..services.transitions import fire_transition
 from .documents import pdf_functions
+from .plans import artefact_extras
 from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("artefacts", __name__, url_prefix="/artefacts")
@@ -39,7 +40,11 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
     "opinions": ("Мнения советов", "opinions"),
 }
 # History entries that are not transitions of the workflow.
-OWN_TRIGGERS = {"create": "Создан проект", "edit_sections": "Изменён текст"}
+OWN_TRIGGERS = {"create": "Создан проект", "edit_sections": "Изменён текст",
+                # Plans and control items (services/plans.py, services/control.py)
+                "import_items": "Импортированы пункты плана", "edit_item": "Изменён пункт плана",
+                "move_item": "Изменён порядок пунктов", "rollover": "Создан переносом из прошлого учебного года",
+                "add_evidence": "Приложен материал исполнения"}
 OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")
 
 
@@ -360,6 +365,8 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
         "documents": data["documents"], "pdf": pdf_functions() is not None, "conflict": conflict,
         "failed_trigger": failed["trigger"] if failed else None,
     }
+    # Plans: the table of items and the control items; a control item: due date, plan, evidence (web/plans.py).
+    page.update(artefact_extras(page, definition, roles))
     return render_template("artefact.html", **page), status
 
 

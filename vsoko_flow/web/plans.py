@@ -1,0 +1,376 @@
+"""Plan pages: importing a table with a preview, fixing rows, reordering, rolling a plan into the
+next school year; evidence of execution on control items. Thin over `services.plans` and
+`services.control`.
+
+The import is stateless across workers: the preview page carries the uploaded file itself
+(base64 in a hidden field, with its SHA-256 and a server signature), and «Сохранить» posts it
+back to be parsed again and stored. Nothing is written before «Сохранить».
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+from io import BytesIO
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.validators import ValidationError
+
+from ..engine.control import CONTROL_KIND
+from ..engine.definitions import WorkflowDefinition
+from ..services import control as control_service
+from ..services import plans as plan_service
+from ..services import tasks as task_service
+from ..services.errors import Conflict, ServiceError, Unprocessable
+from .extensions import csrf
+from .session import abort_for, runtime
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+# «Сохранить» re-posts the file base64-encoded (4/3 of its size) with the form around it.
+SAVE_REQUEST_LIMIT = MAX_IMPORT_BYTES * 4 // 3 + 1024 * 1024
+IMPORT_ACCEPT = ".docx,.xlsx,.csv,.tsv"
+RFC5987_SAFE = "!#$&+-.^_`|~"
+# Plan states in which the page lists the control items.
+CONTROL_STATES = ("execution", "closed")
+ROLLOVER_STATES = ("execution", "closed")
+
+
+def _service(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except ServiceError as error:
+        abort_for(error)
+
+
+def _plan_for_editing(plan_id: int) -> dict[str, Any] | None:
+    """The plan if the user may change its rows now; 404/403 otherwise; None (with a flash) when the
+    plan is past its draft."""
+    plan = _service(control_service.plan_access, runtime(), plan_id, current_user.id)
+    if not plan["may_manage"]:
+        abort(403, "У вас нет права редактировать этот план")
+    if not plan["editable"]:
+        flash(f"Пункты можно менять только в состоянии «{plan['initial_label']}»; "
+              f"сейчас план в состоянии «{plan['state_label']}».", "warning")
+        return None
+    return plan
+
+
+def _version(form) -> int | None:  # noqa: ANN001
+    raw = form.get("version", "")
+    if not raw.isdigit():
+        abort(400, "Не указана версия плана: обновите страницу и повторите")
+    return int(raw)
+
+
+def _plan_url(plan_id: int, anchor: str | None = None) -> str:
+    return url_for("artefacts.show", artefact_id=plan_id, _anchor=anchor)
+
+
+@bp.app_template_filter("ru_plural")
+def ru_plural(count: int, one: str, few: str, many: str) -> str:
+    """«1 пункт», «3 пункта», «7 пунктов»."""
+    n = abs(int(count))
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
+
+
+# --- Import -----------------------------------------------------------------------------------------
+
+def _signature(plan_id: int, sha256: str, file_name: str) -> str:
+    key = runtime().settings.secret_key.encode()
+    message = f"plan-import:{plan_id}:{current_user.id}:{sha256}:{file_name}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _import_form(plan: dict[str, Any], error: str | None = None, status: int = 200):
+    return render_template("plan_import.html", plan=plan, error=error, accept=IMPORT_ACCEPT,
+                           limit_mb=MAX_IMPORT_BYTES // (1024 * 1024)), status
+
+
+@bp.get("/<int:plan_id>/import")
+@login_required
+def import_form(plan_id: int):
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id))
+    return _import_form(plan)[0]
+
+
+@bp.post("/<int:plan_id>/import")
+@login_required
+def import_preview(plan_id: int):
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_form(plan, "Выберите файл с таблицей плана (.docx, .xlsx, .csv или .tsv)", 422)
+    data = upload.read(MAX_IMPORT_BYTES + 1)
+    file_name = control_service.safe_file_name(upload.filename)
+    try:
+        preview = control_service.import_preview(runtime(), plan_id, current_user.id, data, file_name)
+    except Unprocessable as error:
+        return _import_form(plan, error.message, 422)
+    except ServiceError as error:
+        abort_for(error)
+    sha256 = hashlib.sha256(data).hexdigest()
+    return render_template(
+        "plan_import_preview.html", plan=plan, preview=preview, file_name=file_name, size=len(data), sha256=sha256,
+        content=base64.b64encode(data).decode("ascii"), signature=_signature(plan_id, sha256, file_name))
+
+
+@bp.post("/<int:plan_id>/import/save")
+@login_required
+def import_save(plan_id: int):
+    # The form carries the file (up to 10 MB, base64): a larger limit for this request only, and the
+    # CSRF check after it (the app-wide check would read the form under the default limit).
+    request.max_content_length = SAVE_REQUEST_LIMIT
+    request.max_form_memory_size = SAVE_REQUEST_LIMIT
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError as error:
+        raise CSRFError(str(error)) from None
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id))
+    file_name = request.form.get("file_name", "")
+    sha256 = request.form.get("sha256", "")
+    try:
+        data = base64.b64decode(request.form.get("content", ""), validate=True)
+    except (binascii.Error, ValueError):
+        data = b""
+    if (not data or hashlib.sha256(data).hexdigest() != sha256
+            or not hmac.compare_digest(_signature(plan_id, sha256, file_name), request.form.get("signature", ""))):
+        return _import_form(plan, "Файл из предпросмотра не дошёл целиком или изменён: загрузите его ещё раз", 422)
+    try:
+        result = plan_service.commit_import(runtime(), plan_id, current_user.id, data, file_name,
+                                            version=_version(request.form))
+    except Unprocessable as error:
+        return _import_form(plan, error.message, 422)
+    except Conflict as error:
+        return _import_form(plan, error.message, 409)
+    except ServiceError as error:
+        abort_for(error)
+    if result.items_added:
+        message = f"Импортировано из «{file_name}»: пунктов {result.items_added}, разделов {result.sections_added}."
+        if result.duplicates:
+            message += f" Уже были в плане и не добавлены: {result.duplicates}."
+        flash(message, "success")
+    else:
+        rows = ru_plural(result.duplicates, "строка", "строки", "строк")
+        flash(f"Новых пунктов нет: {result.duplicates} {rows} из «{file_name}» уже есть в плане.", "info")
+    return redirect(_plan_url(plan_id, "plan-items"))
+
+
+csrf.exempt("vsoko_flow.web.plans.import_save")
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge):
+    """A file over the limit on the import page: the form again with the message, nothing stored."""
+    message = f"Файл слишком большой: не более {MAX_IMPORT_BYTES // (1024 * 1024)} МБ."
+    plan_id = (request.view_args or {}).get("plan_id")
+    if request.endpoint in ("plans.import_preview", "plans.import_save") and plan_id and current_user.is_authenticated:
+        try:
+            plan = control_service.plan_access(runtime(), plan_id, current_user.id)
+        except ServiceError:
+            plan = None
+        if plan is not None and plan["may_edit"]:
+            return _import_form(plan, message, 413)
+    return render_template("error.html", status=413, message=message), 413
+
+
+# --- A row of the plan ---------------------------------------------------------------------------------
+
+TEXT_EXCLUDED = (control_service.RESPONSIBLE, control_service.DEADLINE)
+
+
+def _edit_page(plan: dict[str, Any], item: dict[str, Any], members: list[dict[str, Any]], values: dict[str, Any],
+               *, error: str | None = None, conflict: bool = False, understood: dict[str, Any] | None = None,
+               status: int = 200):
+    return render_template(
+        "plan_item_edit.html", plan=plan, item=item, members=members, values=values, error=error,
+        conflict=conflict, understood=understood, text_columns=[(k, h) for k, h in plan["columns"].items()
+                                                                 if k not in TEXT_EXCLUDED]), status
+
+
+def _submitted(plan: dict[str, Any]) -> dict[str, Any]:
+    form = request.form
+    return {
+        "fields": {key: form.get(f"field_{key}", "") for key in plan["columns"] if key not in TEXT_EXCLUDED},
+        "deadline_text": form.get("deadline_text", ""),
+        "responsible": [login for login in form.getlist("responsible") if login],
+        "external": form.get("external", ""),
+        "version": form.get("version", ""),
+    }
+
+
+@bp.route("/<int:plan_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def item_edit(plan_id: int, item_id: int):
+    rt = runtime()
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, f"item-{item_id}"))
+    item = _service(control_service.item_for_edit, rt, plan_id, item_id, current_user.id)
+    members = _service(task_service.organisation_members, rt, current_user.id, plan["organisation_id"])
+    if request.method == "GET":
+        values = {"fields": {c["key"]: c["text"] for c in item["cells"]}, "deadline_text": item["deadline_text"],
+                  "responsible": item["responsible_logins"], "external": "\n".join(item["external_executors"]),
+                  "version": str(plan["version"])}
+        return _edit_page(plan, item, members, values)[0]
+    values = _submitted(plan)
+    if request.form.get("action") == "check":
+        understood = control_service.deadline_understood(values["deadline_text"], plan["school_year"])
+        return _edit_page(plan, item, members, values, understood=understood)[0]
+    try:
+        plan_service.update_item(
+            rt, plan_id, item_id, current_user.id, version=_version(request.form), fields=values["fields"],
+            responsible_logins=values["responsible"],
+            external_executors=[line for line in values["external"].splitlines() if line.strip()],
+            deadline_text=values["deadline_text"])
+    except Conflict as error:
+        return _edit_page(plan, item, members, values, error=error.message, conflict=True, status=409)
+    except Unprocessable as error:
+        return _edit_page(plan, item, members, values, error=error.message, status=422)
+    except ServiceError as error:
+        abort_for(error)
+    saved = _service(control_service.item_for_edit, rt, plan_id, item_id, current_user.id)
+    who = ", ".join(saved["responsible_names"] + saved["external_executors"]) or "не назначен"
+    flash(f"Пункт {saved['number']} сохранён. Срок: {saved['deadline_description'] or 'не указан'}. "
+          f"Ответственные: {who}.", "success")
+    for warning in saved["warnings"]:
+        flash(f"Пункт {saved['number']}: {warning}", "warning")
+    return redirect(_plan_url(plan_id, f"item-{item_id}"))
+
+
+@bp.post("/<int:plan_id>/items/<int:item_id>/move")
+@login_required
+def item_move(plan_id: int, item_id: int):
+    direction = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if direction is None:
+        abort(400, "Не указано направление: «up» или «down»")
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id))
+    try:
+        plan_service.move_item(runtime(), plan_id, item_id, current_user.id, direction, _version(request.form))
+    except Conflict as error:
+        abort(409, f"{error.message}")
+    except ServiceError as error:
+        abort_for(error)
+    return redirect(_plan_url(plan_id, f"item-{item_id}"))
+
+
+# --- The next school year ---------------------------------------------------------------------------
+
+@bp.post("/<int:plan_id>/rollover")
+@login_required
+def rollover(plan_id: int):
+    rt = runtime()
+    plan = _service(control_service.plan_access, rt, plan_id, current_user.id)
+    if not plan["may_manage"]:
+        abort(403, "Перенести план может заместитель директора, директор или рабочая группа")
+    new_id = _service(plan_service.rollover_plan, rt, plan_id, current_user.id)
+    new = _service(control_service.plan_access, rt, new_id, current_user.id)
+    flash(f"Создан проект плана на {new['school_year']} учебный год: пункты скопированы, сроки прочитаны заново "
+          "для нового года, неисполненные пункты отмечены «перенесено». Проверьте пункты, требующие внимания.",
+          "success")
+    return redirect(_plan_url(new_id))
+
+
+# --- Evidence of execution --------------------------------------------------------------------------
+
+def _send(data: bytes, file_name: str, evidence_id: int):
+    response = send_file(BytesIO(data), mimetype="application/octet-stream", as_attachment=True,
+                         download_name=file_name, max_age=0)
+    suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+    fallback = file_name if file_name.isascii() and '"' not in file_name else f"evidence-{evidence_id}.{suffix}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe=RFC5987_SAFE)}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def evidence_download(evidence_id: int):
+    evidence = _service(control_service.evidence_file, runtime(), evidence_id, current_user.id)
+    return _send(evidence.content, evidence.file_name, evidence.id)
+
+
+@bp.post("/control/<int:item_id>/evidence")
+@login_required
+def evidence_upload(item_id: int):
+    upload = request.files.get("file")
+    data = upload.read(control_service.MAX_EVIDENCE_BYTES + 1) if upload is not None and upload.filename else None
+    try:
+        control_service.add_evidence(runtime(), item_id, current_user.id, data=data,
+                                     file_name=upload.filename if upload is not None else "",
+                                     link_url=request.form.get("link_url", ""))
+    except (Unprocessable, Conflict) as error:
+        # The item's page again, with the message at the upload form.
+        from .artefacts import render_artefact
+
+        g.evidence_error = error.message
+        return render_artefact(item_id, error.status)
+    except ServiceError as error:
+        abort_for(error)
+    flash("Материал добавлен к пункту." if data else "Ссылка добавлена к пункту.", "success")
+    return redirect(url_for("artefacts.show", artefact_id=item_id, _anchor="evidence"))
+
+
+# --- What the artefact page shows for plans and control items ----------------------------------------
+
+# Fields that the plan's control action writes into items and plans (no label in the workflow files).
+CONTROL_FIELD_LABELS = {
+    "item_number": "Номер пункта плана", "deadline_text": "Срок по плану", "responsible_text": "Ответственный по плану",
+    "note": "Уточнение срока", "control_items": "Пунктов поставлено на контроль",
+}
+HIDDEN_FIELDS = {"plan_item_id", "period_start", "period_end"}
+
+
+def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles: set[str],
+                    today: dt.date | None = None) -> dict[str, Any]:
+    """Additions to the artefact page: the plan's table and control items, or a control item's
+    due date, plan, assignees and evidence. Empty for other kinds."""
+    rt = runtime()
+    data = page["artefact"]
+    extras: dict[str, Any] = {"plan": None, "control": None, "evidence_error": g.get("evidence_error")}
+    if definition.columns or data["kind"] == CONTROL_KIND:
+        extras["fields"] = _relabelled(page["fields"], data["fields"])
+    if definition.columns:
+        table = _service(control_service.plan_table, rt, data["id"], current_user.id)
+        may_manage = bool(definition.create_roles & roles)
+        editable = data["state"] in definition.editable_states
+        children = (_service(control_service.control_children, rt, data["id"], current_user.id, today)
+                    if data["state"] in CONTROL_STATES else None)
+        extras["plan"] = {
+            **table, "may_edit": may_manage and editable, "editable": editable,
+            "may_rollover": may_manage and data["state"] in ROLLOVER_STATES,
+            "children": children, "summary": control_service.control_summary(children) if children else None,
+        }
+    elif data["kind"] == CONTROL_KIND:
+        extras["control"] = _service(control_service.control_item_view, rt, data["id"], current_user.id, today)
+    return extras
+
+
+def _relabelled(rows: list[dict[str, Any]], fields: dict[str, Any]) -> list[dict[str, Any]]:
+    result = []
+    for row in rows:
+        if row["name"] in HIDDEN_FIELDS:
+            continue
+        if row["name"] in CONTROL_FIELD_LABELS:
+            row = {**row, "label": CONTROL_FIELD_LABELS[row["name"]]}
+        result.append(row)
+    return result
