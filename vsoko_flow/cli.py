@@ -451,8 +451,8 @@ def workflows_check() -> None:
     rt = _runtime()
     definitions = load_definitions(rt.settings.workflows_dir, rt.settings.templates_dir)
     for definition in definitions.values():
-        click.echo(f"{definition.source_file}: «{definition.title}» — {len(definition.states)} состояний, "
-                   f"{len(definition.transitions)} переходов: в порядке")
+        click.echo(f"{definition.source_file}: «{definition.title}» — {count_noun(len(definition.states), 'состояние')}, "
+                   f"{count_noun(len(definition.transitions), 'переход')}: в порядке")
 
 
 @workflows.command("diagram")

@@ -67,6 +67,8 @@ class TransitionDef:
     comment_required: bool = False
     system: bool = False
     store_fields: bool = True
+    # Shown on «Мои задачи» as something waiting for the person (false for «Отозвать», «Отменить»).
+    task: bool = True
 
 
 @dataclass
@@ -221,7 +223,8 @@ def _parse_transition(trigger: str, raw: Any, line: int, templates: set[str], pr
     if not isinstance(raw, dict):
         problems.add(line, f"переход «{trigger}» должен быть словарём")
         return None
-    known = {"label", "source", "dest", "roles", "fields", "rules", "actions", "documents", "comment", "system", "store_fields"}
+    known = {"label", "source", "dest", "roles", "fields", "rules", "actions", "documents", "comment", "system",
+             "store_fields", "task"}
     for key in raw.keys() - known:
         problems.add(raw.line_of(key) if isinstance(raw, LineMap) else line, f"переход «{trigger}»: неизвестный ключ «{key}»")
     system = bool(raw.get("system", False))
@@ -241,7 +244,7 @@ def _parse_transition(trigger: str, raw: Any, line: int, templates: set[str], pr
         actions=_parse_steps(raw.get("actions"), sub("actions"), ACTIONS, "действие", problems),
         documents=_parse_documents(raw.get("documents"), sub("documents"), templates, problems),
         comment_required=raw.get("comment") == "required", system=system,
-        store_fields=bool(raw.get("store_fields", True)),
+        store_fields=bool(raw.get("store_fields", True)), task=bool(raw.get("task", True)),
     )
 
 

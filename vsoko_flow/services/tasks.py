@@ -59,7 +59,8 @@ def actionable_states(definition: WorkflowDefinition, roles: set[str]) -> dict[s
     result: dict[str, list[tuple[str, bool]]] = {}
     for state in definition.states:
         triggers = [(t, any(step.name in ASSIGNEE_RULES for step in definition.transitions[t].rules))
-                    for t in definition.available_triggers(state) if definition.transitions[t].roles & roles]
+                    for t in definition.available_triggers(state)
+                    if definition.transitions[t].roles & roles and definition.transitions[t].task]
         if triggers:
             result[state] = triggers
     return result

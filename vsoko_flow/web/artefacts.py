@@ -40,7 +40,7 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
     "opinions": ("Мнения советов", "opinions"),
 }
 # History entries that are not transitions of the workflow.
-OWN_TRIGGERS = {"create": "Создан проект", "edit_sections": "Изменён текст",
+OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён текст",
                 # Plans and control items (services/plans.py, services/control.py)
                 "import_items": "Импортированы пункты плана", "edit_item": "Изменён пункт плана",
                 "move_item": "Изменён порядок пунктов", "rollover": "Создан переносом из прошлого учебного года",
