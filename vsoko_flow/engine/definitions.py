@@ -284,6 +284,8 @@ def _parse_states(raw: Any, line: int, problems: _Problems) -> dict[str, StateDe
     for name, spec in raw.items():
         spec_line = raw.line_of(name) if isinstance(raw, LineMap) else line
         spec = spec or {}
+        for key in (spec.keys() - {"label", "final"}) if isinstance(spec, dict) else ():
+            problems.add(spec_line, f"состояние «{name}»: неизвестный ключ «{key}»")
         if not isinstance(spec, dict) or not spec.get("label"):
             problems.add(spec_line, f"состояние «{name}»: нет подписи (label)")
             spec = spec if isinstance(spec, dict) else {}

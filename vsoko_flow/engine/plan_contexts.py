@@ -37,26 +37,34 @@ control, accepted, accepted on time, accepted late, not executed, cancelled; eac
 its share of the total («66,7 %», one decimal, decimal comma); ``intro`` and ``conclusions``
 sentences; signed by the person closing the plan (a deputy director).
 
-meeting_protocol (template meeting_protocol.docx) reads the meeting artefact's fields (values
-submitted with the transition override them)::
+meeting_protocol (template meeting_protocol.docx) — a meeting (workflows/meeting.yaml) or any
+artefact with these fields (values submitted with the transition override them)::
 
-    body_genitive:   «педагогического совета»
-    protocol_date:   ISO «2025-03-31» or «31.03.2025»
+    body:            «pedsovet» (a code of engine.meetings.BODIES) — gives body_genitive
+    body_genitive:   «школьного методического объединения учителей начальных классов» (overrides)
+    protocol_date:   ISO «2025-03-31» or «31.03.2025» (default: meeting_date)
     protocol_number: «10»
     present:         23
     chair:           a member's login or a name as text (default: the director)
     secretary:       a member's login or a name as text (default: whoever fires the transition)
-    agenda: [
-      {number: 1,                       # default: position in the list
-       title: «О …»,
-       heard: «Иванову И.И., … — о …»,  # str (paragraphs split at new lines) or list of str
-       spoke: [«Петрова А.С. …»],       # str or list of str; may be empty
-       decisions: [{text, deadline_text, responsible_text}],
-       votes_for: 21, votes_against: 0, votes_abstained: 2}   # votes may be omitted
-    ]
+    votes_for, votes_against, votes_abstained: the votes of every agenda item with decisions
+                     that has none of its own
+    agenda:          per agenda item texts, see engine.meetings.agenda_of
 
-Decisions are numbered «1.1.», «1.2.» after their agenda item. The chair's certificate (if on
-file and valid) gives the e-signature mark.
+The agenda items are the meeting's sections (PlanSection) in order, and their decisions the
+section's items (PlanItem): text (``activity``), deadline and responsible as written (a row
+whose responsible was chosen after the import names the people chosen). ``agenda`` entries
+after the last section are agenda items without a decisions table. Agenda items are numbered
+by position («1», «2») unless an entry gives its number; decisions «1.1.», «1.2.» after their
+agenda item. The chair's certificate (if on file and valid) gives the e-signature mark.
+
+decision_extracts (template protocol_extract.docx): one «Выписка из протокола» per decision
+of an agenda item that was voted on — that agenda item (number, title, heard), the decision
+with its deadline and responsible in one paragraph, the votes; certified «Верно» by the
+meeting's secretary.
+
+meeting_execution_report (template execution_report.docx): ``execution_report`` of the
+meeting's decisions, headed «об исполнении решений педагогического совета (протокол от … № …)».
 """
 from __future__ import annotations
 
@@ -76,6 +84,7 @@ from .context import TransitionContext
 from .contexts import LAW_273, _digits, _title_forms, person, signer
 from .control import CONTROL_KIND
 from .fields import FieldError, parse_date
+from .meetings import AgendaItem, Decision, agenda_of, body_genitive
 from .registry import document_context
 
 # The plan table's grid: «№ п/п» + data columns share GRID_UNITS narrow grid columns.
@@ -450,6 +459,13 @@ def _section_row(section: PlanSection) -> dict[str, Any]:
 
 @document_context("execution_report", "Отчёт об исполнении плана: каждый пункт на контроле со статусом и сроком")
 def execution_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    heading = f"об исполнении {lower_first(_plan_titles(ctx)['gent'])}"
+    return [_execution_report(ctx, base, heading, {})]
+
+
+def _execution_report(ctx: TransitionContext, base: dict[str, Any], heading: str,
+                      section_texts: dict[int, str]) -> dict[str, Any]:
+    """The report's context; `section_texts` replace the text of section rows (a meeting's agenda items)."""
     report_date = _report_date(ctx)
     sections, controls = control_rows(ctx, report_date)
     by_id = {section.id: section for section in sections}
@@ -461,7 +477,9 @@ def execution_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
         if row.section_id != current:
             current = row.section_id
             if row.section_id is not None:
-                rows.append(_section_row(by_id[row.section_id]))
+                section_row = _section_row(by_id[row.section_id])
+                section_row["text"] = section_texts.get(row.section_id, section_row["text"])
+                rows.append(section_row)
         responsible = people.get(row.id) or _lines(row.fields.get("responsible_text"), EMPTY)
         rows.append({
             "section": False,
@@ -476,16 +494,14 @@ def execution_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
             "mark": MARKS[row.outcome],
             "outcome": row.outcome,
         })
-    counts = _counts(controls)
-    titles = _plan_titles(ctx)
-    return [{
+    return {
         **base,
-        "heading": f"об исполнении {lower_first(titles['gent'])}",
+        "heading": heading,
         "report_date": date_digits(report_date),
         "rows": rows,
-        "summary": _summary(counts),
+        "summary": _summary(_counts(controls)),
         "signer": signer(ctx.membership, signed_on=ctx.today),
-    }]
+    }
 
 
 # --------------------------------------------------------------------------- counts
@@ -615,52 +631,134 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _agenda_item(index: int, raw: Any) -> dict[str, Any]:
-    raw = raw if isinstance(raw, dict) else {"title": _text(raw)}
-    number = _text(raw.get("number")).strip().rstrip(".") or str(index)
-    decisions = []
-    for j, decision in enumerate(raw.get("decisions") or [], start=1):
-        decision = decision if isinstance(decision, dict) else {"text": _text(decision)}
-        decisions.append({
-            "number": f"{number}.{j}.",
-            "text": " ".join(_lines(decision.get("text"))),
-            "deadline_text": _text(decision.get("deadline_text")).strip(),
-            "responsible_text": _text(decision.get("responsible_text")).strip(),
-        })
-    votes = {key: _int_or_none(raw.get(key)) for key in ("votes_for", "votes_against", "votes_abstained")}
-    has_votes = votes["votes_for"] is not None
+def _responsible_names(ctx: TransitionContext, agenda: list[AgendaItem]) -> dict[str, str]:
+    """«Фамилия И.О.» of every login named by a decision — one query for the whole protocol."""
+    logins = sorted({login for a in agenda for d in a.decisions if d.item is not None
+                     for login in d.item.responsible_logins or []})
+    if not logins:
+        return {}
+    rows = ctx.session.execute(select(User.login, User.last_name, User.first_name, User.middle_name).join(Membership)
+                               .where(Membership.organisation_id == ctx.artefact.organisation_id,
+                                      User.login.in_(logins)))
+    return {login: surname_initials(last, first or "", middle or "") for login, last, first, middle in rows}
+
+
+def _decision_responsible(decision: Decision, names: dict[str, str]) -> str:
+    """As written; a row whose responsible was chosen after the import names the people chosen."""
+    if decision.responsible_text.strip() or decision.item is None:
+        return decision.responsible_text.strip()
+    people = [names[login] for login in decision.item.responsible_logins or [] if login in names]
+    return ", ".join(people + list(decision.item.external_executors or []))
+
+
+def _agenda_context(item: AgendaItem, names: dict[str, str]) -> dict[str, Any]:
+    decisions = [{
+        "number": f"{item.number}.{j}.",
+        "text": " ".join(_lines(decision.text)),
+        "deadline_text": " ".join(_lines(decision.deadline_text)),
+        "responsible_text": " ".join(_lines(_decision_responsible(decision, names))),
+    } for j, decision in enumerate(item.decisions, start=1)]
+    votes = item.votes or {}
     return {
-        "number": number,
-        "title": " ".join(_lines(raw.get("title"))),
-        "heard": [line for line in _lines(raw.get("heard")) if line],
-        "spoke": [line for line in _lines(raw.get("spoke")) if line],
+        "number": item.number,
+        "title": " ".join(_lines(item.title)),
+        "heard": [line for line in _lines(item.heard) if line],
+        "spoke": [line for line in _lines(item.spoke) if line],
         "decisions": decisions,
-        "has_votes": has_votes,
-        "votes_for": votes["votes_for"] if has_votes else 0,
-        "votes_against": (votes["votes_against"] or 0) if has_votes else 0,
-        "votes_abstained": (votes["votes_abstained"] or 0) if has_votes else 0,
+        "has_votes": item.votes is not None,
+        "votes_for": votes.get("votes_for", 0),
+        "votes_against": votes.get("votes_against", 0),
+        "votes_abstained": votes.get("votes_abstained", 0),
+    }
+
+
+def _protocol_people(ctx: TransitionContext) -> dict[str, Any]:
+    """Chair (default: the director), secretary (default: whoever records), date, number, present."""
+    chair_member, chair = _member_or_text(ctx, ctx.value("chair"))
+    if not chair:
+        chair_member = ctx.member_with_role("director")
+        chair = person(chair_member)["initials_surname"]
+    secretary_member, secretary = _member_or_text(ctx, ctx.value("secretary"))
+    if not secretary:
+        secretary_member, secretary = ctx.membership, person(ctx.membership)["initials_surname"]
+    return {
+        "body_genitive": body_genitive(ctx),
+        "protocol_date": _date_text(ctx.value("protocol_date") or ctx.value("meeting_date")),
+        "protocol_number": _text(ctx.value("protocol_number")),
+        "present": _int_or_none(ctx.value("present")) or 0,
+        "chair": chair,
+        "secretary": secretary,
+        "chair_member": chair_member,
+        "secretary_member": secretary_member,
     }
 
 
 @document_context("meeting_protocol", "Протокол заседания: повестка, слушали, выступили, решили, голосование")
 def meeting_protocol(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
-    chair_member, chair = _member_or_text(ctx, ctx.value("chair"))
-    if not chair:
-        chair_member = ctx.member_with_role("director")
-        chair = person(chair_member)["initials_surname"]
-    _, secretary = _member_or_text(ctx, ctx.value("secretary"))
-    if not secretary:
-        secretary = person(ctx.membership)["initials_surname"]
-    present = _int_or_none(ctx.value("present")) or 0
+    people = _protocol_people(ctx)
+    agenda = agenda_of(ctx)
+    names = _responsible_names(ctx, agenda)
     return [{
         **base,
-        "body_genitive": _text(ctx.value("body_genitive")).strip() or "педагогического совета",
-        "protocol_date": _date_text(ctx.value("protocol_date")),
-        "protocol_number": _text(ctx.value("protocol_number")),
-        "present": present,
-        "chair": chair,
-        "secretary": secretary,
-        "agenda": [_agenda_item(i, raw) for i, raw in enumerate(ctx.value("agenda") or [], start=1)],
+        **{key: value for key, value in people.items() if not key.endswith("_member")},
+        "agenda": [_agenda_context(item, names) for item in agenda],
         # Signed by the chair: the e-signature mark only with the chair's certificate on file.
-        "signer": signer(chair_member, signed_on=ctx.today),
+        "signer": signer(people["chair_member"], signed_on=ctx.today),
     }]
+
+
+def _decision_sentence(decision: dict[str, str]) -> str:
+    """«1.2. Разработать план… Срок — март 2024 г. Ответственный — Зам. директора по УВР.»"""
+    parts = [_sentence(f"{decision['number']} {decision['text']}")]
+    if decision["deadline_text"]:
+        parts.append(_sentence(f"Срок — {decision['deadline_text']}"))
+    if decision["responsible_text"]:
+        parts.append(_sentence(f"Ответственный — {decision['responsible_text']}"))
+    return " ".join(parts)
+
+
+@document_context("decision_extracts", "Выписки из протокола: по одной на каждое решение, принятое голосованием")
+def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """One extract per decision, for its executors: the agenda item with its original number, what
+    was heard, that decision and the votes. Certified «Верно» by the meeting's secretary.
+    Decisions taken without a vote (совещание при директоре) have no extracts: the form prints votes."""
+    people = _protocol_people(ctx)
+    agenda = agenda_of(ctx)
+    names = _responsible_names(ctx, agenda)
+    certifier_member = people["secretary_member"] or ctx.membership
+    certifier = person(certifier_member)
+    fixed = {key: value for key, value in people.items() if not key.endswith("_member")}
+    extracts = []
+    for item in agenda:
+        if item.votes is None:
+            continue
+        agenda_context = _agenda_context(item, names)
+        for decision in agenda_context["decisions"]:
+            extracts.append({
+                **base,
+                **fixed,
+                "agenda_number": item.number,
+                "agenda_item": _sentence(agenda_context["title"]) if agenda_context["title"] else "",
+                "heard": " ".join(agenda_context["heard"]),
+                "decision": _decision_sentence(decision),
+                "votes_for": agenda_context["votes_for"],
+                "votes_against": agenda_context["votes_against"],
+                "votes_abstained": agenda_context["votes_abstained"],
+                "certifier": {"position": f"Секретарь {people['body_genitive']}",
+                              "initials_surname": certifier["initials_surname"] or people["secretary"]},
+                "certified_date": date_digits(ctx.today),
+                "signer": signer(certifier_member, signed_on=ctx.today),
+            })
+    return extracts
+
+
+@document_context("meeting_execution_report", "Отчёт об исполнении решений заседания: каждое решение со статусом")
+def meeting_execution_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's execution report, headed by the meeting («об исполнении решений педагогического
+    совета (протокол от 15.02.2024 № 5)»), its section rows being the agenda items."""
+    protocol = f"протокол от {_date_text(ctx.value('protocol_date') or ctx.value('meeting_date'))}"
+    if ctx.value("protocol_number"):
+        protocol += f" № {_text(ctx.value('protocol_number'))}"
+    agenda = {item.section_id: " ".join(_lines(f"{item.number}. {item.title}")) for item in agenda_of(ctx)
+              if item.section_id is not None}
+    return [_execution_report(ctx, base, f"об исполнении решений {body_genitive(ctx)} ({protocol})", agenda)]

@@ -61,4 +61,4 @@ def document_context(name: str, description: str):
 
 def load_builtins() -> None:
     """Import the modules whose decorators fill the registries."""
-    from . import actions, contexts, control, plan_contexts, rules  # noqa: F401
+    from . import actions, contexts, control, meetings, plan_contexts, rules  # noqa: F401

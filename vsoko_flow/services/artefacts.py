@@ -28,34 +28,43 @@ def create_artefact(rt: Runtime, actor_id: int, organisation_id: int, kind: str,
                     supersedes_id: int | None = None, sections_text: str | None = None,
                     today: dt.date | None = None) -> int:
     """Create a draft; a new edition (`supersedes_id`) starts from the text of the edition in force."""
+    with transaction(rt.sessions) as session:
+        return add_artefact(session, rt, actor_id, organisation_id, kind, title=title, school_year=school_year,
+                            fields=fields, supersedes_id=supersedes_id, sections_text=sections_text, today=today).id
+
+
+def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: int, kind: str, *,
+                 title: str | None = None, school_year: str | None = None, fields: dict[str, Any] | None = None,
+                 supersedes_id: int | None = None, sections_text: str | None = None,
+                 today: dt.date | None = None) -> Artefact:
+    """The draft inside the caller's transaction (for use cases that create and fill it at once)."""
     today = today or dt.date.today()
     definition = rt.definition(kind)
-    with transaction(rt.sessions) as session:
-        actor = get_user(session, actor_id)
-        membership = membership_in(session, actor_id, organisation_id)
-        if membership is None:
-            raise NotFound("Организация не найдена")
-        if not definition.create_roles.intersection(membership.roles or []):
-            raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
-        values, errors = coerce_fields(definition.fields, fields or {}, today)
-        if errors:
-            raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
-        previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
-        artefact = Artefact(
-            kind=kind, organisation_id=organisation_id, state=definition.initial,
-            title=(title or (previous.title if previous else definition.default_title)).strip()[:1000],
-            school_year=school_year or current_school_year(today), fields=values,
-            supersedes_id=previous.id if previous else None, author_id=actor.id,
-        )
-        session.add(artefact)
-        session.flush()
-        if sections_text:
-            _replace_sections(artefact, sections_text)
-        elif previous is not None:
-            _replace_sections(artefact, sections_as_text(previous.sections))
-        append_entry(session, artefact, actor, "create", "", fields={"title": artefact.title, **values,
-                     "supersedes_id": artefact.supersedes_id})
-        return artefact.id
+    actor = get_user(session, actor_id)
+    membership = membership_in(session, actor_id, organisation_id)
+    if membership is None:
+        raise NotFound("Организация не найдена")
+    if not definition.create_roles.intersection(membership.roles or []):
+        raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
+    values, errors = coerce_fields(definition.fields, fields or {}, today)
+    if errors:
+        raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
+    previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
+    artefact = Artefact(
+        kind=kind, organisation_id=organisation_id, state=definition.initial,
+        title=(title or (previous.title if previous else definition.default_title)).strip()[:1000],
+        school_year=school_year or current_school_year(today), fields=values,
+        supersedes_id=previous.id if previous else None, author_id=actor.id,
+    )
+    session.add(artefact)
+    session.flush()
+    if sections_text:
+        _replace_sections(artefact, sections_text)
+    elif previous is not None:
+        _replace_sections(artefact, sections_as_text(previous.sections))
+    append_entry(session, artefact, actor, "create", "", fields={"title": artefact.title, **values,
+                 "supersedes_id": artefact.supersedes_id})
+    return artefact
 
 
 def _superseded_edition(session: Session, supersedes_id: int | None, organisation_id: int, kind: str) -> Artefact | None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..db import transaction
 from ..models import Organisation
 from .artefacts import create_artefact
+from .meetings import ensure_meeting_journals
 from .organisations import add_journal, create_organisation
 from .runtime import Runtime
 from .transitions import fire_transition
@@ -55,6 +56,7 @@ def create_demo_school(rt: Runtime) -> tuple[int, dict[str, int]]:
         add_journal(session, school, "orders", "Журнал регистрации приказов по основной деятельности",
                     mask="Ш29-13-{n}/5", period="calendar_year")
         add_journal(session, school, "pedsovet", "Протоколы педагогического совета", mask="{n}", period="school_year")
+        ensure_meeting_journals(session, school)
         users = {}
         # One argon2 hash for the shared demo password: hashing is deliberately slow.
         demo_hash = hash_password(DEMO_PASSWORD)

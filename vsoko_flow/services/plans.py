@@ -25,7 +25,7 @@ from ..imports.responsible import Position, resolve_responsible
 from ..imports.tables import TableImportError, read_table_file
 from ..models import Artefact, Membership, PlanItem, PlanSection, User, utcnow
 from .access import artefact_for, get_user
-from .artefacts import create_artefact
+from .artefacts import add_artefact
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .runtime import Runtime
 
@@ -181,6 +181,8 @@ def _item_warnings(item: PlanItem) -> list[str]:
     schedule = item.schedule or {}
     if schedule.get("kind", Kind.UNRESOLVED) == Kind.UNRESOLVED:
         warnings.append(f"срок не распознан: «{item.deadline_text}»")
+    else:  # e.g. an explicit year outside the plan's school year
+        warnings += [f"срок: {message}" for message in schedule.get("messages", [])]
     if not item.responsible_logins and not item.external_executors:
         warnings.append(f"ответственный не найден: «{item.responsible_text}»")
     return warnings
@@ -198,9 +200,12 @@ def move_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, directi
             raise NotFound("Пункт плана не найден")
         other = index + (1 if direction > 0 else -1)
         if 0 <= other < len(items):
-            items[index].position, items[other].position = items[other].position, items[index].position
             if items[index].section_id != items[other].section_id:
-                items[index].section_id, items[other].section_id = items[other].section_id, items[index].section_id
+                # Across a section border the row moves into the next (previous) section and
+                # becomes its first (last) row; its neighbour stays where it is.
+                items[index].section_id = items[other].section_id
+            else:
+                items[index].position, items[other].position = items[other].position, items[index].position
         artefact.updated_at = utcnow()
         session.flush()
         append_entry(session, artefact, actor, "move_item", artefact.state, fields={"item_id": item_id,
@@ -209,43 +214,43 @@ def move_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, directi
 
 
 def rollover_plan(rt: Runtime, artefact_id: int, user_id: int, today: dt.date | None = None) -> int:
-    """Copy the plan into the next school year as a draft: deadlines re-read for the new year,
-    rows whose control items were not finished carried over and marked."""
-    with rt.sessions() as session:
-        artefact, membership = artefact_for(session, user_id, artefact_id)
-        definition = rt.definition(artefact.kind)
-        if not definition.columns:
+    """Copy the plan into the next school year as a draft — in one transaction: deadlines re-read
+    for the new year, rows whose control items were not finished carried over and marked."""
+    with transaction(rt.sessions) as session:
+        artefact, _ = artefact_for(session, user_id, artefact_id)
+        if not rt.definition(artefact.kind).columns:
             raise Unprocessable("У документа этого вида нет таблицы пунктов")
         next_year = SchoolYear.parse(artefact.school_year).next().label
         unfinished = set(session.scalars(select(Artefact.fields["plan_item_id"].as_integer()).where(
             Artefact.parent_id == artefact.id, Artefact.kind == CONTROL_KIND,
             Artefact.state.not_in(FINAL_CONTROL_STATES))))
-        sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
-                                        .order_by(PlanSection.position)))
-        items = list(session.scalars(select(PlanItem).where(PlanItem.artefact_id == artefact.id)
-                                     .order_by(PlanItem.position)))
-        title, kind, organisation_id = artefact.title, artefact.kind, artefact.organisation_id
-    new_id = create_artefact(rt, user_id, organisation_id, kind, title=title, school_year=next_year, today=today)
-    with transaction(rt.sessions) as session:
-        actor = get_user(session, user_id)
-        new = session.get(Artefact, new_id)
-        copies = {s.id: PlanSection(artefact_id=new_id, position=s.position, number=s.number, title=s.title)
-                  for s in sections}
-        session.add_all(copies.values())
-        session.flush()
-        for item in items:
-            copy = PlanItem(
-                artefact_id=new_id, section_id=copies[item.section_id].id if item.section_id else None,
-                position=item.position, number=item.number, fields=dict(item.fields),
-                responsible_text=item.responsible_text, responsible_logins=list(item.responsible_logins),
-                external_executors=list(item.external_executors), deadline_text=item.deadline_text,
-                schedule=parse_deadline(item.deadline_text, next_year).to_dict(), fingerprint=item.fingerprint,
-                carried_over_from_id=item.id if item.id in unfinished else None)
-            copy.warnings = _item_warnings(copy) + (
-                [f"перенесено: не исполнено в {artefact.school_year} учебном году"] if item.id in unfinished else [])
-            session.add(copy)
+        new = add_artefact(session, rt, user_id, artefact.organisation_id, artefact.kind, title=artefact.title,
+                           school_year=next_year, today=today)
+        items = _copy_rows(session, artefact, new, next_year, unfinished)
         new.updated_at = utcnow()
         session.flush()
-        append_entry(session, new, actor, "rollover", new.state, fields={
-            "from_artefact": artefact_id, "items": len(items), "carried_over": len(unfinished)})
-    return new_id
+        append_entry(session, new, get_user(session, user_id), "rollover", new.state, fields={
+            "from_artefact": artefact_id, "items": items, "carried_over": len(unfinished)})
+        return new.id
+
+
+def _copy_rows(session: Session, old: Artefact, new: Artefact, next_year: str, unfinished: set[int]) -> int:
+    sections = session.scalars(select(PlanSection).where(PlanSection.artefact_id == old.id)
+                               .order_by(PlanSection.position)).all()
+    copies = {s.id: PlanSection(artefact_id=new.id, position=s.position, number=s.number, title=s.title)
+              for s in sections}
+    session.add_all(copies.values())
+    session.flush()
+    items = session.scalars(select(PlanItem).where(PlanItem.artefact_id == old.id).order_by(PlanItem.position)).all()
+    for item in items:
+        copy = PlanItem(
+            artefact_id=new.id, section_id=copies[item.section_id].id if item.section_id else None,
+            position=item.position, number=item.number, fields=dict(item.fields),
+            responsible_text=item.responsible_text, responsible_logins=list(item.responsible_logins),
+            external_executors=list(item.external_executors), deadline_text=item.deadline_text,
+            schedule=parse_deadline(item.deadline_text, next_year).to_dict(), fingerprint=item.fingerprint,
+            carried_over_from_id=item.id if item.id in unfinished else None)
+        copy.warnings = _item_warnings(copy) + (
+            [f"перенесено: не исполнено в {old.school_year} учебном году"] if item.id in unfinished else [])
+        session.add(copy)
+    return len(items)

@@ -357,7 +357,8 @@ def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles:
                     if data["state"] in CONTROL_STATES else None)
         extras["plan"] = {
             **table, "may_edit": may_manage and editable, "editable": editable,
-            "may_rollover": may_manage and data["state"] in ROLLOVER_STATES,
+            # A meeting is not carried into the next year; plans are.
+            "may_rollover": may_manage and data["state"] in ROLLOVER_STATES and data["kind"] != "meeting",
             "children": children, "summary": control_service.control_summary(children) if children else None,
         }
     elif data["kind"] == CONTROL_KIND:
