@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,9 +102,14 @@ def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str
     return out.getvalue()
 
 
+@lru_cache(maxsize=256)
+def _file_name_template(expression: str):
+    return FILE_NAME_ENV.from_string(expression)
+
+
 def render_file_name(source: TemplateSource, context: dict[str, Any]) -> str:
     try:
-        name = FILE_NAME_ENV.from_string(source.file_name).render(context)
+        name = _file_name_template(source.file_name).render(context)
     except (TemplateError, SecurityError):
         name = f"{source.title}.docx"
     # «№ Ш29-13-1/5» keeps its shape as «Ш29-13-1-5»; other path characters become spaces.

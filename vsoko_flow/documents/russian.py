@@ -13,6 +13,8 @@ under a lock, and is read-only afterwards).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 import threading
 from datetime import date
@@ -98,6 +100,7 @@ def _name_maker() -> PetrovichDeclinationMaker:
     return _trovich
 
 
+@lru_cache(maxsize=4096)  # pure, and every document declines the same few people again
 def decline_person(
     last: str, first: str, middle: str, gender: str, case: Case
 ) -> tuple[str, str, str]:
@@ -291,6 +294,7 @@ def _inflect_head_word(core: str, parse: Any, case: Case, animate: bool) -> str 
     return _inflect_noun(parse, case, animate)
 
 
+@lru_cache(maxsize=4096)  # pure: positions and titles repeat in every document
 def decline_phrase(text: str, case: Case, animate: bool | None = None) -> str:
     """Decline a noun phrase whose head is its first noun.
 

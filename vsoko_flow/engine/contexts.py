@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..documents.russian import (
     Case, date_digits, date_words, decline_phrase, initials_surname, lower_first, person_in_case, surname_initials,
@@ -196,7 +197,8 @@ def approval_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[st
 
 def _staff(ctx: TransitionContext) -> list[Membership]:
     memberships = ctx.session.scalars(
-        select(Membership).join(User).where(Membership.organisation_id == ctx.artefact.organisation_id)
+        select(Membership).join(Membership.user).options(contains_eager(Membership.user))
+        .where(Membership.organisation_id == ctx.artefact.organisation_id, User.is_active.is_(True))
         .order_by(User.last_name, User.first_name)
     ).all()
     return [m for m in memberships if set(m.roles or []) - {"observer", "methodologist"}]

@@ -51,13 +51,25 @@ def last_entry(session: Session, artefact_id: int) -> HistoryEntry | None:
     ).first()
 
 
+def next_sequence(session: Session, artefact_id: int) -> int:
+    head = session.get(HistoryHead, artefact_id)
+    return (head.sequence if head else _last_link(session, artefact_id)[0]) + 1
+
+
+def _last_link(session: Session, artefact_id: int) -> tuple[int, str]:
+    """(sequence, hash) of the newest entry, for a chain written before heads existed."""
+    previous = last_entry(session, artefact_id)
+    return (previous.sequence, previous.hash) if previous else (0, GENESIS_HASH)
+
+
 def append_entry(session: Session, artefact: Artefact, actor: User | None, trigger: str, from_state: str,
                  comment: str = "", fields: dict | None = None, document_hashes: list | None = None) -> HistoryEntry:
     """Append one entry after the artefact's last one; the caller holds the artefact's row lock."""
-    previous = last_entry(session, artefact.id)
+    head = session.get(HistoryHead, artefact.id)
+    previous = (head.sequence, head.hash) if head else _last_link(session, artefact.id)
     entry = HistoryEntry(
         artefact_id=artefact.id,
-        sequence=(previous.sequence + 1) if previous else 1,
+        sequence=previous[0] + 1,
         actor_id=actor.id if actor else None,
         actor_name=actor.full_name if actor else "система",
         at=utcnow(),
@@ -67,11 +79,10 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
         comment=comment,
         fields=fields or {},
         document_hashes=document_hashes or [],
-        prev_hash=previous.hash if previous else GENESIS_HASH,
+        prev_hash=previous[1],
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
-    head = session.get(HistoryHead, artefact.id)
     if head is None:
         session.add(HistoryHead(artefact_id=artefact.id, sequence=entry.sequence, hash=entry.hash))
     else:

@@ -14,21 +14,29 @@ from .runtime import Runtime
 _CACHE_LIMIT = 64
 
 
-def template_for(session: Session, rt: Runtime, organisation_id: int, name: str) -> TemplateSource:
+def active_uploads(session: Session, organisation_id: int) -> dict[str, tuple[int, str]]:
+    """name → (id, sha256) of the organisation's active uploaded templates: one query per transition."""
+    rows = session.execute(
+        select(OrganisationTemplate.name, OrganisationTemplate.id, OrganisationTemplate.sha256).where(
+            OrganisationTemplate.organisation_id == organisation_id, OrganisationTemplate.is_active.is_(True))
+        .order_by(OrganisationTemplate.version)).all()
+    return {name: (row_id, sha) for name, row_id, sha in rows}  # the newest version wins
+
+
+def template_for(session: Session, rt: Runtime, organisation_id: int, name: str,
+                 uploads: dict[str, tuple[int, str]] | None = None) -> TemplateSource:
     shipped = rt.templates.get(name)
-    found = session.execute(
-        select(OrganisationTemplate.id, OrganisationTemplate.sha256).where(
-            OrganisationTemplate.organisation_id == organisation_id, OrganisationTemplate.name == name,
-            OrganisationTemplate.is_active.is_(True)).order_by(OrganisationTemplate.version.desc()).limit(1)
-    ).first()
-    if found is None:
+    if uploads is None:
+        uploads = active_uploads(session, organisation_id)
+    if name not in uploads:
         return shipped
+    found_id, found_sha = uploads[name]
     cache: dict[str, TemplateSource] = rt.__dict__.setdefault("_organisation_templates", {})
-    if found.sha256 not in cache:
-        data = session.get(OrganisationTemplate, found.id).content
+    if found_sha not in cache:
+        data = session.get(OrganisationTemplate, found_id).content
         if len(cache) >= _CACHE_LIMIT:
             cache.pop(next(iter(cache)))
         # Title, file name and variables stay those of the shipped template: the upload was
         # checked to use only those variables.
-        cache[found.sha256] = replace(shipped, data=data, sha256=hashlib.sha256(data).hexdigest())
-    return cache[found.sha256]
+        cache[found_sha] = replace(shipped, data=data, sha256=hashlib.sha256(data).hexdigest())
+    return cache[found_sha]

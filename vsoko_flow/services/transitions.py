@@ -21,13 +21,13 @@ from ..engine.context import TransitionContext
 from ..engine.contexts import base_context
 from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
-from ..engine.history import append_entry, canonical_json, last_entry
+from ..engine.history import append_entry, canonical_json, next_sequence
 from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
 from ..models import Artefact, Membership, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
-from .templates import template_for
+from .templates import active_uploads, template_for
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,11 @@ def _render_documents(rt: Runtime, ctx: TransitionContext) -> list[StoredDocumen
     if not ctx.transition.documents:
         return []
     base = base_context(ctx)
-    previous = last_entry(ctx.session, ctx.artefact.id)
-    sequence = (previous.sequence + 1) if previous else 1
+    sequence = next_sequence(ctx.session, ctx.artefact.id)
     documents = []
+    uploads = active_uploads(ctx.session, ctx.artefact.organisation_id)
     for ref in ctx.transition.documents:
-        source = template_for(ctx.session, rt, ctx.artefact.organisation_id, ref.template)
+        source = template_for(ctx.session, rt, ctx.artefact.organisation_id, ref.template, uploads)
         for context in CONTEXTS[ref.context].func(ctx, base):
             documents.append(_render_one(rt, ctx, source, context, sequence))
     ctx.session.add_all(documents)
