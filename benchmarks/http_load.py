@@ -84,7 +84,10 @@ def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
            "VSOKO_INSTANCE_DIR": str(workdir / "instance"), "VSOKO_WORKFLOWS_DIR": str(workdir / "workflows"),
            "VSOKO_TEMPLATES_DIR": str(workdir / "document_templates"), "VSOKO_BASE_URL": "https://vsoko.example"}
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+        # Two worker processes, a few threads each: threads keep HTTP/1.1 connections alive
+        # between requests (the sync worker closes every connection).
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--worker-class", "gthread",
+         "--threads", "4", "--keep-alive", "10", "--bind", f"127.0.0.1:{port}",
          "--chdir", str(PROJECT_ROOT), "--log-level", "warning", "--timeout", "120", "wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 60
@@ -242,8 +245,14 @@ def read_pages(port: int, artefact_ids: list[int], seconds: float, think: float)
         while time.monotonic() < stop_at:
             path = rng.choice(paths + [f"/artefacts/{rng.choice(artefact_ids)}"] * 2)
             started = time.perf_counter()
-            connection.request("GET", path, headers={"Cookie": cookie})
-            response = connection.getresponse()
+            try:
+                connection.request("GET", path, headers={"Cookie": cookie})
+                response = connection.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed an idle keep-alive connection: a browser reconnects too.
+                connection.close()
+                connection.request("GET", path, headers={"Cookie": cookie})
+                response = connection.getresponse()
             response.read()
             elapsed = (time.perf_counter() - started) * 1000
             with lock:

@@ -44,11 +44,15 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
+def lowered(session: Session, column):  # noqa: ANN001 - a column expression
+    """The column in lower case, Russian letters included, on both databases."""
+    return func.unicode_lower(column) if session.get_bind().dialect.name == "sqlite" else func.lower(column)
+
+
 def contains_text(session: Session, column, text: str):  # noqa: ANN001 - a column expression
     """Case-insensitive «contains» for Russian text on both databases; % and _ are literal."""
     pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    lowered = func.unicode_lower(column) if session.get_bind().dialect.name == "sqlite" else func.lower(column)
-    return lowered.like(pattern, escape="\\")
+    return lowered(session, column).like(pattern, escape="\\")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 
+from ..db import lowered
 from ..models import Artefact, ArtefactAssignee
 from .context import OPINION_BODIES, TransitionContext
 from .fields import quoted
@@ -116,16 +117,18 @@ def _title_key(title: str) -> str:
 @rule("single_edition_in_force", "Одновременно действует только одна редакция акта")
 def single_edition_in_force(ctx: TransitionContext) -> list[str]:
     artefact = ctx.artefact
-    others = ctx.session.scalars(
+    # Titles are compared in SQL (case-insensitively, also for Russian on SQLite): a school may
+    # have hundreds of acts in force, and only those with this title matter.
+    clashing = ctx.session.scalars(
         select(Artefact).where(
             Artefact.organisation_id == artefact.organisation_id, Artefact.kind == artefact.kind,
-            Artefact.state == "in_force", Artefact.id != artefact.id)
+            Artefact.state == "in_force", Artefact.id != artefact.id,
+            lowered(ctx.session, Artefact.title) == _title_key(artefact.title))
     ).all()
-    clashing = [a for a in others if _title_key(a.title) == _title_key(artefact.title) and a.id != artefact.supersedes_id]
     return [
         f"Уже действует «{other.title}» (№ {other.id}); новая редакция должна заменять её — "
         "создайте проект как новую редакцию действующего акта"
-        for other in clashing
+        for other in clashing if other.id != artefact.supersedes_id
     ]
 
 

@@ -52,7 +52,7 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
     previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
     artefact = Artefact(
         kind=kind, organisation_id=organisation_id, state=definition.initial,
-        title=(title or (previous.title if previous else definition.default_title)).strip()[:1000],
+        title=" ".join((title or (previous.title if previous else definition.default_title)).split())[:1000],
         school_year=school_year or current_school_year(today), fields=values,
         supersedes_id=previous.id if previous else None, author_id=actor.id,
     )
