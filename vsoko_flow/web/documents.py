@@ -1,20 +1,17 @@
 """Downloading, previewing and (when LibreOffice is installed) PDF of stored documents."""
 from __future__ import annotations
 
-from io import BytesIO
-from urllib.parse import quote
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from ..services import tasks as task_service
 from ..services.errors import ServiceError
-from .session import abort_for, runtime
+from .session import abort_for, runtime, send_download
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 # Characters RFC 5987 lets stand unencoded in filename*=, besides letters and digits.
-RFC5987_SAFE = "!#$&+-.^_`|~"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -26,15 +23,7 @@ def _document(document_id: int, with_content: bool = False) -> task_service.Docu
 
 
 def _send(data: bytes, file_name: str, mimetype: str, document_id: int):
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=file_name, max_age=0)
-    # Werkzeug's ASCII fallback of a Cyrillic name is only spaces («      .docx»): name the file by its id instead;
-    # browsers use the RFC 5987 filename*=UTF-8'' form anyway.
-    suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-    fallback = file_name if file_name.isascii() and '"' not in file_name else f"document-{document_id}.{suffix}"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe=RFC5987_SAFE)}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(data, file_name, mimetype, f"document-{document_id}")
 
 
 @bp.get("/<int:document_id>/download")

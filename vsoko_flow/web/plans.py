@@ -13,11 +13,9 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
-from io import BytesIO
 from typing import Any
-from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -30,7 +28,7 @@ from ..services import plans as plan_service
 from ..services import tasks as task_service
 from ..services.errors import Conflict, ServiceError, Unprocessable
 from .extensions import csrf
-from .session import abort_for, runtime
+from .session import abort_for, runtime, send_download
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -38,7 +36,6 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 # «Сохранить» re-posts the file base64-encoded (4/3 of its size) with the form around it.
 SAVE_REQUEST_LIMIT = MAX_IMPORT_BYTES * 4 // 3 + 1024 * 1024
 IMPORT_ACCEPT = ".docx,.xlsx,.csv,.tsv"
-RFC5987_SAFE = "!#$&+-.^_`|~"
 # Plan states in which the page lists the control items.
 CONTROL_STATES = ("execution", "closed")
 ROLLOVER_STATES = ("execution", "closed")
@@ -292,14 +289,7 @@ def rollover(plan_id: int):
 # --- Evidence of execution --------------------------------------------------------------------------
 
 def _send(data: bytes, file_name: str, evidence_id: int):
-    response = send_file(BytesIO(data), mimetype="application/octet-stream", as_attachment=True,
-                         download_name=file_name, max_age=0)
-    suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-    fallback = file_name if file_name.isascii() and '"' not in file_name else f"evidence-{evidence_id}.{suffix}"
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe=RFC5987_SAFE)}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(data, file_name, "application/octet-stream", f"evidence-{evidence_id}")
 
 
 @bp.get("/evidence/<int:evidence_id>")

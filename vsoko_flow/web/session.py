@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, g, session
+from io import BytesIO
+from urllib.parse import quote
+
+from flask import abort, current_app, g, send_file, session
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
 
@@ -73,3 +76,21 @@ def abort_for(error: ServiceError):
     """Turn a use-case error into the matching HTTP error with its Russian message."""
     g.service_error = error
     abort(error.status, error.message)
+
+
+RFC5987_SAFE = "!#$&+-.^_`|~"
+
+
+def send_download(data: bytes, file_name: str, mimetype: str, fallback_stem: str):
+    """A file download with its Cyrillic name (RFC 5987 filename*), never cached.
+
+    Werkzeug's ASCII fallback of a Cyrillic name is only spaces («      .docx»), so the plain
+    `filename` names the file by `fallback_stem` («document-12.docx»); browsers use filename*.
+    """
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=file_name, max_age=0)
+    suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
+    fallback = file_name if file_name.isascii() and '"' not in file_name else f"{fallback_stem}.{suffix}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe=RFC5987_SAFE)}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
