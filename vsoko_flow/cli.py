@@ -117,11 +117,12 @@ def demo() -> None:
 
     rt = _runtime()
     migrations.upgrade(rt.settings.database_url)
-    if not database_is_empty(rt):
-        click.echo("В базе уже есть данные: демонстрационная школа не загружается.")
-        return
-    load_demo(rt)
-    click.echo(f"Загружена демонстрационная школа. Пароль всех пользователей: {DEMO_PASSWORD}")
+    if database_is_empty(rt):
+        load_demo(rt)
+        click.echo("Загружена демонстрационная школа.")
+    else:
+        click.echo("В базе уже есть данные: демонстрационная школа не загружается заново.")
+    click.echo(f"Вход: http://127.0.0.1:5000 — пароль демонстрационных пользователей: {DEMO_PASSWORD}")
     for login, last, first, middle, _g, roles, position in DEMO_PEOPLE:
         click.echo(f"  {login:<14} {last} {first[0]}.{middle[0]}. — {position} ({', '.join(roles)})")
 
