@@ -620,9 +620,10 @@ def build_opinion_request():
     return doc
 
 
-def build_protocol_extract():
-    doc = new_document("Выписка из протокола")
-    org_header(doc, "ВЫПИСКА ИЗ ПРОТОКОЛА", kind_after=0)
+def protocol_head(title: str, kind: str):
+    """The opening of a protocol and of its extract: requisites, chair, secretary, attendance."""
+    doc = new_document(title)
+    org_header(doc, kind, kind_after=0)
     par(doc, "заседания {{ body_genitive }}", align="center", bold=True, after=12)
     date_number_line(doc, "protocol_date", "protocol_number")
     place_line(doc)
@@ -637,6 +638,11 @@ def build_protocol_extract():
     )
     blank(doc)
     par(doc, "ПОВЕСТКА ДНЯ:", bold=True, keep_next=True)
+    return doc
+
+
+def build_protocol_extract():
+    doc = protocol_head("Выписка из протокола", "ВЫПИСКА ИЗ ПРОТОКОЛА")
     par(doc, "{{ agenda_number }}. {{ agenda_item }}", align="justify", indent=True)
     blank(doc)
     par(doc, [("СЛУШАЛИ: ", True), ("{{ heard }}", False)], align="justify", indent=True)
@@ -945,22 +951,7 @@ def build_analytic_report():
 
 
 def build_meeting_protocol():
-    doc = new_document("Протокол")
-    org_header(doc, "ПРОТОКОЛ", kind_after=0)
-    par(doc, "заседания {{ body_genitive }}", align="center", bold=True, after=12)
-    date_number_line(doc, "protocol_date", "protocol_number")
-    place_line(doc)
-    blank(doc)
-    par(doc, "Председатель — {{ chair }}")
-    par(doc, "Секретарь — {{ secretary }}")
-    par(
-        doc,
-        "Присутствовали: {{ present }} "
-        "{{ 'человека' if present|int % 10 in [2, 3, 4] and present|int % 100 not in [12, 13, 14] "
-        "else 'человек' }}",
-    )
-    blank(doc)
-    par(doc, "ПОВЕСТКА ДНЯ:", bold=True, keep_next=True)
+    doc = protocol_head("Протокол", "ПРОТОКОЛ")
     tag(doc, "{%p for a in agenda %}")
     par(doc, "{{ a.number }}. {{ a.title }}", align="justify", indent=True)
     tag(doc, "{%p endfor %}")
