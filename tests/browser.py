@@ -67,3 +67,18 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def fire_in_browser(page, trigger: str, **fields: str) -> None:
+    """On an artefact page: open the action's form, fill its fields, submit it."""
+    form = page.locator(f"#t-{trigger}")
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    for name, value in fields.items():
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()

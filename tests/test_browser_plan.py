@@ -14,7 +14,7 @@ from vsoko_flow.models import Artefact, Evidence
 from vsoko_flow.services.artefacts import current_school_year
 from vsoko_flow.services.demo import DEMO_PASSWORD
 
-from .browser import browser, live_server, screenshot  # noqa: F401 - fixtures
+from .browser import browser, fire_in_browser, live_server, screenshot  # noqa: F401 - fixtures
 from .test_plan_pages import plan_docx
 
 
@@ -30,18 +30,7 @@ def signed_in_page(browser, server, login_name: str):  # noqa: F811
 
 
 def fire(page, trigger: str, **fields) -> None:
-    """Open the action's form on the artefact page, fill it and submit."""
-    form = page.locator(f"#t-{trigger}")
-    if form.get_attribute("open") is None:
-        form.locator("summary").click()
-    for name, value in fields.items():
-        field = form.locator(f"[name={name}]")
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    form.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    fire_in_browser(page, trigger, **fields)
 
 
 def test_plan_year_in_the_browser(rt, school, live_server, browser, tmp_path):  # noqa: F811

@@ -9,7 +9,7 @@ from docx import Document
 from vsoko_flow.services.artefacts import show_artefact
 from vsoko_flow.services.demo import DEMO_PASSWORD, load_demo
 
-from .browser import browser, live_server, screenshot  # noqa: F401 - fixtures
+from .browser import browser, fire_in_browser, live_server, screenshot  # noqa: F401 - fixtures
 from .flows import docx_text
 
 NEW_EDITION = 2  # the demo's draft: a new edition of the Положение in force (№ 1)
@@ -28,16 +28,7 @@ def sign_in(browser, server, login_name: str):  # noqa: F811
 def fire(page, server, trigger: str, **fields: str) -> None:
     """Open the action's form on the artefact page, fill its fields and submit it."""
     page.goto(f"{server.url}/artefacts/{NEW_EDITION}")
-    action = page.locator(f"#t-{trigger}")
-    action.locator("summary").click()
-    for name, value in fields.items():
-        control = page.locator(f"#t-{trigger}-{name}")
-        if control.evaluate("e => e.tagName") == "SELECT":
-            control.select_option(value)
-        else:
-            control.fill(value)
-    action.locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    fire_in_browser(page, trigger, **fields)
     assert page.locator(".flash--success").count() == 1, page.content()[:3000]
 
 
