@@ -466,16 +466,7 @@ def build_polozhenie():
     valign(row, "top")
     left, right = row.cells
     # left: agreement grif and the councils whose opinion was taken into account
-    tag(left, "{%p if council_grif %}")
-    par(left, "СОГЛАСОВАНО", size=TABLE_PT)
-    par(left, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
-    par(left, "{{ org_short_name }}", size=TABLE_PT)
-    par(
-        left,
-        "(протокол от {{ council_grif.protocol_date }} № {{ council_grif.protocol_number }})",
-        size=TABLE_PT,
-    )
-    tag(left, "{%p endif %}")
+    council_grif_cell(left)
     tag(left, "{%p for o in opinions %}")
     par(
         left,
@@ -726,6 +717,20 @@ def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool =
     tag(cell, "{%p endfor %}")
 
 
+def council_grif_cell(cell) -> None:
+    """«СОГЛАСОВАНО / Педагогическим советом / … (протокол от … № …)» when the council has adopted it."""
+    tag(cell, "{%p if council_grif %}")
+    par(cell, "СОГЛАСОВАНО", size=TABLE_PT)
+    par(cell, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
+    par(cell, "{{ org_short_name }}", size=TABLE_PT)
+    par(
+        cell,
+        "(протокол от {{ council_grif.protocol_date }} № {{ council_grif.protocol_number }})",
+        size=TABLE_PT,
+    )
+    tag(cell, "{%p endif %}")
+
+
 def grif_table(doc, widths: list[float], approval_word: str) -> None:
     """Council grif on the left; «ПРОЕКТ» or the approval grif (+ e-signature mark) on the right."""
     t = table(doc, widths)
@@ -733,16 +738,7 @@ def grif_table(doc, widths: list[float], approval_word: str) -> None:
     cant_split(row)
     valign(row, "top")
     left, right = row.cells
-    tag(left, "{%p if council_grif %}")
-    par(left, "СОГЛАСОВАНО", size=TABLE_PT)
-    par(left, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
-    par(left, "{{ org_short_name }}", size=TABLE_PT)
-    par(
-        left,
-        "(протокол от {{ council_grif.protocol_date }} № {{ council_grif.protocol_number }})",
-        size=TABLE_PT,
-    )
-    tag(left, "{%p endif %}")
+    council_grif_cell(left)
     spacer(left)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
