@@ -156,9 +156,12 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
     parts.append(due_rows("due_date", cast(Artefact.due_date, String), or_(*open_states), _assigned_to(user_id),
                           Artefact.due_date <= horizon))
     found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    counts = session.execute(select(func.count(), func.coalesce(func.sum(
-        case((found.c.due < today.isoformat(), 1), else_=0)), 0)).select_from(found)).one()
-    rows = session.execute(select(found).order_by(found.c.due, found.c.artefact_id, found.c.field).limit(limit)).all()
+    # The totals ride along on every row (window functions): the union is evaluated once.
+    total = func.count().over().label("total")
+    overdue = func.sum(case((found.c.due < today.isoformat(), 1), else_=0)).over().label("overdue")
+    rows = session.execute(select(found, total, overdue)
+                           .order_by(found.c.due, found.c.artefact_id, found.c.field).limit(limit)).all()
+    counts = (rows[0].total, rows[0].overdue) if rows else (0, 0)
     items = []
     for row in rows:
         due = dt.date.fromisoformat(str(row.due)[:10])

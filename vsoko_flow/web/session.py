@@ -9,6 +9,7 @@ from urllib.parse import quote
 from flask import abort, current_app, g, send_file, session
 from flask_login import UserMixin, current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..models import Membership, Organisation, User
 from ..services.errors import ServiceError
@@ -53,8 +54,8 @@ def _load_user(user_id: str) -> WebUser | None:
         user = db.get(User, int(user_part))
         if user is None or not user.is_active or user.session_token != token:
             return None
-        memberships = db.scalars(select(Membership).join(Organisation).where(Membership.user_id == user.id)
-                                 .order_by(Organisation.short_name)).all()
+        memberships = db.scalars(select(Membership).join(Organisation).options(contains_eager(Membership.organisation))
+                                 .where(Membership.user_id == user.id).order_by(Organisation.short_name)).all()
         return load_web_user(user, list(memberships))
 
 
