@@ -38,7 +38,7 @@ from sqlalchemy.exc import OperationalError
 
 from vsoko_flow.config import PROJECT_ROOT, Settings
 from vsoko_flow.db import transaction
-from vsoko_flow.documents.render import DOCUMENT_ENV, QR_WIDTH, TemplateSource, qr_png
+from vsoko_flow.documents.render import DOCUMENT_ENV, QR_WIDTH, TemplateSource, fill_placeholders, qr_png
 from vsoko_flow.migrations import upgrade
 from vsoko_flow.models import Organisation
 from vsoko_flow.services import transitions as transitions_module
@@ -130,56 +130,69 @@ def sections_text() -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class RenderCall:
-    """One document of the transition exactly as it was handed to `render_docx`."""
+    """One document of the transition: its template, its final context and QR payload."""
     source: TemplateSource
     context: dict[str, Any]
     qr_payload: str | None
 
 
 @contextmanager
-def render_docx_wrapped(make_wrapper: Callable[[Callable[..., bytes]], Callable[..., bytes]]) -> Iterator[None]:
-    """Swap the `render_docx` the transition calls for a wrapper around it, and put it back."""
-    original = transitions_module.render_docx
-    transitions_module.render_docx = make_wrapper(original)
+def renders_wrapped(wrap: Callable[[str, Callable[..., Any]], Callable[..., Any]]) -> Iterator[None]:
+    """Swap the two render steps the transition calls (`render_draft`, `finish_draft`) for
+    wrappers around them, and put them back."""
+    names = ("render_draft", "finish_draft")
+    originals = {name: getattr(transitions_module, name) for name in names}
+    for name in names:
+        setattr(transitions_module, name, wrap(name, originals[name]))
     try:
         yield
     finally:
-        transitions_module.render_docx = original
+        for name in names:
+            setattr(transitions_module, name, originals[name])
 
 
 def record_render_calls(scenario: Scenario, artefact_id: int) -> list[RenderCall]:
-    """Approve once, keeping each (template, context, QR payload) handed to `render_docx`."""
+    """Approve once, keeping each document's template, its context with the placeholders filled
+    in (what the document finally says) and its QR payload."""
+    drafts: list[tuple[Any, TemplateSource, dict[str, Any]]] = []
     calls: list[RenderCall] = []
 
-    def recording(original: Callable[..., bytes]) -> Callable[..., bytes]:
-        def render(source: TemplateSource, context: dict[str, Any], qr_payload: str | None = None) -> bytes:
-            calls.append(RenderCall(source, copy.deepcopy(context), qr_payload))
-            return original(source, context, qr_payload=qr_payload)
-        return render
+    def recording(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def render_draft(source: TemplateSource, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+            draft = original(source, context, *args, **kwargs)
+            drafts.append((draft, source, copy.deepcopy(context)))
+            return draft
 
-    with render_docx_wrapped(recording):
+        def finish_draft(draft: Any, replacements: dict[str, str], qr_payload: str | None = None) -> bytes:
+            source, context = next((s, c) for d, s, c in drafts if d is draft)
+            calls.append(RenderCall(source, fill_placeholders(context, replacements), qr_payload))
+            return original(draft, replacements, qr_payload=qr_payload)
+        return render_draft if name == "render_draft" else finish_draft
+
+    with renders_wrapped(recording):
         scenario.approve(artefact_id)
     return calls
 
 
-def stopwatch(spent: list[float]) -> Callable[[Callable[..., bytes]], Callable[..., bytes]]:
-    """A wrapper adding the time of each render inside the transition to `spent[-1]` (costs ~1 µs)."""
-    def wrapper(original: Callable[..., bytes]) -> Callable[..., bytes]:
-        def render(source: TemplateSource, context: dict[str, Any], qr_payload: str | None = None) -> bytes:
+def stopwatch(spent: list[float]) -> Callable[[str, Callable[..., Any]], Callable[..., Any]]:
+    """A wrapper adding the time of each render step inside the transition to `spent[-1]` (costs ~1 µs)."""
+    def wrapper(_name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def timed_step(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
             try:
-                return original(source, context, qr_payload=qr_payload)
+                return original(*args, **kwargs)
             finally:
                 spent[-1] += time.perf_counter() - start
-        return render
+        return timed_step
     return wrapper
 
 
 def bare_render(call: RenderCall) -> bytes:
     """docxtpl and nothing else: fresh template, the same QR image, the same sandboxed env, save.
 
-    What `render_docx` does minus its error translation; written out here so that the baseline
-    stays bare whatever is later added to the product's function. The QR PNG and the sandboxed
+    One render of what the document finally says (no placeholders): what `render_docx` does
+    minus its error translation, written out here so that the baseline stays bare whatever is
+    later added to the product's functions. The QR PNG and the sandboxed
     autoescaping environment are the product's own: they are part of the document, not overhead.
     """
     template = DocxTemplate(io.BytesIO(call.source.data))
@@ -236,8 +249,8 @@ def measure_ratio(label: str, scenario: Scenario, samples: int) -> RatioResult:
           flush=True)
     calls = record_render_calls(scenario, ids[0])
     if not calls:
-        raise SystemExit("approve не вызвал vsoko_flow.services.transitions.render_docx: замер устарел, "
-                         "поправьте benchmarks/transition_vs_render.py под новый путь рендера")
+        raise SystemExit("approve не вызвал render_draft/finish_draft из vsoko_flow.services.transitions: "
+                         "замер устарел, поправьте benchmarks/transition_vs_render.py под новый путь рендера")
     print("  документы перехода approve: " + ", ".join(c.source.name for c in calls), flush=True)
     for artefact_id in ids[1:WARMUP_APPROVALS]:
         scenario.approve(artefact_id)
@@ -248,7 +261,7 @@ def measure_ratio(label: str, scenario: Scenario, samples: int) -> RatioResult:
 
     def transition_sample(artefact_id: int) -> None:
         result.inner_renders.append(0.0)
-        with render_docx_wrapped(stopwatch(result.inner_renders)):
+        with renders_wrapped(stopwatch(result.inner_renders)):
             result.transition.append(timed(lambda: scenario.approve(artefact_id)))
 
     def bare_sample() -> None:
@@ -277,7 +290,7 @@ def print_ratio(result: RatioResult) -> None:
     print(f"  переход approve (блокировка, правила, номер, контексты, 3 документа, история, commit): "
           f"медиана {ms(result.transition)}  [мин {min(result.transition) * 1000:.1f}, "
           f"макс {max(result.transition) * 1000:.1f}]")
-    print(f"    из него render_docx ×3 внутри перехода: медиана {ms(result.inner_renders)}; остальное "
+    print(f"    из него render_draft + finish_draft ×3 внутри перехода: медиана {ms(result.inner_renders)}; остальное "
           f"(всё, кроме рендеров): медиана {ms(rest)}")
     print(f"  база = сумма трёх голых рендеров (DocxTemplate + QR + render + save) тех же шаблонов "
           f"с теми же контекстами: медиана {ms(result.bare_total)}")

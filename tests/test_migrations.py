@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 
 from alembic import command
-from sqlalchemy import select
 
 from vsoko_flow.engine.history import GENESIS_HASH, entry_hash
 from vsoko_flow.migrations import alembic_config, upgrade

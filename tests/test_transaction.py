@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
-from vsoko_flow.engine.registry import ACTIONS, Registered
+from vsoko_flow.engine.registry import ACTIONS
 from vsoko_flow.models import Artefact, HistoryEntry, Journal, JournalCounter, JournalEntry, StoredDocument
 from vsoko_flow.services.artefacts import create_artefact
 from vsoko_flow.services.errors import Conflict, ServiceError, Unprocessable

@@ -5,22 +5,31 @@
 - The context holds plain values only; ORM objects never reach a template.
 - docxtpl objects are not thread-safe: every render builds a fresh DocxTemplate from
   cached template bytes.
+- A transition renders in two steps (`render_draft`, then `finish_draft`): values known only at
+  its very end — registration numbers, the verification link and its QR code — are rendered as
+  placeholders and filled in afterwards, so that the journal counter is locked only for the
+  last, short step (see services/transitions.py).
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import re
-from functools import lru_cache
+import uuid
 from dataclasses import dataclass
+from functools import lru_cache
+from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any
 
 import segno
 import yaml
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.part import XmlPart
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
+from lxml import etree
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 
@@ -29,10 +38,56 @@ DOCUMENT_ENV = ImmutableSandboxedEnvironment(autoescape=True)
 FILE_NAME_ENV = ImmutableSandboxedEnvironment(autoescape=False)
 QR_WIDTH = Mm(22)
 _UNSAFE_FILE_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+# A placeholder is framed by private-use characters, which no real document contains, and
+# holds the kinds of characters registration numbers are made of (Russian and Latin letters of
+# both cases, digits, «-», «/», «\\», «.», a space): a template that changes the number — a case
+# filter, a slice, a replace — changes the placeholder too, and `finish_draft` notices.
+PLACEHOLDER_MARK = "\ue000"
+_PLACEHOLDER_END = "\ue001"
+_PLACEHOLDER_BODY = "Шш Ff-/.\\"
+_WITH_PLACEHOLDER = etree.XPath(f"//*[contains(text(), '{PLACEHOLDER_MARK}')]")
+# What docxtpl renders besides the main part: only these can hold a placeholder.
+_RENDERED_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_FOOTNOTES, CT.OPC_CORE_PROPERTIES})
 
 
 class RenderError(Exception):
     """A template could not be rendered; the message is for the user."""
+
+
+class _CompilingOnceEnvironment(ImmutableSandboxedEnvironment):
+    """DOCUMENT_ENV's settings; each template text is compiled once and the result reused.
+
+    Jinja's compile of a part's XML is about a third of a docxtpl render and depends only on
+    the template. A compiled template is immutable and safe to render from several threads;
+    the sandbox checks run while rendering, so they hold for every render."""
+
+    def from_string(self, source, globals=None, template_class=None):  # noqa: A002, ANN001 - Jinja's signature
+        if isinstance(source, str) and globals is None and template_class is None:
+            return self._compiled(source)
+        return super().from_string(source, globals, template_class)
+
+    @lru_cache(maxsize=512)  # noqa: B019 - one module-level instance lives as long as the process
+    def _compiled(self, source: str):  # noqa: ANN202
+        return super().from_string(source)
+
+
+_RENDER_ENV = _CompilingOnceEnvironment(autoescape=True)
+# An instance for docxtpl's patch_xml, which reads nothing from its object.
+_PATCHER = DocxTemplate(io.BytesIO())
+
+
+@lru_cache(maxsize=512)
+def _patched_xml(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(_PATCHER, src_xml)
+
+
+class _PreparedDocxTemplate(DocxTemplate):
+    """docxtpl whose clean-up of the template XML (the tags Word splits across runs, a dozen
+    regular expressions over the text: another third of a render) is done once per template text.
+    Still one fresh object per render: the object itself is not thread-safe."""
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched_xml(src_xml)
 
 
 @dataclass(frozen=True)
@@ -74,6 +129,29 @@ class TemplateCatalog:
         return sorted(p.stem for p in self.templates_dir.glob("*.docx") if p.with_suffix(".yaml").exists())
 
 
+class PlaceholderLost(RenderError):
+    """The template changed a placeholder (e.g. with a filter), so it cannot be filled in."""
+
+
+def placeholder(index: int) -> str:
+    """A stand-in for a value filled in by `finish_draft`."""
+    return f"{PLACEHOLDER_MARK}{_PLACEHOLDER_BODY}{index}{_PLACEHOLDER_END}"
+
+
+def fill_placeholders(value: Any, replacements: dict[str, str]) -> Any:
+    """The same plain value (str, list, dict) with every placeholder replaced."""
+    if isinstance(value, str):
+        if PLACEHOLDER_MARK in value:
+            for key, text in replacements.items():
+                value = value.replace(key, text)
+        return value
+    if isinstance(value, list):
+        return [fill_placeholders(v, replacements) for v in value]
+    if isinstance(value, dict):
+        return {k: fill_placeholders(v, replacements) for k, v in value.items()}
+    return value
+
+
 def qr_png(payload: str) -> bytes:
     buffer = io.BytesIO()
     # A fixed mask skips segno's search over all eight (≈30 ms in pure Python per code);
@@ -82,14 +160,53 @@ def qr_png(payload: str) -> bytes:
     return buffer.getvalue()
 
 
+# The picture a draft carries where its QR code will be; unique to this process, so it is never
+# mistaken for a picture of the template itself.
+_PENDING_QR_PNG = qr_png(f"https://vsoko-flow.invalid/pending/{uuid.uuid4().hex}")
+
+
+@dataclass
+class Draft:
+    """A rendered document not saved yet: its placeholders are still to be filled in."""
+    source: TemplateSource
+    template: DocxTemplate
+
+
+def render_draft(source: TemplateSource, context: dict[str, Any], with_qr: bool = False) -> Draft:
+    """Render the template with a plain-value context that may hold placeholders."""
+    template = _PreparedDocxTemplate(io.BytesIO(source.data))
+    full_context = dict(context)
+    if with_qr:
+        full_context["qr"] = InlineImage(template, io.BytesIO(_PENDING_QR_PNG), width=QR_WIDTH)
+    _render(source, template, full_context)
+    return Draft(source, template)
+
+
+def finish_draft(draft: Draft, replacements: dict[str, str], qr_payload: str | None = None) -> bytes:
+    """Fill in the placeholders and the QR code of `qr_payload`; return the .docx bytes."""
+    main = draft.template.docx.part
+    parts = list(main.package.iter_parts())
+    for part in parts:
+        if part is main or part.content_type in _RENDERED_TYPES:
+            _fill_part(draft.source, part, replacements)
+    if qr_payload:
+        _swap_picture(parts, _PENDING_QR_PNG, qr_png(qr_payload))
+    return _save(draft.template)
+
+
 def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str | None = None) -> bytes:
-    """Render the template with a plain-value context; return the .docx bytes."""
-    template = DocxTemplate(io.BytesIO(source.data))
+    """Render the template with a plain-value context in one step; return the .docx bytes."""
+    template = _PreparedDocxTemplate(io.BytesIO(source.data))
     full_context = dict(context)
     if qr_payload:
         full_context["qr"] = InlineImage(template, io.BytesIO(qr_png(qr_payload)), width=QR_WIDTH)
+    _render(source, template, full_context)
+    return _save(template)
+
+
+def _render(source: TemplateSource, template: DocxTemplate, context: dict[str, Any]) -> None:
     try:
-        template.render(full_context, DOCUMENT_ENV)
+        template.render(context, _RENDER_ENV)
     except SecurityError:
         raise RenderError(f"Шаблон «{source.name}» пытается выполнить недопустимое действие и отклонён") from None
     except TemplateError as exc:
@@ -97,9 +214,35 @@ def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str
     except Exception as exc:  # noqa: BLE001 - a template expression may raise anything (1/0, "a" + 1)
         raise RenderError(f"Шаблон «{source.name}» не удалось заполнить: ошибка в выражении шаблона "
                           f"({type(exc).__name__}: {exc})") from None
+
+
+def _save(template: DocxTemplate) -> bytes:
     out = io.BytesIO()
     template.save(out)
     return out.getvalue()
+
+
+def _fill_part(source: TemplateSource, part, replacements: dict[str, str]) -> None:  # noqa: ANN001 - a docx part
+    """Replace placeholders in the text of one rendered part (body, header, footer, properties, footnotes)."""
+    if isinstance(part, XmlPart):
+        for element in _WITH_PLACEHOLDER(part.element):
+            element.text = fill_placeholders(element.text, replacements)
+            if PLACEHOLDER_MARK in element.text:
+                raise PlaceholderLost(f"Шаблон «{source.name}» изменяет номер документа или ссылку проверки")
+    elif part.content_type == CT.WML_FOOTNOTES and PLACEHOLDER_MARK.encode() in part.blob:
+        # docxtpl keeps rendered footnotes as bytes, not as a tree.
+        text = fill_placeholders(part.blob.decode("utf-8"), {k: escape(v) for k, v in replacements.items()})
+        if PLACEHOLDER_MARK in text:
+            raise PlaceholderLost(f"Шаблон «{source.name}» изменяет номер документа или ссылку проверки")
+        part._blob = text.encode("utf-8")  # noqa: SLF001 - where docxtpl itself puts rendered footnotes
+
+
+def _swap_picture(parts: list, old: bytes, new: bytes) -> None:
+    # python-docx writes an image part's `_blob` on save; the picture keeps its place and size
+    # (both are square QR codes drawn at QR_WIDTH).
+    for part in parts:
+        if part.content_type.startswith("image/") and part.blob == old:
+            part._blob = new  # noqa: SLF001
 
 
 @lru_cache(maxsize=256)

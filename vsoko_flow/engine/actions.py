@@ -20,19 +20,16 @@ def _required_date(ctx: TransitionContext, name: str):
         required=("journal", "number_field", "date_field"))
 def assign_number(ctx: TransitionContext, journal: str, number_field: str, date_field: str) -> None:
     found = journals.find_journal(ctx.session, ctx.artefact.organisation_id, journal)
-    entry = journals.register(ctx.session, found, _required_date(ctx, date_field), ctx.artefact.id, ctx.artefact.title)
-    ctx.set_field(number_field, entry.number)
+    ctx.set_field(number_field, ctx.numbers.reserve(found, _required_date(ctx, date_field), ctx.artefact.id,
+                                                    ctx.artefact.title))
 
 
 @action("register_protocol", "Номер протокола заседания: тот же для всех вопросов одного заседания, иначе следующий",
         required=("journal", "number_field", "date_field"))
 def register_protocol(ctx: TransitionContext, journal: str, number_field: str, date_field: str) -> None:
     found = journals.find_journal(ctx.session, ctx.artefact.organisation_id, journal)
-    day = _required_date(ctx, date_field)
-    meeting = journals.entry_on_date(ctx.session, found, day)
-    if meeting is None:
-        meeting = journals.register(ctx.session, found, day, ctx.artefact.id, "Заседание педагогического совета")
-    ctx.set_field(number_field, meeting.number)
+    ctx.set_field(number_field, ctx.numbers.reserve(found, _required_date(ctx, date_field), ctx.artefact.id,
+                                                    "Заседание педагогического совета", one_per_day=True))
 
 
 @action("supersede_previous", "Признать утратившей силу редакцию, которую заменяет новая")
@@ -51,10 +48,11 @@ def supersede_previous(ctx: TransitionContext) -> None:
     }
     from_state = previous.state
     previous.state = ctx.definition.transitions["supersede"].dest
-    append_entry(ctx.session, previous, ctx.actor, "supersede", from_state,
-                 comment=f"Заменено новой редакцией № {ctx.artefact.id}",
-                 fields={"superseded_by": ctx.artefact.id, "order_date": ctx.value("order_date"),
-                         "order_number": ctx.value("order_number")})
+    # Its history names the new order's number, which is issued at the end of the transition.
+    ctx.when_numbered(lambda: append_entry(
+        ctx.session, previous, ctx.actor, "supersede", from_state, comment=f"Заменено новой редакцией № {ctx.artefact.id}",
+        fields={"superseded_by": ctx.artefact.id, "order_date": ctx.value("order_date"),
+                "order_number": ctx.value("order_number")}))
 
 
 @action("set_deadlines", "Сроки ознакомления и размещения на сайте в рабочих днях",

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from ..models import Artefact, Membership, User
+from ..documents.render import fill_placeholders
 from .definitions import TransitionDef, WorkflowDefinition
 from .fields import parse_date
+from .journals import NumberReservations
 
 # Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
 OPINION_BODIES: dict[str, dict[str, str]] = {
@@ -42,6 +44,25 @@ class TransitionContext:
     updates: dict[str, Any] = field(default_factory=dict)
     # Facts actions leave for the documents (e.g. which edition was superseded).
     notes: dict[str, Any] = field(default_factory=dict)
+    # Registration numbers: placeholders until `issue_numbers` at the end of the transition.
+    numbers: NumberReservations = field(default_factory=NumberReservations)
+    _when_numbered: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
+    _staff: list[Membership] | None = field(default=None, init=False, repr=False)
+
+    def when_numbered(self, step: Callable[[], None]) -> None:
+        """Run `step` once the numbers are issued: for writes that must hold the real numbers."""
+        self._when_numbered.append(step)
+
+    def issue_numbers(self) -> dict[str, str]:
+        """Issue the reserved numbers (locking their journals' counters), put them in place of the
+        placeholders in `updates`, and run the steps that waited for them; placeholder → number."""
+        numbers = self.numbers.issue(self.session)
+        if numbers:
+            self.updates = fill_placeholders(self.updates, numbers)
+        for step in self._when_numbered:
+            step()
+        self._when_numbered.clear()
+        return numbers
 
     def value(self, name: str) -> Any:
         for source in (self.updates, self.submitted, self.artefact.fields):
@@ -73,18 +94,22 @@ class TransitionContext:
     def recorded_opinions(self) -> dict[str, dict[str, Any]]:
         return dict(self.value("opinions") or {})
 
+    def staff(self) -> list[Membership]:
+        """The organisation's memberships with their users (active or not), in alphabetical order of
+        the people; loaded once per transition, since several documents name the same people."""
+        if self._staff is None:
+            self._staff = list(self.session.scalars(
+                select(Membership).join(Membership.user).options(contains_eager(Membership.user))
+                .where(Membership.organisation_id == self.artefact.organisation_id)
+                .order_by(User.last_name, User.first_name, Membership.id)))
+        return self._staff
+
     def member(self, login: str | None) -> Membership | None:
         if not login:
             return None
-        return self.session.scalars(
-            select(Membership).join(User).where(
-                Membership.organisation_id == self.artefact.organisation_id, User.login == login)
-        ).first()
+        return next((m for m in self.staff() if m.user.login == login), None)
 
     def member_with_role(self, role: str) -> Membership | None:
-        memberships = self.session.scalars(
-            select(Membership).join(User).where(Membership.organisation_id == self.artefact.organisation_id,
-                                                User.is_active.is_(True))
-            .order_by(Membership.id)
-        ).all()
-        return next((m for m in memberships if role in (m.roles or [])), None)
+        """The longest-standing active member with the role (the director, the secretary)."""
+        holders = [m for m in self.staff() if m.user.is_active and role in (m.roles or [])]
+        return min(holders, key=lambda m: m.id, default=None)

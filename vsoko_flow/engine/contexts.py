@@ -9,12 +9,11 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
 from ..documents.russian import (
     Case, date_digits, date_words, decline_phrase, initials_surname, lower_first, person_in_case, surname_initials,
 )
-from ..models import Membership, User
+from ..models import Membership
 from .context import OPINION_BODIES, TransitionContext
 from .registry import document_context
 
@@ -196,12 +195,8 @@ def approval_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[st
 
 
 def _staff(ctx: TransitionContext) -> list[Membership]:
-    memberships = ctx.session.scalars(
-        select(Membership).join(Membership.user).options(contains_eager(Membership.user))
-        .where(Membership.organisation_id == ctx.artefact.organisation_id, User.is_active.is_(True))
-        .order_by(User.last_name, User.first_name)
-    ).all()
-    return [m for m in memberships if set(m.roles or []) - {"observer", "methodologist"}]
+    """Who signs the acquaintance sheet: the active workers (not observers or district staff)."""
+    return [m for m in ctx.staff() if m.user.is_active and set(m.roles or []) - {"observer", "methodologist"}]
 
 
 @document_context("acquaintance_sheet", "Лист ознакомления работников с актом")

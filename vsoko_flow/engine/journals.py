@@ -1,12 +1,21 @@
-"""Gap-free registration numbers: a counter row locked inside the transition's transaction."""
+"""Gap-free registration numbers: a counter row locked inside the transition's transaction.
+
+Issuing a number locks the journal's counter row until commit, and every other transaction
+numbering in that journal waits for it. So a transition reserves its numbers first (a
+placeholder stands in for each in fields and documents) and issues them only at its end,
+after the documents are rendered: the counter stays locked for the last few milliseconds of
+the transaction instead of all of it.
+"""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..documents.render import placeholder
 from ..models import Journal, JournalCounter, JournalEntry
 from .registry import ActionError
 
@@ -67,3 +76,47 @@ def entry_on_date(session: Session, journal: Journal, day: dt.date) -> JournalEn
         select(JournalEntry).where(JournalEntry.journal_id == journal.id, JournalEntry.registered_on == day)
         .order_by(JournalEntry.sequence)
     ).first()
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    placeholder: str
+    journal: Journal
+    day: dt.date
+    artefact_id: int | None
+    subject: str
+    one_per_day: bool
+
+
+@dataclass
+class NumberReservations:
+    """The numbers a transition will take, issued together at its end by `issue`."""
+
+    _pending: list[_Reservation] = field(default_factory=list)
+
+    def reserve(self, journal: Journal, day: dt.date, artefact_id: int | None, subject: str, *,
+                one_per_day: bool = False) -> str:
+        """The placeholder of the next number of `journal`; with `one_per_day`, the number already
+        given to that day (one meeting a day shares one protocol number), else the next one."""
+        stand_in = placeholder(len(self._pending))
+        self._pending.append(_Reservation(stand_in, journal, day, artefact_id, subject, one_per_day))
+        return stand_in
+
+    def issue(self, session: Session) -> dict[str, str]:
+        """Lock the counters and register the numbers: placeholder → number."""
+        numbers = {}
+        # One order of locking for every transaction: two that take numbers of the same two
+        # journals cannot wait for each other.
+        for item in sorted(self._pending, key=lambda r: (r.journal.id, period_key(r.journal, r.day))):
+            numbers[item.placeholder] = self._issue_one(session, item).number
+        self._pending.clear()
+        return numbers
+
+    @staticmethod
+    def _issue_one(session: Session, item: _Reservation) -> JournalEntry:
+        if not item.one_per_day:
+            return register(session, item.journal, item.day, item.artefact_id, item.subject)
+        # Looked up under the counter's lock: two meetings of one day recorded at once get one number.
+        _locked_counter(session, item.journal, period_key(item.journal, item.day))
+        return (entry_on_date(session, item.journal, item.day)
+                or register(session, item.journal, item.day, item.artefact_id, item.subject))

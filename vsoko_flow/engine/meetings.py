@@ -249,7 +249,4 @@ def register_meeting_protocol(ctx: TransitionContext, body_field: str, number_fi
         raise ActionError(f"Не указана дата «{ctx.label_of(date_field)}»")
     day = parse_date(raw)
     journal = journals.find_journal(ctx.session, ctx.artefact.organisation_id, body.code)
-    entry = journals.entry_on_date(ctx.session, journal, day)
-    if entry is None:
-        entry = journals.register(ctx.session, journal, day, ctx.artefact.id, body.event)
-    ctx.set_field(number_field, entry.number)
+    ctx.set_field(number_field, ctx.numbers.reserve(journal, day, ctx.artefact.id, body.event, one_per_day=True))

@@ -1,7 +1,12 @@
 """Firing a transition: one database transaction, all or nothing (see DESIGN.md).
 
-lock + version check → trigger, role, fields, rules → actions, state → documents →
-hash-chained history → commit. Any exception rolls everything back.
+lock + version check → trigger, role, fields, rules → actions, state → documents rendered →
+registration numbers issued and filled into the documents → hash-chained history → commit.
+Any exception rolls everything back.
+
+The numbers come last on purpose: issuing one locks its journal's counter until commit, and
+rendering is most of a transition. Documents are rendered with placeholders for the numbers and
+the verification link (which carries the documents' hash), then finished under the lock.
 """
 from __future__ import annotations
 
@@ -16,7 +21,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
-from ..documents.render import RenderError, render_docx, render_file_name
+from ..documents.render import (
+    Draft, PlaceholderLost, RenderError, TemplateSource, fill_placeholders, finish_draft, placeholder, render_docx, render_draft,
+    render_file_name,
+)
 from ..engine.context import TransitionContext
 from ..engine.contexts import base_context
 from ..engine.definitions import TransitionDef, WorkflowDefinition
@@ -68,12 +76,16 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
                             today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
     warnings = _check_rules(ctx)
     _run_actions(ctx)
+    drafts = _render_drafts(rt, ctx)
+    numbers = ctx.issue_numbers()
+    # The artefact's row is changed only now, with the numbers in: one UPDATE, one new version.
     from_state = artefact.state
     _move(definition, artefact, trigger)
     stored = dict(submitted) if transition.store_fields else {}
     artefact.fields = {**artefact.fields, **stored, **ctx.updates}
+    documents = [_finish(rt, ctx, draft, numbers) for draft in drafts]
+    session.add_all(documents)
     session.flush()
-    documents = _render_documents(rt, ctx)
     entry = append_entry(session, artefact, actor, trigger, from_state, comment=comment,
                          fields={**submitted, **ctx.updates}, document_hashes=[d.sha256 for d in documents])
     session.flush()
@@ -155,41 +167,64 @@ def _move(definition: WorkflowDefinition, artefact: Artefact, trigger: str) -> N
     artefact.state = carrier.state
 
 
-def _render_documents(rt: Runtime, ctx: TransitionContext) -> list[StoredDocument]:
+# Stands for the document's verification link until its hash is known.
+_VERIFY_URL = placeholder(999_999)
+
+
+@dataclass
+class _DocumentDraft:
+    source: TemplateSource
+    context: dict[str, Any]
+    sequence: int
+    rendered: Draft
+
+
+def _render_drafts(rt: Runtime, ctx: TransitionContext) -> list[_DocumentDraft]:
     if not ctx.transition.documents:
         return []
     base = base_context(ctx)
     sequence = next_sequence(ctx.session, ctx.artefact.id)
-    documents = []
+    drafts = []
     uploads = active_uploads(ctx.session, ctx.artefact.organisation_id)
     for ref in ctx.transition.documents:
         source = template_for(ctx.session, rt, ctx.artefact.organisation_id, ref.template, uploads)
         for context in CONTEXTS[ref.context].func(ctx, base):
-            documents.append(_render_one(rt, ctx, source, context, sequence))
-    ctx.session.add_all(documents)
-    ctx.session.flush()
-    return documents
+            try:
+                rendered = render_draft(source, {**context, "verify_url": _VERIFY_URL}, with_qr=True)
+            except RenderError as exc:
+                raise Unprocessable(str(exc), details={"template": source.name}) from None
+            drafts.append(_DocumentDraft(source, context, sequence, rendered))
+    return drafts
 
 
-def _render_one(rt: Runtime, ctx: TransitionContext, source, context: dict[str, Any], sequence: int) -> StoredDocument:
+def _finish(rt: Runtime, ctx: TransitionContext, draft: _DocumentDraft, numbers: dict[str, str]) -> StoredDocument:
+    source, context = draft.source, fill_placeholders(draft.context, numbers)
     public_id = uuid.uuid4().hex
     # The QR code cannot carry the file's own SHA-256; it carries the hash of what the
-    # document says (template version + data), which the verification page recomputes.
+    # document says (template version + data), which the verification page compares.
     content_sha256 = hashlib.sha256(canonical_json({"template": source.sha256, "context": context}).encode()).hexdigest()
     verify_url = f"{rt.settings.base_url}/verify/{public_id}?h={content_sha256}"
     full_context = {**context, "verify_url": verify_url}
     try:
-        data = render_docx(source, full_context, qr_payload=verify_url)
-    except RenderError as exc:
-        raise Unprocessable(str(exc), details={"template": source.name}) from None
+        data = finish_draft(draft.rendered, {**numbers, _VERIFY_URL: verify_url}, qr_payload=verify_url)
+    except PlaceholderLost:
+        # The template transforms a number or the link (a filter): render it again, whole.
+        data = _render_whole(source, full_context, verify_url)
     number, date = _registration(context)
     return StoredDocument(
         public_id=public_id, artefact_id=ctx.artefact.id, organisation_id=ctx.artefact.organisation_id,
-        history_sequence=sequence, template_name=source.name, template_sha256=source.sha256,
+        history_sequence=draft.sequence, template_name=source.name, template_sha256=source.sha256,
         title=source.title, file_name=render_file_name(source, full_context),
         registration_number=number, registration_date=date, sha256=hashlib.sha256(data).hexdigest(),
         content_sha256=content_sha256, size=len(data), content=data,
     )
+
+
+def _render_whole(source: TemplateSource, context: dict[str, Any], verify_url: str) -> bytes:
+    try:
+        return render_docx(source, context, qr_payload=verify_url)
+    except RenderError as exc:
+        raise Unprocessable(str(exc), details={"template": source.name}) from None
 
 
 def _registration(context: dict[str, Any]) -> tuple[str, dt.date | None]:
