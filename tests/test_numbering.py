@@ -20,6 +20,7 @@ from vsoko_flow.documents.render import (
     PlaceholderLost, TemplateCatalog, fill_placeholders, finish_draft, placeholder, qr_png, render_draft,
 )
 from vsoko_flow.engine import journals
+from vsoko_flow.engine.registry import ACTIONS
 from vsoko_flow.models import Artefact, HistoryEntry, JournalEntry, StoredDocument
 from vsoko_flow.services import transitions
 from vsoko_flow.services.artefacts import create_artefact
@@ -27,7 +28,7 @@ from vsoko_flow.services.runtime import Runtime
 
 from .conftest import POSTGRES_URL
 from .flows import COUNCIL_DAY, adopt, approve, docx_text, take_to_force
-from .test_transaction import SHORT_TEXT, adopted_new_edition, run_in_threads
+from .test_transaction import SHORT_TEXT, adopted_new_edition, run_in_threads, snapshot
 
 
 def adopted_act(rt, school, title: str) -> int:
@@ -201,3 +202,17 @@ def test_an_approval_writes_its_artefact_once_and_moves_its_version_by_one(rt, s
         event.remove(rt.engine, "before_cursor_execute", count_updates)
     assert fired.version == before + 1
     assert len(updates) == 1
+
+
+def test_an_action_that_stores_a_number_before_it_is_issued_writes_nothing(rt, school, monkeypatch):
+    second_id = adopted_new_edition(rt, school)
+    before = snapshot(rt)
+
+    def copy_number_too_early(ctx, **params):
+        previous = ctx.session.get(Artefact, ctx.artefact.supersedes_id)
+        previous.fields = {**previous.fields, "replaced_by_order": ctx.value("order_number")}
+
+    monkeypatch.setitem(ACTIONS, "set_deadlines", replace(ACTIONS["set_deadlines"], func=copy_number_too_early))
+    with pytest.raises(RuntimeError, match="when_numbered"):
+        approve(rt, school, second_id)
+    assert snapshot(rt) == before

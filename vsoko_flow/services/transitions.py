@@ -1,8 +1,8 @@
 """Firing a transition: one database transaction, all or nothing (see DESIGN.md).
 
-lock + version check → trigger, role, fields, rules → actions, state → documents rendered →
-registration numbers issued and filled into the documents → hash-chained history → commit.
-Any exception rolls everything back.
+lock + version check → trigger, role, fields, rules → actions → documents rendered →
+registration numbers issued and filled into the documents → state and fields → hash-chained
+history → commit. Any exception rolls everything back.
 
 The numbers come last on purpose: issuing one locks its journal's counter until commit, and
 rendering is most of a transition. Documents are rendered with placeholders for the numbers and
@@ -16,14 +16,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
 from ..documents.render import (
-    Draft, PlaceholderLost, RenderError, TemplateSource, fill_placeholders, finish_draft, placeholder, render_docx, render_draft,
-    render_file_name,
+    PLACEHOLDER_MARK, Draft, PlaceholderLost, RenderError, TemplateSource, fill_placeholders, finish_draft,
+    placeholder, render_docx, render_draft, render_file_name,
 )
 from ..engine.context import TransitionContext
 from ..engine.contexts import base_context
@@ -55,6 +55,7 @@ def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, 
     today = today or dt.date.today()
     try:
         with transaction(rt.sessions) as session:
+            event.listen(session, "before_flush", _refuse_placeholders)
             return _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
     except StaleDataError:
         raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
@@ -225,6 +226,17 @@ def _render_whole(source: TemplateSource, context: dict[str, Any], verify_url: s
         return render_docx(source, context, qr_payload=verify_url)
     except RenderError as exc:
         raise Unprocessable(str(exc), details={"template": source.name}) from None
+
+
+def _refuse_placeholders(session: Session, _flush_context, _instances) -> None:  # noqa: ANN001 - event signature
+    """Before every flush of a transition: a number's placeholder is never stored. An action that
+    copies a number before it is issued (instead of in `ctx.when_numbered`) is a programming
+    error, and the transaction is rolled back."""
+    for row in (*session.new, *session.dirty):
+        values = getattr(row, "fields", None)
+        if values and PLACEHOLDER_MARK in canonical_json(values):
+            raise RuntimeError(f"{type(row).__name__}.fields holds a registration number that was not issued yet; "
+                               "write it in ctx.when_numbered(...)")
 
 
 def _registration(context: dict[str, Any]) -> tuple[str, dt.date | None]:
