@@ -32,10 +32,17 @@ class Body:
 
     code: str
     title: str  # «Педагогический совет»
-    genitive: str  # after «заседания»: «педагогического совета»
+    genitive: str  # «педагогического совета»; «совещания при директоре» names the meeting itself
     event: str  # the meeting as a journal names it: «Заседание педагогического совета»
     journal_title: str
     votes: bool = True  # a совещание при директоре decides without a vote
+    # The word before the genitive in «ПРОТОКОЛ заседания педагогического совета». A совещание
+    # or a собрание is itself the meeting: «ПРОТОКОЛ совещания при директоре», not «заседания совещания».
+    sitting: str = "заседания"
+
+    def heading(self, genitive: str | None = None) -> str:
+        """What follows «ПРОТОКОЛ» and «ВЫПИСКА ИЗ ПРОТОКОЛА»: «заседания педагогического совета»."""
+        return " ".join(part for part in (self.sitting, genitive or self.genitive) if part)
 
 
 BODIES: dict[str, Body] = {body.code: body for body in (
@@ -46,9 +53,9 @@ BODIES: dict[str, Body] = {body.code: body for body in (
     Body("shmo", "Школьное методическое объединение", "школьного методического объединения",
          "Заседание школьного методического объединения", "Протоколы заседаний ШМО"),
     Body("director_meeting", "Совещание при директоре", "совещания при директоре", "Совещание при директоре",
-         "Протоколы совещаний при директоре", votes=False),
+         "Протоколы совещаний при директоре", votes=False, sitting=""),
     Body("parents_meeting", "Родительское собрание", "родительского собрания", "Родительское собрание",
-         "Протоколы родительских собраний"),
+         "Протоколы родительских собраний", sitting=""),
 )}
 
 
@@ -61,6 +68,12 @@ def body_genitive(ctx: TransitionContext) -> str:
     written = str(ctx.value("body_genitive") or "").strip()
     body = body_of(ctx.value("body"))
     return written or (body.genitive if body else "педагогического совета")
+
+
+def protocol_heading(ctx: TransitionContext) -> str:
+    """«заседания педагогического совета», «совещания при директоре», «общешкольного родительского собрания»."""
+    body = body_of(ctx.value("body")) or BODIES["pedsovet"]
+    return body.heading(body_genitive(ctx))
 
 
 # --------------------------------------------------------------------------- the agenda

@@ -53,8 +53,10 @@ def create_meeting(rt: Runtime, user_id: int, organisation_id: int, body: str, m
     if found is None:
         raise Unprocessable(f"Неизвестный орган «{body}»; допустимы: {', '.join(BODIES)}")
     heading = body_genitive.strip() if body_genitive else found.genitive
-    title = (f"{found.event} {date_digits(meeting_date)}" if not body_genitive
-             else f"Заседание {heading} {date_digits(meeting_date)}")
+    # «Заседание школьного методического объединения …»; a совещание or a собрание keeps its own
+    # name («Родительское собрание …»): «Заседание родительского собрания» is not Russian.
+    named = f"Заседание {heading}" if body_genitive and found.sitting else found.event
+    title = f"{named} {date_digits(meeting_date)}"
     fields: dict[str, Any] = {"body": found.code, "meeting_date": meeting_date.isoformat()}
     if body_genitive:
         fields["body_genitive"] = heading
