@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..deadlines.phrases import Schedule
 from ..models import PlanItem, PlanSection
@@ -96,6 +97,7 @@ class AgendaItem:
     decisions: list[Decision] = field(default_factory=list)
     votes: dict[str, int] | None = None
     section_id: int | None = None  # None: an agenda item without a decisions table
+    recorded: dict[str, Any] = field(default_factory=dict)  # the stored entry, as written (for editing it)
 
 
 def _int(value: Any) -> int | None:
@@ -141,15 +143,22 @@ def agenda_of(ctx: TransitionContext) -> list[AgendaItem]:
     their ``decisions`` are written into the protocol but not put on control. An agenda item
     has votes only when it has decisions (information heard is not voted on).
     """
-    entries = [e if isinstance(e, dict) else {"title": str(e)} for e in (ctx.value("agenda") or [])]
-    sections = list(ctx.session.scalars(select(PlanSection).where(PlanSection.artefact_id == ctx.artefact.id)
-                                        .order_by(PlanSection.position, PlanSection.id)))
-    items = list(ctx.session.scalars(select(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id)
-                                     .order_by(PlanItem.position, PlanItem.id)))
+    return read_agenda(ctx.session, ctx.artefact.id, ctx.value("agenda"),
+                       {key: _int(ctx.value(key)) for key in VOTE_KEYS})
+
+
+def read_agenda(session: Session, meeting_id: int, recorded: Any,
+                default_votes: dict[str, int | None] | None = None) -> list[AgendaItem]:
+    """`agenda_of` for a meeting's stored `agenda` (also outside a transition: its edit form)."""
+    entries = [e if isinstance(e, dict) else {"title": str(e)} for e in (recorded or [])]
+    sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == meeting_id)
+                                    .order_by(PlanSection.position, PlanSection.id)))
+    items = list(session.scalars(select(PlanItem).where(PlanItem.artefact_id == meeting_id)
+                                 .order_by(PlanItem.position, PlanItem.id)))
     by_section: dict[int | None, list[PlanItem]] = {}
     for item in items:
         by_section.setdefault(item.section_id, []).append(item)
-    default_votes = {key: _int(ctx.value(key)) for key in VOTE_KEYS}
+    default_votes = default_votes or dict.fromkeys(VOTE_KEYS)
     agenda = []
     for index in range(max(len(sections), len(entries))):
         entry = entries[index] if index < len(entries) else {}
@@ -165,7 +174,7 @@ def agenda_of(ctx: TransitionContext) -> list[AgendaItem]:
             number=number, title=str(entry.get("title") or (section.title if section else "")).strip(),
             heard=entry.get("heard") or "", spoke=entry.get("spoke") or "", decisions=decisions,
             votes=_votes(entry, default_votes) if decisions else None,
-            section_id=section.id if section is not None else None))
+            section_id=section.id if section is not None else None, recorded=entry))
     return agenda
 
 

@@ -142,7 +142,8 @@ def _item_row(item: PlanItem, columns: dict[str, str], labels: dict[str, str]) -
         "fields": dict(fields),
         "responsible_text": item.responsible_text, "responsible_logins": list(item.responsible_logins or []),
         "responsible_names": names, "external_executors": list(item.external_executors or []),
-        "deadline_text": item.deadline_text, "deadline_description": deadline_description(schedule),
+        "deadline_text": item.deadline_text, "schedule": dict(schedule),
+        "deadline_description": deadline_description(schedule),
         "deadline_resolved": bool(schedule) and schedule.get("kind") != Kind.UNRESOLVED,
         "warnings": list(item.warnings or []), "carried_over": item.carried_over_from_id is not None,
         # What the rule `items_resolved` refuses: no deadline understood, nobody responsible.
@@ -172,7 +173,7 @@ def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
     if loose:
         groups.append({"id": None, "number": "", "title": "", "items": loose})
     groups += [{"id": s.id, "number": s.number, "title": s.title, "items": by_section.get(s.id, [])} for s in sections]
-    return {"columns": columns, "sections": groups, "items_total": len(rows),
+    return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": len(rows),
             "flagged": [row for row in rows if row["warnings"]],
             "first_id": rows[0]["id"] if rows else None, "last_id": rows[-1]["id"] if rows else None}
 
