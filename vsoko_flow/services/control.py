@@ -216,10 +216,10 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
                       for key, heading in columns.items()],
             "extra": [(headings.get(key, key), value) for key, value in fields.items()
                       if key not in columns and key != "number" and value],
-            "responsible_text": raw["fields"].get(RESPONSIBLE, ""),
+            "responsible_text": raw["fields"].get(RESPONSIBLE, ""), "responsible_logins": logins,
             "responsible_names": [labels.get(login, login) for login in logins],
             "external_executors": list(match.get("external", [])), "unresolved": list(match.get("unresolved", [])),
-            "deadline_text": raw["fields"].get(DEADLINE, ""),
+            "deadline_text": raw["fields"].get(DEADLINE, ""), "schedule": dict(raw.get("schedule") or {}),
             "deadline_description": raw.get("deadline_description", ""),
             "deadline_resolved": bool(raw.get("schedule")) and raw["schedule"].get("kind") != Kind.UNRESOLVED,
             "warnings": list(raw.get("warnings", [])), "duplicate": bool(raw.get("duplicate")),
@@ -240,6 +240,7 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
         "warnings": list(preview.get("warnings", [])), "row_accounting": accounting,
         "accounting_text": accounting_text(accounting),
         "new_items": sum(1 for i in items if not i["duplicate"]),
+        "new_sections": sum(1 for s in sections.values() if not s["existing"]),
         "duplicates": sum(1 for i in items if i["duplicate"]),
         "flagged": sum(1 for i in items if i["warnings"] and not i["duplicate"]),
     }

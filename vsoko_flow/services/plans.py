@@ -70,8 +70,9 @@ def organisation_positions(session: Session, organisation_id: int) -> list[Posit
     return [Position(key=title, title=title, user_logins=tuple(sorted(logins))) for title, logins in holders.items()]
 
 
-def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int, version: int | None):
-    artefact, membership = artefact_for(session, user_id, artefact_id, lock=True)
+def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int, version: int | None,
+                   lock: bool = True):
+    artefact, membership = artefact_for(session, user_id, artefact_id, lock=lock)
     definition = rt.definition(artefact.kind)
     if not definition.columns:
         raise Unprocessable("У документа этого вида нет таблицы пунктов")
@@ -93,15 +94,20 @@ def parse_upload(session: Session, artefact: Artefact, data: bytes, file_name: s
 
 
 def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, file_name: str) -> dict[str, Any]:
-    """How every row would be stored, with warnings; marks rows already in the plan. Writes nothing."""
+    """How every row would be stored, with warnings; marks rows and sections already in the plan.
+    Writes nothing; refused exactly as the import itself would be (role, state)."""
     with rt.sessions() as session:
-        artefact, _ = artefact_for(session, user_id, artefact_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version=None, lock=False)
         plan = parse_upload(session, artefact, data, file_name)
         existing = set(session.scalars(select(PlanItem.fingerprint).where(PlanItem.artefact_id == artefact.id)))
+        sections = {(number, title) for number, title in session.execute(
+            select(PlanSection.number, PlanSection.title).where(PlanSection.artefact_id == artefact.id))}
         preview = plan.to_dict()
         for item in preview["items"]:
             item["duplicate"] = item["fingerprint"] in existing
             item["deadline_description"] = describe(Schedule.from_dict(item["schedule"])) if item["schedule"] else ""
+        for section in preview["sections"]:
+            section["existing"] = (section["number"] or "", section["title"]) in sections
         return preview
 
 
