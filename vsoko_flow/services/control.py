@@ -142,6 +142,7 @@ def _item_row(item: PlanItem, columns: dict[str, str], labels: dict[str, str]) -
         "fields": dict(fields),
         "responsible_text": item.responsible_text, "responsible_logins": list(item.responsible_logins or []),
         "responsible_names": names, "external_executors": list(item.external_executors or []),
+        "responsible_note": _written_otherwise(item.responsible_text, names, item.external_executors or []),
         "deadline_text": item.deadline_text, "schedule": dict(schedule),
         "deadline_description": deadline_description(schedule),
         "deadline_resolved": bool(schedule) and schedule.get("kind") != Kind.UNRESOLVED,
@@ -150,6 +151,15 @@ def _item_row(item: PlanItem, columns: dict[str, str], labels: dict[str, str]) -
         "blocking": (not schedule or schedule.get("kind") == Kind.UNRESOLVED)
         or not (item.responsible_logins or item.external_executors),
     }
+
+
+def _written_otherwise(text: str, labels: list[str], external: list[str]) -> str:
+    """«Ответственный» as the table writes it, when it says more than the people chosen («Иванова И.И. —
+    Заместитель директора по УВР» chosen for «Заместитель директора по УВР» says it all); else ""."""
+    names = [label.split(" — ", 1)[0] for label in labels]
+    if not text or text == ", ".join(names + list(external)) or (len(labels) == 1 and labels[0].endswith(f"— {text}")):
+        return ""
+    return text
 
 
 def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
@@ -226,6 +236,8 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
             "source_row": raw["source"]["row"] + 1, "source_table": raw["source"]["table"] + 1,
             "continuations": len(raw.get("continuation_sources", [])),
         }
+        item["responsible_note"] = _written_otherwise(item["responsible_text"], item["responsible_names"],
+                                                      item["external_executors"])
         items.append(item)
         if raw["section_index"] in sections:
             sections[raw["section_index"]]["items"].append(item)
