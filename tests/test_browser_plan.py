@@ -18,6 +18,7 @@ from vsoko_flow.services.demo import DEMO_PASSWORD
 
 from .browser import browser, fire_in_browser, live_server, screenshot  # noqa: F401 - fixtures
 from .flows import docx_text
+from .test_meetings import control_items
 from .test_plan_pages import plan_docx
 
 
@@ -182,6 +183,4 @@ def test_meeting_written_by_hand_in_the_browser(rt, school, live_server, browser
                  "1.1. Провести пробные работы в формате ВПР в 4-х классах", "Ответственный: Смирнов А.В.",
                  "Голосовали: «за» — 20, «против» — 0, «воздержались» — 1"):
         assert line in protocol, line
-    with rt.sessions() as session:
-        controlled = session.scalars(select(Artefact).where(Artefact.parent_id == meeting_id)).all()
-    assert [c.fields["item_number"] for c in controlled] == ["1.1"]
+    assert list(control_items(rt, meeting_id)) == ["1.1"]

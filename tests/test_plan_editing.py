@@ -20,7 +20,7 @@ from vsoko_flow.services.plans import add_item, add_section, commit_import, dele
 from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.users import add_membership, create_user
 
-from .test_meetings import AGENDA, documents, journals, lines  # noqa: F401 - fixture
+from .test_meetings import AGENDA, control_items, documents, journals, lines  # noqa: F401 - fixture
 from .test_plan_pages import counts, imported_plan, items_by_number, new_plan, plan_csv, plan_in_execution, \
     plan_version, seed_first_section
 
@@ -237,9 +237,8 @@ def test_an_empty_meeting_gets_its_agenda_and_decisions_by_hand_and_is_held(rt, 
                  "Срок: Март 2024", "Ответственный: Смирнов А.В.",
                  "Голосовали: «за» — 20, «против» — 0, «воздержались» — 1"):
         assert line in protocol, line
-    with rt.sessions() as session:
-        controlled = session.scalars(select(Artefact).where(Artefact.parent_id == meeting_id)).one()
-    assert controlled.due_date == dt.date(2024, 3, 31)
+    assert {number: item.due_date for number, item in control_items(rt, meeting_id).items()} == {
+        "1.1": dt.date(2024, 3, 31)}
 
 
 def test_the_agenda_form_keeps_numbers_and_decisions_written_into_the_agenda(rt, school, journals):  # noqa: F811

@@ -255,13 +255,20 @@ def _row_form(plan: dict[str, Any], item: dict[str, Any], initial: dict[str, Any
     return redirect(_plan_url(plan["id"], f"item-{item_id}"))
 
 
+def _editable_row(plan_id: int, item_id: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The plan and its row when its rows may change now; (None, None), with a flash, past the draft."""
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return None, None
+    return plan, _service(control_service.item_for_edit, runtime(), plan_id, item_id, current_user.id)
+
+
 @bp.route("/<int:plan_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def item_edit(plan_id: int, item_id: int):
-    plan = _plan_for_editing(plan_id)
+    plan, item = _editable_row(plan_id, item_id)
     if plan is None:
         return redirect(_plan_url(plan_id, f"item-{item_id}"))
-    item = _service(control_service.item_for_edit, runtime(), plan_id, item_id, current_user.id)
     initial = {"fields": {c["key"]: c["text"] for c in item["cells"]}, "deadline_text": item["deadline_text"],
                "responsible": item["responsible_logins"], "external": "\n".join(item["external_executors"]),
                "version": str(plan["version"])}
@@ -308,15 +315,13 @@ def _section_of(plan_id: int, raw: str) -> dict[str, Any] | None:
 @login_required
 def item_delete(plan_id: int, item_id: int):
     """«Удалить»: a page that shows the row and asks to confirm (no JavaScript needed), then deletes it."""
-    plan = _plan_for_editing(plan_id)
+    plan, item = _editable_row(plan_id, item_id)
     if plan is None:
         return redirect(_plan_url(plan_id, f"item-{item_id}"))
-    rt = runtime()
-    item = _service(control_service.item_for_edit, rt, plan_id, item_id, current_user.id)
     if request.method == "GET":
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"], error=None)
     try:
-        plan_service.delete_item(rt, plan_id, item_id, current_user.id, version=_version(request.form))
+        plan_service.delete_item(runtime(), plan_id, item_id, current_user.id, version=_version(request.form))
     except Conflict as error:
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"],
                                error=error.message), 409
@@ -330,24 +335,39 @@ def item_delete(plan_id: int, item_id: int):
 
 # --- Sections and a meeting's agenda -----------------------------------------------------------------
 
+def _plan_page_form(plan_id: int, anchor: str, save, keep):  # noqa: ANN001 - callables
+    """A form on the plan page: `save(plan)` runs the use case, flashes what was done and returns the
+    anchor to go back to; a refusal (422, 409) shows the page again, `keep(error)` leaving in `g` what
+    its form shows (the message, what was typed)."""
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, anchor))
+    try:
+        done = save(plan)
+    except (Unprocessable, Conflict) as error:
+        keep(error)
+        return _artefact_page(plan_id, error.status)
+    except ServiceError as error:
+        abort_for(error)
+    return redirect(_plan_url(plan_id, done))
+
+
 @bp.post("/<int:plan_id>/sections")
 @login_required
 def section_add(plan_id: int):
     """«Добавить раздел» («Добавить вопрос повестки»): at the end of the plan."""
-    plan = _plan_for_editing(plan_id)
-    if plan is None:
-        return redirect(_plan_url(plan_id, "plan-items"))
     title = request.form.get("title", "")
-    try:
+
+    def save(plan: dict[str, Any]) -> str:
         change = plan_service.add_section(runtime(), plan_id, current_user.id, title, version=_version(request.form))
-    except (Unprocessable, Conflict) as error:
+        what = "вопрос повестки" if plan["kind"] == meeting_service.MEETING_KIND else "раздел"
+        flash(f"Добавлен {what} «{' '.join(title.split())}». Добавьте в него пункты.", "success")
+        return f"section-{change.id}"
+
+    def keep(error: ServiceError) -> None:
         g.section_failed = {"message": error.message, "title": title}
-        return _artefact_page(plan_id, error.status)
-    except ServiceError as error:
-        abort_for(error)
-    what = "вопрос повестки" if plan["kind"] == meeting_service.MEETING_KIND else "раздел"
-    flash(f"Добавлен {what} «{' '.join(title.split())}». Добавьте в него пункты.", "success")
-    return redirect(_plan_url(plan_id, f"section-{change.id}"))
+
+    return _plan_page_form(plan_id, "plan-items", save, keep)
 
 
 def _agenda_submitted(form) -> list[dict[str, Any]]:  # noqa: ANN001 - werkzeug MultiDict
@@ -370,21 +390,19 @@ def _agenda_submitted(form) -> list[dict[str, Any]]:  # noqa: ANN001 - werkzeug 
 @login_required
 def agenda_save(plan_id: int):
     """«Повестка и ход заседания»: what was heard, who spoke and the votes per agenda item."""
-    plan = _plan_for_editing(plan_id)
-    if plan is None:
-        return redirect(_plan_url(plan_id, "agenda"))
     texts = _agenda_submitted(request.form)
-    try:
+
+    def save(plan: dict[str, Any]) -> str:
         meeting_service.edit_agenda_texts(runtime(), plan_id, current_user.id, texts, version=_version(request.form))
-    except (Unprocessable, Conflict) as error:
+        flash("Повестка и ход заседания сохранены.", "success")
+        return "agenda"
+
+    def keep(error: ServiceError) -> None:
         details = error.details if isinstance(error.details, dict) else {}
         g.agenda_failed = {"texts": texts, "message": error.message, "problems": details.get("agenda") or [],
                            "conflict": error.status == 409}
-        return _artefact_page(plan_id, error.status)
-    except ServiceError as error:
-        abort_for(error)
-    flash("Повестка и ход заседания сохранены.", "success")
-    return redirect(_plan_url(plan_id, "agenda"))
+
+    return _plan_page_form(plan_id, "agenda", save, keep)
 
 
 def _artefact_page(artefact_id: int, status: int):
