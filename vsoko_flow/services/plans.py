@@ -209,7 +209,8 @@ def _checked_texts(definition: WorkflowDefinition, fields: dict[str, str]) -> di
     columns = text_columns(definition)
     unknown = sorted(set(fields) - set(columns))
     if unknown:
-        raise Unprocessable(f"В таблице нет столбцов: {', '.join(unknown)}; есть: {', '.join(columns)}",
+        known = ", ".join(f"{key} («{heading}»)" for key, heading in columns.items())
+        raise Unprocessable(f"В таблице нет столбцов: {', '.join(unknown)}; есть: {known}",
                             details={"fields": {key: "такого столбца нет" for key in unknown}})
     return {key: value.strip() for key, value in fields.items()}
 
