@@ -17,6 +17,7 @@ run on pytest 9.2 (it reads `request.node._nodeid`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
@@ -37,8 +38,11 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from vsoko_flow.models import Artefact, StoredDocument
+from vsoko_flow.models import Artefact, PlanItem, PlanSection, StoredDocument
+from vsoko_flow.services.artefacts import create_artefact
 from vsoko_flow.services.demo import load_demo
+from vsoko_flow.services.meetings import create_meeting
+from vsoko_flow.services.plans import add_item, add_section, commit_import
 from vsoko_flow.services.users import issue_token
 
 MAX_EXAMPLES = 25            # generated examples per operation, per mode
@@ -47,7 +51,13 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection, ignored_auth]
 EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "GET /artefacts/{artefact_id}",
                        "POST /artefacts/{artefact_id}/transitions", "PUT /artefacts/{artefact_id}/sections",
-                       "GET /documents/{document_id}"}  # schemathesis leaves out the schema's own URL
+                       "GET /documents/{document_id}",
+                       "GET /artefacts/{artefact_id}/items", "POST /artefacts/{artefact_id}/items",
+                       "GET /artefacts/{artefact_id}/items/{item_id}", "PATCH /artefacts/{artefact_id}/items/{item_id}",
+                       "DELETE /artefacts/{artefact_id}/items/{item_id}",
+                       "POST /artefacts/{artefact_id}/items/{item_id}/move",
+                       "POST /artefacts/{artefact_id}/items/sections", "POST /artefacts/{artefact_id}/items/import",
+                       "PUT /artefacts/{artefact_id}/agenda"}  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -61,6 +71,9 @@ class DemoApi:
     artefact_ids: list[int]
     document_ids: list[int]
     triggers: list[str] = field(default_factory=list)
+    items: list[tuple[int, int]] = field(default_factory=list)  # (item id, its plan's id)
+    section_ids: list[int] = field(default_factory=list)
+    plan_ids: list[int] = field(default_factory=list)  # the plan and the meeting: artefacts with rows
 
     def version_of(self, artefact_id: int) -> int:
         with self.rt.sessions() as session:
@@ -73,33 +86,60 @@ def demo_api(rt) -> DemoApi:
 
     users = load_demo(rt)  # the demo school with a Положение in force and its new edition in draft
     token = issue_token(rt, "deputy", "schemathesis")
+    _plan_and_meeting(rt, users)
     with rt.sessions() as session:
         artefacts = session.scalars(select(Artefact).order_by(Artefact.id)).all()
         documents = list(session.scalars(select(StoredDocument.id).order_by(StoredDocument.id)))
+        items = [tuple(row) for row in session.execute(select(PlanItem.id, PlanItem.artefact_id).order_by(PlanItem.id))]
+        sections = list(session.scalars(select(PlanSection.id).order_by(PlanSection.id)))
     triggers = sorted({t for d in rt.definitions.values() for t in d.transitions})
-    assert artefacts and documents and users
+    assert artefacts and documents and users and items and sections
     return DemoApi(rt=rt, app=create_app(rt, {"TESTING": True}), token=token,
                    school_id=artefacts[0].organisation_id, artefact_ids=[a.id for a in artefacts],
-                   document_ids=documents, triggers=triggers)
+                   document_ids=documents, triggers=triggers, items=items, section_ids=sections,
+                   plan_ids=sorted({plan_id for _, plan_id in items}))
+
+
+def _plan_and_meeting(rt, users: dict[str, int]) -> None:
+    """Rows for the aimed cases: a plan imported from seed 000 and a meeting with one question and decision."""
+    from .test_plan_pages import plan_docx
+
+    with rt.sessions() as session:
+        school_id = session.get(Artefact, 1).organisation_id
+    plan_id = create_artefact(rt, users["deputy"], school_id, "activity_plan", school_year="2024/2025")
+    commit_import(rt, plan_id, users["deputy"], plan_docx(), "plan.docx")
+    meeting_id = create_meeting(rt, users["deputy"], school_id, "pedsovet", dt.date.today())
+    question = add_section(rt, meeting_id, users["deputy"], "О подготовке к ВПР", version=None)
+    add_item(rt, meeting_id, users["deputy"], version=None, section_id=question.id,
+             fields={"activity": "Провести пробные работы"}, responsible_logins=["deputy"], deadline_text="Май")
 
 
 def _aim(case, demo: DemoApi, data) -> None:
     """Point a valid generated case at real rows, keeping the rest of what was generated."""
     path = case.path_parameters or {}
-    if "artefact_id" in path:
-        path["artefact_id"] = data.draw(st.sampled_from(demo.artefact_ids), label="artefact_id")
+    if "item_id" in path:  # a row together with its own plan
+        path["item_id"], path["artefact_id"] = data.draw(st.sampled_from(demo.items), label="item")
+    elif "artefact_id" in path:
+        rows = "/items" in case.operation.path or case.operation.path.endswith("/agenda")
+        path["artefact_id"] = data.draw(st.sampled_from(demo.plan_ids if rows else demo.artefact_ids),
+                                        label="artefact_id")
     if "document_id" in path:
         path["document_id"] = data.draw(st.sampled_from(demo.document_ids), label="document_id")
     body = case.body
     if isinstance(body, dict):
         if "organisation_id" in body:
             body["organisation_id"] = demo.school_id
+        if body.get("section_id") is not None:
+            body["section_id"] = data.draw(st.sampled_from(demo.section_ids), label="section_id")
         if "trigger" in body:
             body["trigger"] = data.draw(st.sampled_from(demo.triggers), label="trigger")
         if "version" in body and "artefact_id" in path and data.draw(st.booleans(), label="current version"):
             body["version"] = demo.version_of(path["artefact_id"])
     if case.query and "organisation_id" in case.query:
         case.query["organisation_id"] = demo.school_id
+    if case.query and "version" in case.query and "artefact_id" in path \
+            and data.draw(st.booleans(), label="current version"):
+        case.query["version"] = demo.version_of(path["artefact_id"])
 
 
 def _failure(label: str, case, error: BaseException) -> str:

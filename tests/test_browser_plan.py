@@ -2,11 +2,13 @@
 the deputy creates a plan and imports it from a Word file built from seed 000, fixes the rows
 the system flagged, sends it to the council; the secretary records the adoption; the director
 approves it by order; the psychologist sees her item on «Мои задачи», attaches evidence and
-reports; the deputy accepts. Screenshots of the main pages go to tests/artifacts/."""
+reports; the deputy accepts. A council meeting written by hand: its agenda, a decision, the
+protocol. Screenshots of the main pages go to tests/artifacts/."""
 from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,6 +17,8 @@ from vsoko_flow.services.artefacts import current_school_year
 from vsoko_flow.services.demo import DEMO_PASSWORD
 
 from .browser import browser, fire_in_browser, live_server, screenshot  # noqa: F401 - fixtures
+from .flows import docx_text
+from .test_meetings import control_items
 from .test_plan_pages import plan_docx
 
 
@@ -124,3 +128,59 @@ def test_plan_year_in_the_browser(rt, school, live_server, browser, tmp_path):  
     with rt.sessions() as session:
         assert session.scalar(select(Artefact.school_year).where(Artefact.id == plan_id)) == current_school_year(today)
         assert len(session.scalars(select(Evidence)).all()) == 1
+
+
+def test_meeting_written_by_hand_in_the_browser(rt, school, live_server, browser, tmp_path):  # noqa: F811
+    """The secretary records a council meeting from nothing: a question of the agenda, a decision
+    added by hand, what was heard and the votes; «Записать решения заседания» writes the protocol,
+    which lists СЛУШАЛИ and the decision."""
+    today = dt.date.today()
+    secretary = signed_in_page(browser, live_server, "secretary")
+    secretary.goto(f"{live_server.url}/artefacts/new?kind=meeting")
+    secretary.get_by_label("Орган (вид заседания)").select_option("pedsovet")
+    secretary.get_by_label("Дата заседания").fill(today.isoformat())
+    secretary.get_by_role("button", name="Создать проект").click()
+    secretary.wait_for_url(re.compile(r"/artefacts/\d+$"))
+    meeting_id = int(secretary.url.rsplit("/", 1)[-1])
+    assert secretary.get_by_text("В повестке пока нет вопросов.").first.is_visible()
+
+    # A question of the agenda, then a decision in it, written by hand.
+    secretary.get_by_label("Новый вопрос повестки").fill("О подготовке к всероссийским проверочным работам")
+    secretary.get_by_role("button", name="Добавить вопрос повестки").click()
+    secretary.wait_for_url(re.compile(rf"/artefacts/{meeting_id}#section-\d+$"))
+    assert secretary.get_by_text("Добавлен вопрос повестки «О подготовке к всероссийским проверочным работам»."
+                                 ).is_visible()
+    secretary.get_by_role("link", name="Добавить пункт: вопрос повестки 1. О подготовке").click()
+    assert secretary.get_by_role("heading", name="Новый пункт").is_visible()
+    secretary.get_by_label("Формулировка решения").fill("Провести пробные работы в формате ВПР в 4-х классах")
+    secretary.get_by_label("Срок", exact=True).fill("Май")
+    secretary.get_by_label("Смирнов А.В. — Руководитель МО учителей математики").check()
+    screenshot(secretary, "meeting_01_new_decision")
+    secretary.get_by_role("button", name="Добавить пункт").click()
+    secretary.wait_for_url(re.compile(rf"/artefacts/{meeting_id}#item-\d+$"))
+    assert secretary.get_by_text("Пункт 1.1 добавлен.").is_visible()
+
+    # «Повестка и ход заседания»: СЛУШАЛИ, ВЫСТУПИЛИ, votes.
+    agenda = secretary.locator("#agenda")
+    agenda.get_by_label("СЛУШАЛИ").fill("Иванову И.И., заместителя директора по УВР, — о графике ВПР.")
+    agenda.get_by_label(re.compile("^ВЫСТУПИЛИ")).fill("Смирнов А.В. предложил провести пробные работы в марте.")
+    agenda.get_by_label("«За»").fill("20")
+    agenda.get_by_label("«Против»").fill("0")
+    agenda.get_by_label("«Воздержались»").fill("1")
+    agenda.get_by_role("button", name="Сохранить повестку").click()
+    secretary.wait_for_url(re.compile(rf"/artefacts/{meeting_id}#agenda$"))
+    assert secretary.get_by_text("Повестка и ход заседания сохранены.").is_visible()
+    screenshot(secretary, "meeting_02_agenda_saved")
+
+    fire(secretary, "hold", present="21", chair="director")
+    assert secretary.get_by_text("Выполнено: «Записать решения заседания»").is_visible()
+    screenshot(secretary, "meeting_03_held")
+    with secretary.expect_download() as download:
+        secretary.get_by_role("link", name=re.compile(r"^Скачать Протокол от")).click()
+    protocol = docx_text(Path(download.value.path()).read_bytes())
+    for line in ("ПРОТОКОЛ", "заседания педагогического совета", "1. СЛУШАЛИ:",
+                 "Иванову И.И., заместителя директора по УВР, — о графике ВПР.", "ВЫСТУПИЛИ:", "РЕШИЛИ:",
+                 "1.1. Провести пробные работы в формате ВПР в 4-х классах", "Ответственный: Смирнов А.В.",
+                 "Голосовали: «за» — 20, «против» — 0, «воздержались» — 1"):
+        assert line in protocol, line
+    assert list(control_items(rt, meeting_id)) == ["1.1"]

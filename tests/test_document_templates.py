@@ -125,7 +125,7 @@ SAMPLES: dict[str, dict] = {
         "«Об образовании в Российской Федерации»",
     },
     "protocol_extract": {
-        "body_genitive": "педагогического совета",
+        "protocol_heading": "заседания педагогического совета",
         "protocol_date": "31.03.2025",
         "protocol_number": "10",
         "chair": "М.Б. Светлова",
@@ -236,7 +236,7 @@ SAMPLES.update({
         "conclusions": ["Выполнено в срок 1 из 3 пунктов (33,3 %)."],
     },
     "meeting_protocol": {
-        "body_genitive": "педагогического совета",
+        "protocol_heading": "заседания педагогического совета",
         "protocol_date": "29.08.2024",
         "protocol_number": "1",
         "present": 23,

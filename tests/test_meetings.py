@@ -568,10 +568,35 @@ def test_a_directors_meeting_decides_without_votes_and_has_no_extracts(rt, schoo
     fired = fire(rt, meeting_id, "hold", school["deputy"], dt.date(2023, 8, 28), present=6)
     assert [d["file_name"] for d in fired.documents] == ["Протокол от 28.08.2023 № 1.docx"]
     text = lines(documents(rt, meeting_id, "meeting_protocol")[0])
-    assert "заседания совещания при директоре" in text
+    assert text[text.index("ПРОТОКОЛ") + 1] == "совещания при директоре"
     assert not any(line.startswith("Голосовали") for line in text)
     # A row whose responsible was chosen after the import names the person chosen.
     assert "Ответственный: Иванова И.И." in text
+
+
+@pytest.mark.parametrize("body, written, heading", [
+    ("pedsovet", None, "заседания педагогического совета"),
+    ("director_meeting", None, "совещания при директоре"),
+    ("parents_meeting", None, "родительского собрания"),
+    ("parents_meeting", "общешкольного родительского собрания", "общешкольного родительского собрания"),
+    ("shmo", "школьного методического объединения учителей начальных классов",
+     "заседания школьного методического объединения учителей начальных классов"),
+])
+def test_protocol_heading_names_each_body_in_good_russian(rt, school, journals, body, written, heading):
+    """«ПРОТОКОЛ совещания при директоре», never «заседания совещания»: read back from the stored .docx."""
+    day = dt.date(2023, 8, 30)
+    meeting_id = new_meeting(rt, school, Meeting("1", "", body, day, [], body_genitive=written))
+    commit_import(rt, meeting_id, school["secretary"], meeting_docx("1"), "Решения.docx")
+    record_agenda(rt, meeting_id, school["secretary"], AGENDA)
+    hold(rt, school, meeting_id, day=day)
+    protocol = lines(documents(rt, meeting_id, "meeting_protocol")[0])
+    assert protocol[protocol.index("ПРОТОКОЛ") + 1] == heading
+    extracts = documents(rt, meeting_id, "protocol_extract")
+    assert extracts
+    for extract in extracts:
+        text = lines(extract)
+        assert text[text.index("ВЫПИСКА ИЗ ПРОТОКОЛА") + 1] == heading
+    assert not any("заседания совещания" in line or "заседания родительского" in line for line in protocol)
 
 
 def test_agenda_is_checked_and_kept_only_in_draft(rt, school, held):

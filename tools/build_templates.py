@@ -611,11 +611,15 @@ def build_opinion_request():
     return doc
 
 
+PROTOCOL_HEADING_NOTE = ("after «ПРОТОКОЛ»: «заседания педагогического совета»; a совещание or a собрание names "
+                         "itself: «совещания при директоре», «родительского собрания»")
+
+
 def protocol_head(title: str, kind: str):
     """The opening of a protocol and of its extract: requisites, chair, secretary, attendance."""
     doc = new_document(title)
     org_header(doc, kind, kind_after=0)
-    par(doc, "заседания {{ body_genitive }}", align="center", bold=True, after=12)
+    par(doc, "{{ protocol_heading }}", align="center", bold=True, after=12)
     date_number_line(doc, "protocol_date", "protocol_number")
     place_line(doc)
     blank(doc)
@@ -1080,13 +1084,13 @@ SPECS = [
         file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr", "signer",
-            "body_genitive", "protocol_date", "protocol_number", "chair", "secretary",
+            "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
             "present", "agenda_number", "agenda_item", "heard", "decision",
             "votes_for", "votes_against", "votes_abstained", "certifier", "certified_date",
         ],
         build=build_protocol_extract,
         notes={
-            "body_genitive": "«педагогического совета»",
+            "protocol_heading": PROTOCOL_HEADING_NOTE,
             "present": "number of people present (int)",
             "certifier": "{position, initials_surname}: who certifies «Верно»",
             "signer": "{position, initials_surname, certificate}; if signer.certificate is set, "
@@ -1154,11 +1158,12 @@ SPECS = [
         file_name="Протокол от {{ protocol_date }} № {{ protocol_number }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr", "signer",
-            "body_genitive", "protocol_date", "protocol_number", "chair", "secretary", "present", "agenda",
+            "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
+            "present", "agenda",
         ],
         build=build_meeting_protocol,
         notes={
-            "body_genitive": "«педагогического совета»",
+            "protocol_heading": PROTOCOL_HEADING_NOTE,
             "present": "number of people present (int)",
             "agenda": "[{number, title, heard: [..], spoke: [..], decisions: [{number «1.1.», text, "
             "deadline_text, responsible_text}], has_votes, votes_for, votes_against, votes_abstained}]",

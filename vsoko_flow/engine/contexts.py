@@ -249,6 +249,7 @@ def protocol_extract(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
     return [{
         **base,
         "body_genitive": "педагогического совета",
+        "protocol_heading": "заседания педагогического совета",
         "protocol_date": _digits(ctx.value("protocol_date")),
         "protocol_number": ctx.value("protocol_number"),
         "chair": person(chair)["initials_surname"],

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..deadlines.phrases import Schedule
 from ..models import PlanItem, PlanSection
@@ -32,10 +33,17 @@ class Body:
 
     code: str
     title: str  # «Педагогический совет»
-    genitive: str  # after «заседания»: «педагогического совета»
+    genitive: str  # «педагогического совета»; «совещания при директоре» names the meeting itself
     event: str  # the meeting as a journal names it: «Заседание педагогического совета»
     journal_title: str
     votes: bool = True  # a совещание при директоре decides without a vote
+    # The word before the genitive in «ПРОТОКОЛ заседания педагогического совета». A совещание
+    # or a собрание is itself the meeting: «ПРОТОКОЛ совещания при директоре», not «заседания совещания».
+    sitting: str = "заседания"
+
+    def heading(self, genitive: str | None = None) -> str:
+        """What follows «ПРОТОКОЛ» and «ВЫПИСКА ИЗ ПРОТОКОЛА»: «заседания педагогического совета»."""
+        return " ".join(part for part in (self.sitting, genitive or self.genitive) if part)
 
 
 BODIES: dict[str, Body] = {body.code: body for body in (
@@ -46,9 +54,9 @@ BODIES: dict[str, Body] = {body.code: body for body in (
     Body("shmo", "Школьное методическое объединение", "школьного методического объединения",
          "Заседание школьного методического объединения", "Протоколы заседаний ШМО"),
     Body("director_meeting", "Совещание при директоре", "совещания при директоре", "Совещание при директоре",
-         "Протоколы совещаний при директоре", votes=False),
+         "Протоколы совещаний при директоре", votes=False, sitting=""),
     Body("parents_meeting", "Родительское собрание", "родительского собрания", "Родительское собрание",
-         "Протоколы родительских собраний"),
+         "Протоколы родительских собраний", sitting=""),
 )}
 
 
@@ -61,6 +69,12 @@ def body_genitive(ctx: TransitionContext) -> str:
     written = str(ctx.value("body_genitive") or "").strip()
     body = body_of(ctx.value("body"))
     return written or (body.genitive if body else "педагогического совета")
+
+
+def protocol_heading(ctx: TransitionContext) -> str:
+    """«заседания педагогического совета», «совещания при директоре», «общешкольного родительского собрания»."""
+    body = body_of(ctx.value("body")) or BODIES["pedsovet"]
+    return body.heading(body_genitive(ctx))
 
 
 # --------------------------------------------------------------------------- the agenda
@@ -83,6 +97,7 @@ class AgendaItem:
     decisions: list[Decision] = field(default_factory=list)
     votes: dict[str, int] | None = None
     section_id: int | None = None  # None: an agenda item without a decisions table
+    recorded: dict[str, Any] = field(default_factory=dict)  # the stored entry, as written (for editing it)
 
 
 def _int(value: Any) -> int | None:
@@ -128,15 +143,22 @@ def agenda_of(ctx: TransitionContext) -> list[AgendaItem]:
     their ``decisions`` are written into the protocol but not put on control. An agenda item
     has votes only when it has decisions (information heard is not voted on).
     """
-    entries = [e if isinstance(e, dict) else {"title": str(e)} for e in (ctx.value("agenda") or [])]
-    sections = list(ctx.session.scalars(select(PlanSection).where(PlanSection.artefact_id == ctx.artefact.id)
-                                        .order_by(PlanSection.position, PlanSection.id)))
-    items = list(ctx.session.scalars(select(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id)
-                                     .order_by(PlanItem.position, PlanItem.id)))
+    return read_agenda(ctx.session, ctx.artefact.id, ctx.value("agenda"),
+                       {key: _int(ctx.value(key)) for key in VOTE_KEYS})
+
+
+def read_agenda(session: Session, meeting_id: int, recorded: Any,
+                default_votes: dict[str, int | None] | None = None) -> list[AgendaItem]:
+    """`agenda_of` for a meeting's stored `agenda` (also outside a transition: its edit form)."""
+    entries = [e if isinstance(e, dict) else {"title": str(e)} for e in (recorded or [])]
+    sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == meeting_id)
+                                    .order_by(PlanSection.position, PlanSection.id)))
+    items = list(session.scalars(select(PlanItem).where(PlanItem.artefact_id == meeting_id)
+                                 .order_by(PlanItem.position, PlanItem.id)))
     by_section: dict[int | None, list[PlanItem]] = {}
     for item in items:
         by_section.setdefault(item.section_id, []).append(item)
-    default_votes = {key: _int(ctx.value(key)) for key in VOTE_KEYS}
+    default_votes = default_votes or dict.fromkeys(VOTE_KEYS)
     agenda = []
     for index in range(max(len(sections), len(entries))):
         entry = entries[index] if index < len(entries) else {}
@@ -152,7 +174,7 @@ def agenda_of(ctx: TransitionContext) -> list[AgendaItem]:
             number=number, title=str(entry.get("title") or (section.title if section else "")).strip(),
             heard=entry.get("heard") or "", spoke=entry.get("spoke") or "", decisions=decisions,
             votes=_votes(entry, default_votes) if decisions else None,
-            section_id=section.id if section is not None else None))
+            section_id=section.id if section is not None else None, recorded=entry))
     return agenda
 
 

@@ -40,7 +40,8 @@ sentences; signed by the person closing the plan (a deputy director).
 meeting_protocol (template meeting_protocol.docx) — a meeting (workflows/meeting.yaml) or any
 artefact with these fields (values submitted with the transition override them)::
 
-    body:            «pedsovet» (a code of engine.meetings.BODIES) — gives body_genitive
+    body:            «pedsovet» (a code of engine.meetings.BODIES) — gives body_genitive and
+                     protocol_heading («заседания педагогического совета», «совещания при директоре»)
     body_genitive:   «школьного методического объединения учителей начальных классов» (overrides)
     protocol_date:   ISO «2025-03-31» or «31.03.2025» (default: meeting_date)
     protocol_number: «10»
@@ -84,7 +85,7 @@ from .context import TransitionContext
 from .contexts import LAW_273, _digits, _title_forms, person, signer
 from .control import CONTROL_KIND
 from .fields import FieldError, parse_date
-from .meetings import AgendaItem, Decision, agenda_of, body_genitive
+from .meetings import AgendaItem, Decision, agenda_of, body_genitive, protocol_heading
 from .registry import document_context
 
 # The plan table's grid: «№ п/п» + data columns share GRID_UNITS narrow grid columns.
@@ -683,6 +684,7 @@ def _protocol_people(ctx: TransitionContext) -> dict[str, Any]:
         secretary_member, secretary = ctx.membership, person(ctx.membership)["initials_surname"]
     return {
         "body_genitive": body_genitive(ctx),
+        "protocol_heading": protocol_heading(ctx),
         "protocol_date": _date_text(ctx.value("protocol_date") or ctx.value("meeting_date")),
         "protocol_number": _text(ctx.value("protocol_number")),
         "present": _int_or_none(ctx.value("present")) or 0,

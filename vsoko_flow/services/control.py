@@ -142,13 +142,24 @@ def _item_row(item: PlanItem, columns: dict[str, str], labels: dict[str, str]) -
         "fields": dict(fields),
         "responsible_text": item.responsible_text, "responsible_logins": list(item.responsible_logins or []),
         "responsible_names": names, "external_executors": list(item.external_executors or []),
-        "deadline_text": item.deadline_text, "deadline_description": deadline_description(schedule),
+        "responsible_note": _written_otherwise(item.responsible_text, names, item.external_executors or []),
+        "deadline_text": item.deadline_text, "schedule": dict(schedule),
+        "deadline_description": deadline_description(schedule),
         "deadline_resolved": bool(schedule) and schedule.get("kind") != Kind.UNRESOLVED,
         "warnings": list(item.warnings or []), "carried_over": item.carried_over_from_id is not None,
         # What the rule `items_resolved` refuses: no deadline understood, nobody responsible.
         "blocking": (not schedule or schedule.get("kind") == Kind.UNRESOLVED)
         or not (item.responsible_logins or item.external_executors),
     }
+
+
+def _written_otherwise(text: str, labels: list[str], external: list[str]) -> str:
+    """«Ответственный» as the table writes it, when it says more than the people chosen («Иванова И.И. —
+    Заместитель директора по УВР» chosen for «Заместитель директора по УВР» says it all); else ""."""
+    names = [label.split(" — ", 1)[0] for label in labels]
+    if not text or text == ", ".join(names + list(external)) or (len(labels) == 1 and labels[0].endswith(f"— {text}")):
+        return ""
+    return text
 
 
 def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
@@ -172,7 +183,7 @@ def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
     if loose:
         groups.append({"id": None, "number": "", "title": "", "items": loose})
     groups += [{"id": s.id, "number": s.number, "title": s.title, "items": by_section.get(s.id, [])} for s in sections]
-    return {"columns": columns, "sections": groups, "items_total": len(rows),
+    return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": len(rows),
             "flagged": [row for row in rows if row["warnings"]],
             "first_id": rows[0]["id"] if rows else None, "last_id": rows[-1]["id"] if rows else None}
 
@@ -215,16 +226,18 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
                       for key, heading in columns.items()],
             "extra": [(headings.get(key, key), value) for key, value in fields.items()
                       if key not in columns and key != "number" and value],
-            "responsible_text": raw["fields"].get(RESPONSIBLE, ""),
+            "responsible_text": raw["fields"].get(RESPONSIBLE, ""), "responsible_logins": logins,
             "responsible_names": [labels.get(login, login) for login in logins],
             "external_executors": list(match.get("external", [])), "unresolved": list(match.get("unresolved", [])),
-            "deadline_text": raw["fields"].get(DEADLINE, ""),
+            "deadline_text": raw["fields"].get(DEADLINE, ""), "schedule": dict(raw.get("schedule") or {}),
             "deadline_description": raw.get("deadline_description", ""),
             "deadline_resolved": bool(raw.get("schedule")) and raw["schedule"].get("kind") != Kind.UNRESOLVED,
             "warnings": list(raw.get("warnings", [])), "duplicate": bool(raw.get("duplicate")),
             "source_row": raw["source"]["row"] + 1, "source_table": raw["source"]["table"] + 1,
             "continuations": len(raw.get("continuation_sources", [])),
         }
+        item["responsible_note"] = _written_otherwise(item["responsible_text"], item["responsible_names"],
+                                                      item["external_executors"])
         items.append(item)
         if raw["section_index"] in sections:
             sections[raw["section_index"]]["items"].append(item)
@@ -239,6 +252,7 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
         "warnings": list(preview.get("warnings", [])), "row_accounting": accounting,
         "accounting_text": accounting_text(accounting),
         "new_items": sum(1 for i in items if not i["duplicate"]),
+        "new_sections": sum(1 for s in sections.values() if not s["existing"]),
         "duplicates": sum(1 for i in items if i["duplicate"]),
         "flagged": sum(1 for i in items if i["warnings"] and not i["duplicate"]),
     }

@@ -11,7 +11,7 @@ a council meeting and that meeting's record share one protocol number.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from ..db import transaction
 from ..documents.russian import date_digits
 from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.history import append_entry
-from ..engine.meetings import BODIES, VOTE_KEYS, body_of
+from ..engine.meetings import BODIES, VOTE_KEYS, body_of, read_agenda
 from ..models import Artefact, ArtefactAssignee, Journal, Organisation, User, utcnow
 from .access import artefact_for, get_user
 from .artefacts import create_artefact, current_school_year
@@ -53,8 +53,10 @@ def create_meeting(rt: Runtime, user_id: int, organisation_id: int, body: str, m
     if found is None:
         raise Unprocessable(f"Неизвестный орган «{body}»; допустимы: {', '.join(BODIES)}")
     heading = body_genitive.strip() if body_genitive else found.genitive
-    title = (f"{found.event} {date_digits(meeting_date)}" if not body_genitive
-             else f"Заседание {heading} {date_digits(meeting_date)}")
+    # «Заседание школьного методического объединения …»; a совещание or a собрание keeps its own
+    # name («Родительское собрание …»): «Заседание родительского собрания» is not Russian.
+    named = f"Заседание {heading}" if body_genitive and found.sitting else found.event
+    title = f"{named} {date_digits(meeting_date)}"
     fields: dict[str, Any] = {"body": found.code, "meeting_date": meeting_date.isoformat()}
     if body_genitive:
         fields["body_genitive"] = heading
@@ -125,6 +127,47 @@ def record_agenda(rt: Runtime, meeting_id: int, user_id: int, agenda: list[dict[
                   version: int | None = None) -> int:
     """Write what was heard, who spoke and the votes per agenda item (before «hold»); returns the new version."""
     cleaned = clean_agenda(agenda)
+    return _write_agenda(rt, meeting_id, user_id, version, lambda stored: cleaned)
+
+
+def edit_agenda_texts(rt: Runtime, meeting_id: int, user_id: int, texts: list[dict[str, Any]],
+                      version: int | None = None) -> int:
+    """What the agenda form edits — per agenda item its title, СЛУШАЛИ, ВЫСТУПИЛИ and votes — over
+    the stored agenda: numbers and decisions written into it stay. Returns the new version."""
+    cleaned = clean_agenda(texts)
+    return _write_agenda(rt, meeting_id, user_id, version, lambda stored: _texts_over(stored, cleaned))
+
+
+def _texts_over(stored: Any, texts: list[dict[str, Any]]) -> list[Any]:
+    stored = stored if isinstance(stored, list) else []
+    kept = [{key: old[key] for key in ("number", "decisions") if key in old} if isinstance(old, dict) else {}
+            for old in stored]
+    merged = [{**(kept[index] if index < len(kept) else {}), **entry} for index, entry in enumerate(texts)]
+    return merged + stored[len(texts):]
+
+
+def agenda_for_editing(rt: Runtime, meeting_id: int, user_id: int) -> list[dict[str, Any]]:
+    """Per agenda item (the meeting's sections, then questions without decisions) what its form shows:
+    title, СЛУШАЛИ as text, ВЫСТУПИЛИ one per line, the votes as written, how many decisions."""
+    with rt.sessions() as session:
+        meeting, _ = artefact_for(session, user_id, meeting_id)
+        if meeting.kind != MEETING_KIND:
+            raise NotFound(f"Заседание № {meeting_id} не найдено")
+        agenda = read_agenda(session, meeting.id, (meeting.fields or {}).get("agenda"))
+    return [{
+        "number": item.number, "title": item.title, "heard": _as_text(item.heard), "spoke": _as_text(item.spoke),
+        **{key: "" if item.recorded.get(key) is None else str(item.recorded[key]) for key in VOTE_KEYS},
+        "decisions": len(item.decisions), "section_id": item.section_id,
+    } for item in agenda]
+
+
+def _as_text(value: Any) -> str:
+    """Paragraphs (or lines) stored as a list or as text, as a textarea shows them."""
+    return "\n".join(str(line) for line in value) if isinstance(value, list) else str(value or "")
+
+
+def _write_agenda(rt: Runtime, meeting_id: int, user_id: int, version: int | None,
+                  agenda_from: Callable[[Any], list[dict[str, Any]]]) -> int:
     with transaction(rt.sessions) as session:
         actor = get_user(session, user_id)
         meeting, membership = artefact_for(session, user_id, meeting_id, lock=True)
@@ -138,10 +181,11 @@ def record_agenda(rt: Runtime, meeting_id: int, user_id: int, agenda: list[dict[
             raise Conflict("Повестку можно менять, пока решения заседания не записаны")
         if not definition.create_roles.intersection(membership.roles or []):
             raise Forbidden("У вас нет права вести протокол этого заседания")
-        meeting.fields = {**meeting.fields, "agenda": cleaned}
+        agenda = agenda_from(meeting.fields.get("agenda"))
+        meeting.fields = {**meeting.fields, "agenda": agenda}
         meeting.updated_at = utcnow()
         session.flush()
-        append_entry(session, meeting, actor, "edit_agenda", meeting.state, fields={"agenda": cleaned})
+        append_entry(session, meeting, actor, "edit_agenda", meeting.state, fields={"agenda": agenda})
         return meeting.version
 
 

@@ -1,33 +1,56 @@
-"""Plans: importing their tables, editing rows, and rolling a plan into the next school year.
+"""Plans: importing their tables, adding, editing, moving and deleting rows and sections, and
+rolling a plan into the next school year.
 
 An import is stateless: the preview parses the file and writes nothing; «Сохранить» parses the
 same file again and stores it (any worker can serve either request). Rows already in the plan
 (same fingerprint) are not added twice.
+
+Every change of the rows is one transaction on the locked plan, checks its version, state and
+the user's role (`_editable_plan`), appends a history entry and returns the new version. Row
+numbers stay unique: a row added by hand takes the next number of its section («1.8»), a row
+deleted closes its gap, and the rows after it (in flat plans, across sections) move along.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..deadlines.phrases import Kind, describe, parse_deadline, Schedule
 from ..deadlines.school_year import SchoolYear
+from ..documents.russian import surname_initials
 from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
+from ..engine.definitions import WorkflowDefinition
 from ..engine.history import append_entry
-from ..imports.plan_rows import ImportedPlan, parse_plan
+from ..imports.plan_rows import ImportedPlan, item_fingerprint, parse_plan
 from ..imports.responsible import Position, resolve_responsible
 from ..imports.tables import TableImportError, read_table_file
 from ..models import Artefact, Membership, PlanItem, PlanSection, User, utcnow
 from .access import artefact_for, get_user
 from .artefacts import add_artefact
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .meetings import MEETING_KIND
 from .runtime import Runtime
+
+# Columns kept outside `fields`: who (responsible_logins, …) and by when (deadline_text).
+OWN_COLUMNS = ("responsible", "deadline")
+MAX_SECTION_TITLE = 1000
+_NUMBER = re.compile(r"^(?:(.+)\.)?(\d+)$")
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """The row or section a change created, and the plan's new version."""
+
+    id: int
+    version: int
 
 
 @dataclass(frozen=True)
@@ -47,8 +70,9 @@ def organisation_positions(session: Session, organisation_id: int) -> list[Posit
     return [Position(key=title, title=title, user_logins=tuple(sorted(logins))) for title, logins in holders.items()]
 
 
-def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int, version: int | None):
-    artefact, membership = artefact_for(session, user_id, artefact_id, lock=True)
+def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int, version: int | None,
+                   lock: bool = True):
+    artefact, membership = artefact_for(session, user_id, artefact_id, lock=lock)
     definition = rt.definition(artefact.kind)
     if not definition.columns:
         raise Unprocessable("У документа этого вида нет таблицы пунктов")
@@ -70,15 +94,20 @@ def parse_upload(session: Session, artefact: Artefact, data: bytes, file_name: s
 
 
 def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, file_name: str) -> dict[str, Any]:
-    """How every row would be stored, with warnings; marks rows already in the plan. Writes nothing."""
+    """How every row would be stored, with warnings; marks rows and sections already in the plan.
+    Writes nothing; refused exactly as the import itself would be (role, state)."""
     with rt.sessions() as session:
-        artefact, _ = artefact_for(session, user_id, artefact_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version=None, lock=False)
         plan = parse_upload(session, artefact, data, file_name)
         existing = set(session.scalars(select(PlanItem.fingerprint).where(PlanItem.artefact_id == artefact.id)))
+        sections = {(number, title) for number, title in session.execute(
+            select(PlanSection.number, PlanSection.title).where(PlanSection.artefact_id == artefact.id))}
         preview = plan.to_dict()
         for item in preview["items"]:
             item["duplicate"] = item["fingerprint"] in existing
             item["deadline_description"] = describe(Schedule.from_dict(item["schedule"])) if item["schedule"] else ""
+        for section in preview["sections"]:
+            section["existing"] = (section["number"] or "", section["title"]) in sections
         return preview
 
 
@@ -144,11 +173,9 @@ def update_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, *, ve
     with transaction(rt.sessions) as session:
         actor = get_user(session, user_id)
         artefact = _editable_plan(session, rt, artefact_id, user_id, version)
-        item = session.get(PlanItem, item_id)
-        if item is None or item.artefact_id != artefact.id:
-            raise NotFound("Пункт плана не найден")
+        item = _plan_item(session, artefact, item_id)
         if fields:
-            item.fields = {**item.fields, **{k: v.strip() for k, v in fields.items()}}
+            item.fields = {**item.fields, **_checked_texts(rt.definition(artefact.kind), fields)}
         if responsible_logins is not None:
             item.responsible_logins = _checked_logins(session, artefact.organisation_id, responsible_logins)
         if external_executors is not None:
@@ -165,6 +192,29 @@ def update_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, *, ve
         return artefact.version
 
 
+def _plan_item(session: Session, artefact: Artefact, item_id: int) -> PlanItem:
+    item = session.get(PlanItem, item_id)
+    if item is None or item.artefact_id != artefact.id:
+        raise NotFound("Пункт плана не найден")
+    return item
+
+
+def text_columns(definition: WorkflowDefinition) -> dict[str, str]:
+    """The columns whose cells are plain text (responsible and deadline have their own values)."""
+    return {key: heading for key, heading in definition.columns.items() if key not in OWN_COLUMNS}
+
+
+def _checked_texts(definition: WorkflowDefinition, fields: dict[str, str]) -> dict[str, str]:
+    """The texts of the plan's own columns, trimmed; an unknown column is refused by name."""
+    columns = text_columns(definition)
+    unknown = sorted(set(fields) - set(columns))
+    if unknown:
+        known = ", ".join(f"{key} («{heading}»)" for key, heading in columns.items())
+        raise Unprocessable(f"В таблице нет столбцов: {', '.join(unknown)}; есть: {known}",
+                            details={"fields": {key: "такого столбца нет" for key in unknown}})
+    return {key: value.strip() for key, value in fields.items()}
+
+
 def _checked_logins(session: Session, organisation_id: int, logins: list[str]) -> list[str]:
     wanted = sorted({login.strip() for login in logins if login.strip()})
     found = set(session.scalars(select(User.login).join(Membership).where(
@@ -176,15 +226,19 @@ def _checked_logins(session: Session, organisation_id: int, logins: list[str]) -
 
 
 def _item_warnings(item: PlanItem) -> list[str]:
-    """What still needs a person's attention in this row (re-computed after every edit)."""
+    """What still needs a person's attention in this row (re-computed after every edit); the
+    words of the import for a cell left empty."""
     warnings = []
     schedule = item.schedule or {}
-    if schedule.get("kind", Kind.UNRESOLVED) == Kind.UNRESOLVED:
+    if not item.deadline_text:
+        warnings.append("срок не указан")
+    elif schedule.get("kind", Kind.UNRESOLVED) == Kind.UNRESOLVED:
         warnings.append(f"срок не распознан: «{item.deadline_text}»")
     else:  # e.g. an explicit year outside the plan's school year
         warnings += [f"срок: {message}" for message in schedule.get("messages", [])]
     if not item.responsible_logins and not item.external_executors:
-        warnings.append(f"ответственный не найден: «{item.responsible_text}»")
+        warnings.append(f"ответственный не найден: «{item.responsible_text}»" if item.responsible_text
+                        else "ответственный не указан")
     return warnings
 
 
@@ -211,6 +265,185 @@ def move_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, directi
         append_entry(session, artefact, actor, "move_item", artefact.state, fields={"item_id": item_id,
                                                                                      "direction": direction})
         return artefact.version
+
+
+# --- Rows and sections added and deleted by hand ----------------------------------------------------
+
+def add_section(rt: Runtime, artefact_id: int, user_id: int, title: str, *, version: int | None,
+                number: str | None = None) -> RowChange:
+    """A new section at the end of the plan (a meeting's new agenda item), numbered after the last."""
+    title = " ".join((title or "").split())
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, user_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version)
+        what = "вопроса повестки" if artefact.kind == MEETING_KIND else "раздела"
+        if not title:
+            raise Unprocessable(f"Впишите название {what}", details={"fields": {"title": "обязательное поле"}})
+        if len(title) > MAX_SECTION_TITLE:
+            raise Unprocessable(f"Название {what} не длиннее {MAX_SECTION_TITLE} символов",
+                                details={"fields": {"title": f"не длиннее {MAX_SECTION_TITLE} символов"}})
+        sections, _ = _rows_in_order(session, artefact)
+        number = (number or "").strip().rstrip(".")[:30] or _next_section_number(sections)
+        section = PlanSection(artefact_id=artefact.id, position=max((s.position for s in sections), default=-1) + 1,
+                              number=number, title=title)
+        session.add(section)
+        _keep_agenda_aligned(artefact, len(sections))
+        artefact.updated_at = utcnow()
+        session.flush()
+        append_entry(session, artefact, actor, "add_section", artefact.state, fields={
+            "section_id": section.id, "number": number, "title": title})
+        return RowChange(section.id, artefact.version)
+
+
+def _next_section_number(sections: list[PlanSection]) -> str:
+    """«3» after sections 1 and 2, «1» for the first; a plan whose sections have no numbers keeps it so."""
+    numbers = [parts[1] for parts in map(_split_number, (s.number for s in sections)) if parts and not parts[0]]
+    if numbers:
+        return str(max(numbers) + 1)
+    return "" if sections else "1"
+
+
+def _keep_agenda_aligned(artefact: Artefact, sections_before: int) -> None:
+    """A meeting's agenda texts follow its sections by position, and entries past the last section
+    are questions without decisions («Разное»): a new section takes a new entry of its own, so the
+    texts already written stay with their questions."""
+    agenda = (artefact.fields or {}).get("agenda")
+    if isinstance(agenda, list) and len(agenda) > sections_before:
+        artefact.fields = {**artefact.fields, "agenda": agenda[:sections_before] + [{}] + agenda[sections_before:]}
+
+
+def add_item(rt: Runtime, artefact_id: int, user_id: int, *, version: int | None, section_id: int | None = None,
+             fields: dict[str, str] | None = None, responsible_logins: list[str] | None = None,
+             external_executors: list[str] | None = None, deadline_text: str = "",
+             responsible_text: str | None = None) -> RowChange:
+    """A row written by hand at the end of its section (by default the last one), with the next number.
+
+    `responsible_text` is what the plan prints in «Ответственный»; by default the names of the
+    people chosen and the outside executors."""
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, user_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version)
+        definition = rt.definition(artefact.kind)
+        texts = _checked_texts(definition, fields or {})
+        main = next(iter(text_columns(definition)))
+        if not texts.get(main):
+            raise Unprocessable(f"Впишите «{definition.columns[main]}»", details={"fields": {main: "обязательное поле"}})
+        sections, items = _rows_in_order(session, artefact)
+        section = _target_section(sections, section_id)
+        logins = _checked_logins(session, artefact.organisation_id, responsible_logins or [])
+        external = [name.strip() for name in external_executors or [] if name.strip()]
+        group = _group_of(sections, section.id if section else None)
+        before = [i for i in items if _group_of(sections, i.section_id) <= group]
+        number, renumbered = _number_for_new_row(items, before, section)
+        position = max((i.position for i in before), default=-1) + 1
+        session.execute(update(PlanItem).where(PlanItem.artefact_id == artefact.id, PlanItem.position >= position)
+                        .values(position=PlanItem.position + 1))
+        deadline_text = (deadline_text or "").strip()
+        item = PlanItem(
+            artefact_id=artefact.id, section_id=section.id if section else None, position=position, number=number,
+            fields=texts, responsible_logins=logins, external_executors=external,
+            responsible_text=(responsible_text or "").strip() or _people_text(session, logins, external),
+            deadline_text=deadline_text, schedule=parse_deadline(deadline_text, artefact.school_year).to_dict(),
+            fingerprint=item_fingerprint(section.number if section else "", section.title if section else "",
+                                         number, texts[main]))
+        item.warnings = _item_warnings(item)
+        session.add(item)
+        artefact.updated_at = utcnow()
+        session.flush()
+        append_entry(session, artefact, actor, "add_item", artefact.state, fields={
+            "item_id": item.id, "number": number, "section_id": item.section_id, "deadline_text": deadline_text,
+            "responsible_logins": logins, "renumbered": renumbered})
+        return RowChange(item.id, artefact.version)
+
+
+def delete_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, *, version: int | None) -> int:
+    """Delete a row of a plan in draft; the rows numbered after it close the gap. Returns the new version."""
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, user_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version)
+        item = _plan_item(session, artefact, item_id)
+        _, items = _rows_in_order(session, artefact)
+        others = [i for i in items if i.id != item.id]
+        parts = _split_number(item.number)
+        renumbered = _shift_numbers(others, parts[0], parts[1] + 1, -1) if parts else 0
+        recorded = {"item_id": item.id, "number": item.number, "fields": dict(item.fields or {}),
+                    "deadline_text": item.deadline_text, "responsible_text": item.responsible_text,
+                    "renumbered": renumbered}
+        session.delete(item)
+        artefact.updated_at = utcnow()
+        session.flush()
+        append_entry(session, artefact, actor, "delete_item", artefact.state, fields=recorded)
+        return artefact.version
+
+
+def _rows_in_order(session: Session, artefact: Artefact) -> tuple[list[PlanSection], list[PlanItem]]:
+    """Sections, and rows as the plan shows them: rows without a section first, then by section."""
+    sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
+                                    .order_by(PlanSection.position, PlanSection.id)))
+    items = list(session.scalars(select(PlanItem).where(PlanItem.artefact_id == artefact.id)
+                                 .order_by(PlanItem.position, PlanItem.id)))
+    items.sort(key=lambda i: _group_of(sections, i.section_id))  # stable: positions stay in order
+    return sections, items
+
+
+def _group_of(sections: list[PlanSection], section_id: int | None) -> int:
+    """Where a section's rows stand in the plan: -1 for rows without a section (shown first)."""
+    return next((index for index, s in enumerate(sections) if s.id == section_id), -1)
+
+
+def _target_section(sections: list[PlanSection], section_id: int | None) -> PlanSection | None:
+    if section_id is None:
+        return sections[-1] if sections else None
+    section = next((s for s in sections if s.id == section_id), None)
+    if section is None:
+        raise NotFound(f"Раздел № {section_id} в этом плане не найден")
+    return section
+
+
+def _split_number(number: str) -> tuple[str, int] | None:
+    """«1.12» → («1», 12), «7» → («», 7); None for a number of another shape («IV», «1а»)."""
+    found = _NUMBER.match((number or "").strip().rstrip("."))
+    return (found.group(1) or "", int(found.group(2))) if found else None
+
+
+def _joined_number(prefix: str, last: int) -> str:
+    return f"{prefix}.{last}" if prefix else str(last)
+
+
+def _number_for_new_row(items: list[PlanItem], before: list[PlanItem], section: PlanSection | None
+                        ) -> tuple[str, int]:
+    """The next number in the section («1.8» after «1.7», «2.1» in an empty section 2, «8» after «7»
+    in a plan numbered through), and how many later rows moved one up to make room."""
+    section_id = section.id if section else None
+    own = [parts for parts in (_split_number(i.number) for i in items if i.section_id == section_id) if parts]
+    if own:
+        prefix = own[-1][0]
+        last = max(n for p, n in own if p == prefix)
+    elif section is not None and _split_number(section.number):
+        prefix, last = section.number.strip().rstrip("."), 0
+    else:  # numbered through the whole plan: continue after the rows above
+        prefix = ""
+        last = max((parts[1] for parts in map(_split_number, (i.number for i in before)) if parts and not parts[0]),
+                   default=0)
+    return _joined_number(prefix, last + 1), _shift_numbers(items, prefix, last + 1, +1)
+
+
+def _shift_numbers(items: list[PlanItem], prefix: str, start: int, step: int) -> int:
+    """Numbers «prefix.N» with N ≥ start move by `step` (+1 to make room, -1 to close a gap)."""
+    moved = 0
+    for item in items:
+        parts = _split_number(item.number)
+        if parts and parts[0] == prefix and parts[1] >= start:
+            item.number = _joined_number(prefix, parts[1] + step)
+            moved += 1
+    return moved
+
+
+def _people_text(session: Session, logins: list[str], external: list[str]) -> str:
+    """«Иванова И.И., ИМЦ»: the people chosen for a row written by hand, as the plan prints them."""
+    names = {user.login: surname_initials(user.last_name, user.first_name, user.middle_name)
+             for user in session.scalars(select(User).where(User.login.in_(logins)))} if logins else {}
+    return ", ".join([names[login] for login in logins if login in names] + external)
 
 
 def rollover_plan(rt: Runtime, artefact_id: int, user_id: int, today: dt.date | None = None) -> int:

@@ -7,22 +7,27 @@ The API never reads or sets cookies; who is asking comes from `Authorization: Be
 """
 from __future__ import annotations
 
+import hashlib
 import io
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from ..deadlines.phrases import Kind
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import FIELD_TYPES, FieldSpec
+from ..services import control as control_service
+from ..services import plans as plan_service
 from ..services.api_tokens import document_for, member_organisation_ids, user_id_for_token
 from ..services.artefacts import create_artefact, list_artefacts, set_sections, show_artefact
 from ..services.errors import ServiceError, Unprocessable
+from ..services.meetings import MAX_AGENDA_ITEMS, clean_agenda, record_agenda
 from ..services.runtime import Runtime
 from ..services.transitions import fire_transition
-from .openapi import MAX_ID, NO_NUL, ApiRegistry, Unauthorized, build_document
+from .openapi import MAX_ID, NO_NUL, ApiRegistry, BadRequest, Unauthorized, UploadField, build_document
 
 bp = Blueprint("api", __name__)
 
@@ -139,6 +144,114 @@ class SectionsUpdate(_Request):
     text: ActText = Field(description="Текст акта: строки вида «1. Общие положения», «1.1. …»")
 
 
+# --- plan rows, sections, import and a meeting's agenda
+
+CellText = _text(100_000)
+ColumnKey = Annotated[str, Field(min_length=1, max_length=50)]
+ColumnTexts = Annotated[dict[ColumnKey, CellText], Field(
+    max_length=20, description="Тексты по столбцам: ключ столбца (columns с text=true в GET …/items) → текст")]
+Login = Annotated[str, Field(min_length=1, max_length=100)]
+Logins = Annotated[list[Login], Field(max_length=100, description="Логины ответственных сотрудников организации")]
+Executors = Annotated[list[_text(300, min_length=1)], Field(
+    max_length=50, description="Внешние исполнители, например «ИМЦ», «ЦОКО»")]
+DeadlineText = Annotated[_text(500), Field(description="Срок как в плане: «Декабрь, июнь», «до 20 апреля», "
+                                                       "«Согласно ВШК»; читается в учебном году плана")]
+PlanVersion = Annotated[Id, Field(description="Версия плана, которую видел клиент; устаревшая → 409, ничего не записано")]
+AgendaText = _text(20_000)
+AgendaLines = AgendaText | Annotated[list[AgendaText], Field(max_length=200)]
+Votes = Optional[Annotated[int, Field(ge=0, le=100_000)]]
+
+
+class ItemCreate(_Request):
+    """Новый пункт плана (решение заседания) — в конце раздела, со следующим номером."""
+
+    version: PlanVersion
+    section_id: Optional[Id] = Field(None, description="Раздел (вопрос повестки); по умолчанию — последний")
+    fields: ColumnTexts
+    responsible_logins: Logins = []
+    external_executors: Executors = []
+    responsible_text: Optional[_text(2000)] = Field(
+        None, description="«Ответственный», как его напечатать; по умолчанию — выбранные люди и внешние исполнители")
+    deadline_text: DeadlineText = ""
+
+
+class ItemUpdate(_Request):
+    """Изменить пункт: только переданные поля; срок читается заново."""
+
+    version: PlanVersion
+    fields: Optional[ColumnTexts] = None
+    responsible_logins: Optional[Logins] = None
+    external_executors: Optional[Executors] = None
+    deadline_text: Optional[DeadlineText] = None
+
+
+class ItemMove(_Request):
+    """Поменять пункт местами с соседним (через границу раздела — перейти в соседний раздел)."""
+
+    version: PlanVersion
+    direction: Literal["up", "down"] = Field(description="up — выше, down — ниже")
+
+
+class SectionCreate(_Request):
+    """Новый раздел в конце плана; у заседания — новый вопрос повестки."""
+
+    version: PlanVersion
+    title: _text(1000, min_length=1) = Field(description="Название раздела (формулировка вопроса повестки)")
+    number: Optional[Annotated[str, Field(max_length=30, pattern=r"^[0-9A-Za-zА-Яа-яЁё.]*$")]] = Field(
+        None, description="Номер раздела; по умолчанию — следующий после последнего")
+
+
+class VersionQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = Field(ge=1, le=MAX_ID, description="Версия плана, которую видел клиент; устаревшая → 409")
+
+
+class ImportQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    preview: bool = Field(False, description="true — только показать, как будут импортированы строки; "
+                                             "ничего не сохраняется")
+
+
+class ImportUpload(BaseModel):
+    """Файл таблицы плана и версия плана (multipart/form-data)."""
+
+    model_config = ConfigDict(extra="forbid")  # not strict: form values arrive as text
+
+    file: UploadField = Field(description="Таблица плана: .docx, .xlsx, .csv или .tsv (UTF-8 или Windows-1251), "
+                                          "не более 10 МБ")
+    version: Optional[int] = Field(None, ge=1, le=MAX_ID,
+                                   description="Версия плана; обязательна для импорта (без preview=true)")
+
+
+class AgendaDecision(_Request):
+    text: AgendaText = ""
+    deadline_text: _text(500) = ""
+    responsible_text: _text(2000) = ""
+
+
+class AgendaEntry(_Request):
+    """Вопрос повестки: по порядку разделов заседания, затем вопросы без решений на контроле («Разное»)."""
+
+    title: AgendaText = Field("", description="Формулировка вопроса; по умолчанию — название раздела")
+    heard: AgendaLines = Field("", description="СЛУШАЛИ: текст (абзацы с новой строки) или список абзацев")
+    spoke: AgendaLines = Field([], description="ВЫСТУПИЛИ: список выступлений или текст")
+    votes_for: Votes = Field(None, description="Голосов «за» (по вопросу с решениями)")
+    votes_against: Votes = None
+    votes_abstained: Votes = None
+    number: Optional[_text(10)] = Field(None, description="Номер вопроса; по умолчанию — по порядку")
+    decisions: Annotated[list[AgendaDecision], Field(max_length=100, description=(
+        "Решения вопроса без раздела (после последнего раздела): в протокол, не на контроль"))] = []
+
+
+class AgendaUpdate(_Request):
+    """Повестка заседания целиком: что слушали, кто выступил, итоги голосования по каждому вопросу."""
+
+    version: PlanVersion
+    agenda: Annotated[list[AgendaEntry], Field(max_length=MAX_AGENDA_ITEMS)]
+
+
 class ArtefactQuery(BaseModel):
     """Query string of the list (values arrive as text and are converted)."""
 
@@ -209,6 +322,10 @@ class ArtefactSummary(BaseModel):
     school_year: str
     fields: dict[str, Any]
     supersedes_id: Optional[int]
+    parent_id: Optional[int] = Field(description="Для пункта на контроле — план или заседание, к которому он относится")
+    due_date: Optional[str] = Field(description="Срок исполнения пункта на контроле (ГГГГ-ММ-ДД); null — нет даты")
+    created_at: str = Field(description="Когда создан (UTC, ISO 8601)")
+    updated_at: str = Field(description="Когда изменён последний раз (UTC, ISO 8601)")
     available_transitions: list[AvailableTransition] = Field(
         description="Действия, которые пользователь может выполнить сейчас (по его ролям)")
 
@@ -279,6 +396,171 @@ class TransitionResult(BaseModel):
     version: int = Field(description="Новая версия документа")
     documents: list[CreatedDocument] = Field(description="Документы, созданные этим действием")
     warnings: list[str] = Field(description="Предупреждения правил (действие выполнено)")
+
+
+class SchedulePeriod(BaseModel):
+    start: str
+    end: str
+    due: str = Field(description="Срок исполнения — последний день периода (ГГГГ-ММ-ДД)")
+    note: Optional[str]
+
+
+class ItemSchedule(BaseModel):
+    """Как понят срок в учебном году плана."""
+
+    kind: str = Field(description="Вид: " + ", ".join(k.value for k in Kind) + " (unresolved — не понят)")
+    periods: list[SchedulePeriod]
+    recurrence: Optional[str]
+    text: str
+    linked_to: Optional[str] = Field(description="Для kind=linked: другой график («ВШК»), сроки не угадываются")
+    messages: list[str]
+
+
+class PlanRow(BaseModel):
+    id: int
+    number: str
+    section_id: Optional[int]
+    position: int
+    fields: dict[str, str] = Field(description="Тексты ячеек по ключам столбцов, как в таблице (и столбцы файла "
+                                               "без своего ключа)")
+    responsible_text: str = Field(description="«Ответственный», как написано в таблице")
+    responsible_logins: list[str]
+    responsible_names: list[str] = Field(description="Ответственные сотрудники: «Фамилия И.О. — должность»")
+    external_executors: list[str]
+    deadline_text: str
+    deadline_description: str = Field(description="Срок, как он понят: «31.12.2024; 30.06.2025»")
+    deadline_resolved: bool
+    schedule: Optional[ItemSchedule]
+    warnings: list[str] = Field(description="Что требует внимания: срок не понят, ответственный не найден, …")
+    carried_over: bool = Field(description="Перенесён как неисполненный из прошлого учебного года")
+
+
+class ItemColumn(BaseModel):
+    key: str
+    heading: str
+    text: bool = Field(description="true — текст столбца в fields; responsible и deadline — отдельными полями")
+
+
+class PlanSectionRows(BaseModel):
+    id: Optional[int] = Field(description="null — пункты вне разделов")
+    number: str
+    title: str
+    items: list[PlanRow]
+
+
+class PlanItems(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Версия плана: передаётся в каждом изменении пунктов")
+    editable: bool = Field(description="Пункты можно менять сейчас (проект и право пользователя)")
+    columns: list[ItemColumn]
+    sections: list[PlanSectionRows]
+    items_total: int
+
+
+class ItemChange(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    item: PlanRow
+
+
+class ItemDeleted(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    deleted_item_id: int
+
+
+class SectionAdded(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    section: PlanSectionRows
+
+
+class AgendaDecisionStored(BaseModel):
+    text: str
+    deadline_text: str
+    responsible_text: str
+
+
+class AgendaStored(BaseModel):
+    title: str
+    heard: str | list[str]
+    spoke: str | list[str]
+    votes_for: Optional[int] = None
+    votes_against: Optional[int] = None
+    votes_abstained: Optional[int] = None
+    number: Optional[str] = None
+    decisions: list[AgendaDecisionStored] = []
+
+
+class AgendaResult(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия заседания")
+    agenda: list[AgendaStored] = Field(description="Повестка, как она сохранена")
+
+
+class FileColumn(BaseModel):
+    heading: str = Field(description="Заголовок столбца в файле")
+    maps_to: str = Field(description="Столбец плана, в который он попадёт; пусто — не распознан")
+
+
+class RowAccounting(BaseModel):
+    source_rows: int
+    header_rows: int
+    section_rows: int
+    item_rows: int
+    continuation_rows: int
+    empty_rows: int
+
+
+class PreviewRow(BaseModel):
+    number: str
+    number_written: Optional[str] = Field(description="Номер, как в файле; null — в таблице нет номеров")
+    fields: dict[str, str] = Field(description="Тексты по ключам столбцов плана")
+    extra: dict[str, str] = Field(description="Столбцы файла без столбца плана: заголовок → текст")
+    responsible_text: str
+    responsible_logins: list[str]
+    responsible_names: list[str]
+    external_executors: list[str]
+    unresolved: list[str] = Field(description="Части «Ответственного», не найденные среди сотрудников")
+    deadline_text: str
+    deadline_description: str
+    deadline_resolved: bool
+    schedule: Optional[ItemSchedule]
+    warnings: list[str]
+    duplicate: bool = Field(description="Такая строка уже есть в плане: второй раз не добавится")
+    source_table: int = Field(description="Номер таблицы в файле, с 1")
+    source_row: int = Field(description="Номер строки в таблице, с 1")
+
+
+class PreviewSection(BaseModel):
+    number: str
+    title: str
+    existing: bool = Field(description="Такой раздел уже есть в плане")
+    items: list[PreviewRow]
+
+
+class ImportPreview(BaseModel):
+    shape: str
+    school_year: str
+    title: str
+    file_columns: list[FileColumn]
+    missing_columns: list[str] = Field(description="Столбцы плана, которых нет в файле")
+    warnings: list[str]
+    row_accounting: RowAccounting
+    accounting_text: str = Field(description="«строк в файле: 9 = заголовок 1 + разделы 1 + пункты 7 + …»")
+    flagged: int = Field(description="Сколько новых пунктов требуют внимания")
+    sections: list[PreviewSection]
+
+
+class ImportOutcome(BaseModel):
+    preview: bool = Field(description="true — только предпросмотр: ничего не сохранено")
+    version: int = Field(description="Версия плана (после импорта — новая)")
+    file_name: str
+    sha256: str = Field(description="SHA-256 файла, как в истории")
+    items_added: int = Field(description="Добавлено пунктов (в предпросмотре — будет добавлено)")
+    sections_added: int
+    duplicates: int = Field(description="Строк, которые уже есть в плане и не добавлены")
+    rows: Optional[ImportPreview] = Field(description="Предпросмотр каждой строки (только при preview=true)")
 
 
 class StateInfo(BaseModel):
@@ -432,6 +714,147 @@ def put_sections(user_id: int, artefact_id: int, body: SectionsUpdate):
     """Текст разбивается на разделы по номерам; 409 — версия устарела или документ уже не редактируется."""
     set_sections(_rt(), artefact_id, user_id, body.text, version=body.version)
     return _detail(artefact_id, user_id)
+
+
+# ---------------------------------------------------------------- plan rows (plans, roadmaps, meetings' decisions)
+
+ITEM_ID = {**ARTEFACT_ID, "item_id": "Номер пункта плана (id из GET /artefacts/{artefact_id}/items)"}
+ITEMS_TAG = "Пункты плана"
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of `control.plan_table` / `control.item_for_edit` (or of the import preview) for the API."""
+    return {**row, "schedule": row["schedule"] or None,
+            "fields": {key: str(value) for key, value in row["fields"].items()}}
+
+
+def _section_rows(section: dict[str, Any]) -> dict[str, Any]:
+    return {**section, "items": [_row(row) for row in section["items"]]}
+
+
+def _item_change(artefact_id: int, user_id: int, item_id: int, version: int) -> dict[str, Any]:
+    row = control_service.item_for_edit(_rt(), artefact_id, item_id, user_id)
+    return {"artefact_id": artefact_id, "version": version, "item": _row(row)}
+
+
+@registry.operation("GET", "/artefacts/{artefact_id}/items", summary="Пункты плана по разделам", tag=ITEMS_TAG,
+                    path_params=ARTEFACT_ID, response=PlanItems)
+def list_items(user_id: int, artefact_id: int):
+    """Разделы (у заседания — вопросы повестки) с пунктами (решениями) по порядку: тексты столбцов,
+    ответственные, сроки как написаны и как поняты, предупреждения. 404 — не план или чужая организация."""
+    rt = _rt()
+    table = control_service.plan_table(rt, artefact_id, user_id)
+    access = control_service.plan_access(rt, artefact_id, user_id)
+    own = set(plan_service.text_columns(rt.definition(access["kind"])))
+    return {"artefact_id": artefact_id, "version": table["version"], "editable": access["may_edit"],
+            "columns": [{"key": key, "heading": heading, "text": key in own}
+                        for key, heading in table["columns"].items()],
+            "sections": [_section_rows(section) for section in table["sections"]],
+            "items_total": table["items_total"]}
+
+
+@registry.operation("GET", "/artefacts/{artefact_id}/items/{item_id}", summary="Один пункт плана", tag=ITEMS_TAG,
+                    path_params=ITEM_ID, response=PlanRow)
+def get_item(user_id: int, artefact_id: int, item_id: int):
+    """Пункт плана со всем, что показывает его форма."""
+    return _row(control_service.item_for_edit(_rt(), artefact_id, item_id, user_id))
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items", summary="Добавить пункт", tag=ITEMS_TAG,
+                    path_params=ARTEFACT_ID, body=ItemCreate, response=ItemChange, status=201,
+                    errors=(403, 409, 422), response_headers={"Location": "Адрес нового пункта в API"})
+def add_item_view(user_id: int, artefact_id: int, body: ItemCreate):
+    """Пункт в конце раздела со следующим номером («1.8»); только в проекте. 409 — версия устарела или план
+    не в проекте; 422 — нет текста, неизвестный столбец или сотрудник; 404 — раздел не этого плана."""
+    change = plan_service.add_item(
+        _rt(), artefact_id, user_id, version=body.version, section_id=body.section_id, fields=body.fields,
+        responsible_logins=body.responsible_logins, external_executors=body.external_executors,
+        deadline_text=body.deadline_text, responsible_text=body.responsible_text)
+    return (_item_change(artefact_id, user_id, change.id, change.version),
+            {"Location": url_for("api.get_item", artefact_id=artefact_id, item_id=change.id)})
+
+
+@registry.operation("PATCH", "/artefacts/{artefact_id}/items/{item_id}", summary="Изменить пункт", tag=ITEMS_TAG,
+                    path_params=ITEM_ID, body=ItemUpdate, response=ItemChange, errors=(403, 409, 422))
+def update_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemUpdate):
+    """Тексты столбцов, ответственные, внешние исполнители, срок (читается заново); предупреждения пересчитываются."""
+    version = plan_service.update_item(
+        _rt(), artefact_id, item_id, user_id, version=body.version, fields=body.fields,
+        responsible_logins=body.responsible_logins, external_executors=body.external_executors,
+        deadline_text=body.deadline_text)
+    return _item_change(artefact_id, user_id, item_id, version)
+
+
+@registry.operation("DELETE", "/artefacts/{artefact_id}/items/{item_id}", summary="Удалить пункт", tag=ITEMS_TAG,
+                    path_params=ITEM_ID, query=VersionQuery, response=ItemDeleted, errors=(403, 409, 422))
+def delete_item_view(user_id: int, artefact_id: int, item_id: int, query: VersionQuery):
+    """Только в проекте; номера следующих пунктов сдвигаются, текст удалённого остаётся в истории."""
+    version = plan_service.delete_item(_rt(), artefact_id, item_id, user_id, version=query.version)
+    return {"artefact_id": artefact_id, "version": version, "deleted_item_id": item_id}
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/{item_id}/move", summary="Переместить пункт",
+                    tag=ITEMS_TAG, path_params=ITEM_ID, body=ItemMove, response=ItemChange, errors=(403, 409, 422))
+def move_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemMove):
+    """Выше или ниже соседнего пункта; номера не меняются."""
+    version = plan_service.move_item(_rt(), artefact_id, item_id, user_id, -1 if body.direction == "up" else 1,
+                                     body.version)
+    return _item_change(artefact_id, user_id, item_id, version)
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/sections", summary="Добавить раздел (вопрос повестки)",
+                    tag=ITEMS_TAG, path_params=ARTEFACT_ID, body=SectionCreate, response=SectionAdded, status=201,
+                    errors=(403, 409, 422))
+def add_section_view(user_id: int, artefact_id: int, body: SectionCreate):
+    """Раздел в конце плана, со следующим номером; у заседания — новый вопрос повестки."""
+    rt = _rt()
+    change = plan_service.add_section(rt, artefact_id, user_id, body.title, version=body.version, number=body.number)
+    section = next(s for s in control_service.plan_table(rt, artefact_id, user_id)["sections"] if s["id"] == change.id)
+    return {"artefact_id": artefact_id, "version": change.version, "section": _section_rows(section)}
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/import", summary="Импорт пунктов из файла",
+                    tag=ITEMS_TAG, path_params=ARTEFACT_ID, query=ImportQuery, form=ImportUpload,
+                    response=ImportOutcome, errors=(403, 409, 422))
+def import_items(user_id: int, artefact_id: int, query: ImportQuery, form: ImportUpload):
+    """Таблица школы из Word, Excel или CSV: с preview=true — как будет сохранена каждая строка, ничего не
+    записывается; без него — импорт (строки, которые уже есть в плане, второй раз не добавляются).
+    422 — файл не читается как таблица (в том числе подозрительный архив), 413 — больше 10 МБ; ничего не записано."""
+    rt = _rt()
+    file_name = control_service.safe_file_name(form.file.file_name)
+    data = form.file.data
+    outcome = {"file_name": file_name, "sha256": hashlib.sha256(data).hexdigest()}
+    if query.preview:
+        preview = control_service.import_preview(rt, artefact_id, user_id, data, file_name)
+        version = control_service.plan_access(rt, artefact_id, user_id)["version"]
+        return {**outcome, "preview": True, "version": version, "items_added": preview["new_items"],
+                "sections_added": preview["new_sections"], "duplicates": preview["duplicates"],
+                "rows": _import_preview(preview)}
+    if form.version is None:
+        raise BadRequest("Для импорта укажите версию плана (поле version)",
+                         details={"fields": {"version": "обязательное поле для импорта (без preview=true)"}})
+    result = plan_service.commit_import(rt, artefact_id, user_id, data, file_name, version=form.version)
+    return {**outcome, "preview": False, "version": result.version, "items_added": result.items_added,
+            "sections_added": result.sections_added, "duplicates": result.duplicates, "rows": None}
+
+
+def _import_preview(preview: dict[str, Any]) -> dict[str, Any]:
+    def row(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "schedule": item["schedule"] or None,
+                "fields": {cell["key"]: cell["text"] for cell in item["cells"]}, "extra": dict(item["extra"])}
+
+    return {**preview, "sections": [{**s, "number": s["number"] or "", "items": [row(i) for i in s["items"]]}
+                                    for s in preview["sections"]]}
+
+
+@registry.operation("PUT", "/artefacts/{artefact_id}/agenda", summary="Повестка и ход заседания", tag=ITEMS_TAG,
+                    path_params=ARTEFACT_ID, body=AgendaUpdate, response=AgendaResult, errors=(403, 409, 422))
+def put_agenda(user_id: int, artefact_id: int, body: AgendaUpdate):
+    """По каждому вопросу: формулировка, СЛУШАЛИ, ВЫСТУПИЛИ, голосование — до «Записать решения заседания».
+    Вопросы идут по порядку разделов заседания. 404 — не заседание; 409 — версия устарела или решения записаны."""
+    agenda = [entry.model_dump() for entry in body.agenda]
+    version = record_agenda(_rt(), artefact_id, user_id, agenda, version=body.version)
+    return {"artefact_id": artefact_id, "version": version, "agenda": clean_agenda(agenda)}
 
 
 @registry.operation("GET", "/documents/{document_id}", summary="Скачать документ (.docx)", tag="Файлы",

@@ -44,7 +44,10 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 # Plans and control items (services/plans.py, services/control.py)
                 "import_items": "Импортированы пункты плана", "edit_item": "Изменён пункт плана",
                 "move_item": "Изменён порядок пунктов", "rollover": "Создан переносом из прошлого учебного года",
-                "add_evidence": "Приложен материал исполнения"}
+                "add_item": "Добавлен пункт плана", "delete_item": "Удалён пункт плана",
+                "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
+                # Meetings (services/meetings.py)
+                "edit_agenda": "Записаны повестка и ход заседания"}
 OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")
 
 

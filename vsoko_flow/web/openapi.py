@@ -5,7 +5,8 @@ models of its query string, its JSON body and its response, the error statuses i
 and whether it needs a token. The same declaration
 
 * parses and validates the request (a body or query that does not fit → 400 with per-field
-  Russian messages), so a view receives typed, bounded values;
+  Russian messages), so a view receives typed, bounded values; a body is JSON (`body=`) or
+  multipart/form-data with files (`form=`: a model whose `UploadField`s are the files);
 * serialises the view's result through the response model, so what is sent is what is
   documented;
 * produces the OpenAPI 3.1 document (`build_document`): paths, parameters with types and
@@ -20,11 +21,12 @@ import copy
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, WithJsonSchema
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from werkzeug.datastructures import FileStorage
 
 from ..services.errors import NotFound, ServiceError
 
@@ -32,6 +34,20 @@ MAX_ID = 2**31 - 1  # every id is a 32-bit integer in SQLite and PostgreSQL alik
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL refuses NUL in text; say so in the schema and refuse it early
 SCHEMA_REF = "#/components/schemas/{model}"
 JSON = "application/json"
+MULTIPART = "multipart/form-data"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file part of a multipart/form-data request: the name it was sent with (data, never a path)
+    and its bytes."""
+
+    file_name: str
+    data: bytes
+
+
+# A file in a `form=` model; OpenAPI shows it as a binary string, the way upload tools expect.
+UploadField = Annotated[UploadedFile, WithJsonSchema({"type": "string", "format": "binary"})]
 
 
 class BadRequest(ServiceError):
@@ -67,6 +83,7 @@ class Operation:
     tag: str
     query: type[BaseModel] | None
     body: type[BaseModel] | None
+    form: type[BaseModel] | None  # a multipart/form-data body, instead of a JSON one
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
@@ -86,20 +103,24 @@ class ApiRegistry:
 
     def operation(self, method: str, path: str, *, summary: str, tag: str, description: str = "",
                   query: type[BaseModel] | None = None, body: type[BaseModel] | None = None,
+                  form: type[BaseModel] | None = None,
                   response: type[BaseModel] | None = None, status: int = 200, errors: tuple[int, ...] = (),
                   auth: bool = True, path_params: dict[str, str] | None = None, media_type: str = JSON,
                   response_headers: dict[str, str] | None = None) -> Callable:
         path_params = path_params or {}
         if set(re.findall(r"{(\w+)}", path)) != set(path_params):
             raise ValueError(f"{method} {path}: describe every path parameter")
-        errors = tuple(sorted(set(errors) | ({401} if auth else set()) | ({400} if query or body else set())
-                              | ({404} if path_params else set()) | ({413} if body else set())))
+        if body is not None and form is not None:
+            raise ValueError(f"{method} {path}: a body is JSON or a form, not both")
+        has_body = body is not None or form is not None
+        errors = tuple(sorted(set(errors) | ({401} if auth else set()) | ({400} if query or has_body else set())
+                              | ({404} if path_params else set()) | ({413} if has_body else set())))
 
         def decorator(view: Callable) -> Callable:
             op = Operation(method=method.upper(), path=path, endpoint=view.__name__, summary=summary,
                            description=description or (view.__doc__ or "").strip(), tag=tag, query=query, body=body,
-                           response=response, status=status, errors=errors, auth=auth, path_params=path_params,
-                           media_type=media_type, response_headers=response_headers or {})
+                           form=form, response=response, status=status, errors=errors, auth=auth,
+                           path_params=path_params, media_type=media_type, response_headers=response_headers or {})
             self.operations.append(op)
 
             @functools.wraps(view)
@@ -114,6 +135,8 @@ class ApiRegistry:
                     kwargs["query"] = parse_query(query)
                 if body is not None:
                     kwargs["body"] = parse_body(body)
+                if form is not None:
+                    kwargs["form"] = parse_form(form)
                 result = view(**kwargs)
                 if isinstance(result, Response):
                     return result
@@ -138,6 +161,25 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise BadRequest("Тело запроса пустое: ожидается JSON-объект", details={"fields": {"body": "ожидается JSON-объект"}})
     try:
         return model.model_validate_json(raw, strict=True)
+    except ValidationError as exc:
+        raise _bad_request(exc) from None
+
+
+def parse_form(model: type[BaseModel]) -> BaseModel:
+    """A multipart/form-data body: every part by its name (files as `UploadedFile`), each at most once."""
+    if request.mimetype != MULTIPART:
+        raise BadRequest("Ожидается тело multipart/form-data: файл и поля формы",
+                         details={"fields": {"body": "ожидается multipart/form-data"}})
+    form, files = request.form, request.files  # 413 past MAX_CONTENT_LENGTH, 400 for a broken body
+    values: dict[str, Any] = {}
+    for name in dict.fromkeys([*form, *files]):  # every part sent, so that an unknown one is refused
+        given = [*form.getlist(name), *files.getlist(name)]
+        if len(given) > 1:
+            raise BadRequest(f"Поле «{name}» указано несколько раз", details={"fields": {name: "указано несколько раз"}})
+        value = given[0]
+        values[name] = UploadedFile(value.filename or "", value.read()) if isinstance(value, FileStorage) else value
+    try:
+        return model.model_validate(values)
     except ValidationError as exc:
         raise _bad_request(exc) from None
 
@@ -195,6 +237,8 @@ _MESSAGES = {
     "model_attributes_type": "ожидается JSON-объект",
     "list_type": "ожидается массив",
     "none_required": "ожидается null",
+    "dataclass_type": "ожидается файл (часть формы с именем файла)",
+    "dataclass_exact_type": "ожидается файл (часть формы с именем файла)",
 }
 
 
@@ -256,8 +300,9 @@ def build_document(registry: ApiRegistry, *, error_model: type[BaseModel], title
     """The OpenAPI 3.1 document of every declared operation."""
     models: list[tuple[type[BaseModel], str]] = [(error_model, "serialization")]
     for op in registry.operations:
-        if op.body is not None:
-            models.append((op.body, "validation"))
+        for request_model in (op.body, op.form):
+            if request_model is not None:
+                models.append((request_model, "validation"))
         if op.response is not None:
             models.append((op.response, "serialization"))
     models = list(dict.fromkeys(models))
@@ -287,6 +332,8 @@ def build_document(registry: ApiRegistry, *, error_model: type[BaseModel], title
             item["parameters"] = parameters
         if op.body is not None:
             item["requestBody"] = {"required": True, "content": {JSON: {"schema": refs[(op.body, "validation")]}}}
+        if op.form is not None:
+            item["requestBody"] = {"required": True, "content": {MULTIPART: {"schema": refs[(op.form, "validation")]}}}
         success: dict[str, Any] = {"description": "Успешно"}
         if op.media_type == JSON:
             schema = refs[(op.response, "serialization")] if op.response is not None else {"type": "object"}

@@ -1,6 +1,7 @@
-"""Plan pages: importing a table with a preview, fixing rows, reordering, rolling a plan into the
-next school year; evidence of execution on control items. Thin over `services.plans` and
-`services.control`.
+"""Plan pages: importing a table with a preview, adding, fixing, reordering and deleting rows, adding
+sections, a meeting's agenda («Повестка и ход заседания»), rolling a plan into the next school
+year; evidence of execution on control items. Thin over `services.plans`, `services.control` and
+`services.meetings`.
 
 The import is stateless across workers: the preview page carries the uploaded file itself
 (base64 in a hidden field, with its SHA-256 and a server signature), and «Сохранить» posts it
@@ -23,7 +24,9 @@ from wtforms.validators import ValidationError
 
 from ..engine.control import CONTROL_KIND
 from ..engine.definitions import WorkflowDefinition
+from ..engine.meetings import VOTE_KEYS, body_of
 from ..services import control as control_service
+from ..services import meetings as meeting_service
 from ..services import plans as plan_service
 from ..services import tasks as task_service
 from ..services.errors import Conflict, ServiceError, Unprocessable
@@ -189,16 +192,16 @@ def too_large(error: RequestEntityTooLarge):
 
 # --- A row of the plan ---------------------------------------------------------------------------------
 
-TEXT_EXCLUDED = (control_service.RESPONSIBLE, control_service.DEADLINE)
+TEXT_EXCLUDED = plan_service.OWN_COLUMNS
 
 
 def _edit_page(plan: dict[str, Any], item: dict[str, Any], members: list[dict[str, Any]], values: dict[str, Any],
                *, error: str | None = None, conflict: bool = False, understood: dict[str, Any] | None = None,
-               status: int = 200):
+               status: int = 200, section: dict[str, Any] | None = None):
     return render_template(
         "plan_item_edit.html", plan=plan, item=item, members=members, values=values, error=error,
-        conflict=conflict, understood=understood, text_columns=[(k, h) for k, h in plan["columns"].items()
-                                                                 if k not in TEXT_EXCLUDED]), status
+        conflict=conflict, understood=understood, section=section,
+        text_columns=[(k, h) for k, h in plan["columns"].items() if k not in TEXT_EXCLUDED]), status
 
 
 def _submitted(plan: dict[str, Any]) -> dict[str, Any]:
@@ -212,43 +215,201 @@ def _submitted(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@bp.route("/<int:plan_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
-@login_required
-def item_edit(plan_id: int, item_id: int):
+def _row_changes(values: dict[str, Any]) -> dict[str, Any]:
+    """The submitted form as the arguments of `plans.add_item` / `plans.update_item`."""
+    return {"fields": values["fields"], "responsible_logins": values["responsible"],
+            "external_executors": [line for line in values["external"].splitlines() if line.strip()],
+            "deadline_text": values["deadline_text"]}
+
+
+def _row_form(plan: dict[str, Any], item: dict[str, Any], initial: dict[str, Any], save, done: str,  # noqa: ANN001
+              section: dict[str, Any] | None = None):
+    """A row's form: GET shows it, «Проверить срок» reads the deadline and saves nothing, «Сохранить»
+    calls `save(values)` (which returns the row's id); a refusal keeps what was typed."""
     rt = runtime()
-    plan = _plan_for_editing(plan_id)
-    if plan is None:
-        return redirect(_plan_url(plan_id, f"item-{item_id}"))
-    item = _service(control_service.item_for_edit, rt, plan_id, item_id, current_user.id)
     members = _service(task_service.organisation_members, rt, current_user.id, plan["organisation_id"])
+
+    def page(values: dict[str, Any], **options: Any):
+        return _edit_page(plan, item, members, values, section=section, **options)
+
     if request.method == "GET":
-        values = {"fields": {c["key"]: c["text"] for c in item["cells"]}, "deadline_text": item["deadline_text"],
-                  "responsible": item["responsible_logins"], "external": "\n".join(item["external_executors"]),
-                  "version": str(plan["version"])}
-        return _edit_page(plan, item, members, values)[0]
+        return page(initial)[0]
     values = _submitted(plan)
     if request.form.get("action") == "check":
-        understood = control_service.deadline_understood(values["deadline_text"], plan["school_year"])
-        return _edit_page(plan, item, members, values, understood=understood)[0]
+        return page(values, understood=control_service.deadline_understood(values["deadline_text"],
+                                                                            plan["school_year"]))[0]
     try:
-        plan_service.update_item(
-            rt, plan_id, item_id, current_user.id, version=_version(request.form), fields=values["fields"],
-            responsible_logins=values["responsible"],
-            external_executors=[line for line in values["external"].splitlines() if line.strip()],
-            deadline_text=values["deadline_text"])
+        item_id = save(values)
     except Conflict as error:
-        return _edit_page(plan, item, members, values, error=error.message, conflict=True, status=409)
+        return page(values, error=error.message, conflict=True, status=409)
     except Unprocessable as error:
-        return _edit_page(plan, item, members, values, error=error.message, status=422)
+        return page(values, error=error.message, status=422)
     except ServiceError as error:
         abort_for(error)
-    saved = _service(control_service.item_for_edit, rt, plan_id, item_id, current_user.id)
+    saved = _service(control_service.item_for_edit, rt, plan["id"], item_id, current_user.id)
     who = ", ".join(saved["responsible_names"] + saved["external_executors"]) or "не назначен"
-    flash(f"Пункт {saved['number']} сохранён. Срок: {saved['deadline_description'] or 'не указан'}. "
+    flash(f"Пункт {saved['number']} {done}. Срок: {saved['deadline_description'] or 'не указан'}. "
           f"Ответственные: {who}.", "success")
     for warning in saved["warnings"]:
         flash(f"Пункт {saved['number']}: {warning}", "warning")
-    return redirect(_plan_url(plan_id, f"item-{item_id}"))
+    return redirect(_plan_url(plan["id"], f"item-{item_id}"))
+
+
+def _editable_row(plan_id: int, item_id: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The plan and its row when its rows may change now; (None, None), with a flash, past the draft."""
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return None, None
+    return plan, _service(control_service.item_for_edit, runtime(), plan_id, item_id, current_user.id)
+
+
+@bp.route("/<int:plan_id>/items/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def item_edit(plan_id: int, item_id: int):
+    plan, item = _editable_row(plan_id, item_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, f"item-{item_id}"))
+    initial = {"fields": {c["key"]: c["text"] for c in item["cells"]}, "deadline_text": item["deadline_text"],
+               "responsible": item["responsible_logins"], "external": "\n".join(item["external_executors"]),
+               "version": str(plan["version"])}
+
+    def save(values: dict[str, Any]) -> int:
+        plan_service.update_item(runtime(), plan_id, item_id, current_user.id, version=_version(request.form),
+                                 **_row_changes(values))
+        return item_id
+
+    return _row_form(plan, item, initial, save, "сохранён")
+
+
+@bp.route("/<int:plan_id>/items/new", methods=["GET", "POST"])
+@login_required
+def item_new(plan_id: int):
+    """«Добавить пункт»: a row written by hand at the end of a section (`?section=`)."""
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, "plan-items"))
+    section = _section_of(plan_id, request.args.get("section", ""))
+    blank = {"id": None, "number": "", "warnings": [], "responsible_text": "", "deadline_resolved": True,
+             "deadline_description": ""}
+    initial = {"fields": {}, "deadline_text": "", "responsible": [], "external": "", "version": str(plan["version"])}
+
+    def save(values: dict[str, Any]) -> int:
+        return plan_service.add_item(runtime(), plan_id, current_user.id, version=_version(request.form),
+                                     section_id=section["id"] if section else None, **_row_changes(values)).id
+
+    return _row_form(plan, blank, initial, save, "добавлен", section=section)
+
+
+def _section_of(plan_id: int, raw: str) -> dict[str, Any] | None:
+    """The section a new row goes to (`?section=ID`); none given — the plan's last section."""
+    if not raw:
+        return None
+    table = _service(control_service.plan_table, runtime(), plan_id, current_user.id)
+    section = next((s for s in table["sections"] if raw.isdigit() and s["id"] == int(raw)), None)
+    if section is None:
+        abort(404, "Такого раздела в плане нет")
+    return section
+
+
+@bp.route("/<int:plan_id>/items/<int:item_id>/delete", methods=["GET", "POST"])
+@login_required
+def item_delete(plan_id: int, item_id: int):
+    """«Удалить»: a page that shows the row and asks to confirm (no JavaScript needed), then deletes it."""
+    plan, item = _editable_row(plan_id, item_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, f"item-{item_id}"))
+    if request.method == "GET":
+        return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"], error=None)
+    try:
+        plan_service.delete_item(runtime(), plan_id, item_id, current_user.id, version=_version(request.form))
+    except Conflict as error:
+        return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"],
+                               error=error.message), 409
+    except ServiceError as error:
+        abort_for(error)
+    text = next((cell["text"] for cell in item["cells"] if cell["text"]), "")
+    flash(f"Пункт {item['number']} удалён{f': «{text[:120]}»' if text else ''}. "
+          "Номера следующих пунктов сдвинуты.", "success")
+    return redirect(_plan_url(plan_id, "plan-items"))
+
+
+# --- Sections and a meeting's agenda -----------------------------------------------------------------
+
+def _plan_page_form(plan_id: int, anchor: str, save, keep):  # noqa: ANN001 - callables
+    """A form on the plan page: `save(plan)` runs the use case, flashes what was done and returns the
+    anchor to go back to; a refusal (422, 409) shows the page again, `keep(error)` leaving in `g` what
+    its form shows (the message, what was typed)."""
+    plan = _plan_for_editing(plan_id)
+    if plan is None:
+        return redirect(_plan_url(plan_id, anchor))
+    try:
+        done = save(plan)
+    except (Unprocessable, Conflict) as error:
+        keep(error)
+        return _artefact_page(plan_id, error.status)
+    except ServiceError as error:
+        abort_for(error)
+    return redirect(_plan_url(plan_id, done))
+
+
+@bp.post("/<int:plan_id>/sections")
+@login_required
+def section_add(plan_id: int):
+    """«Добавить раздел» («Добавить вопрос повестки»): at the end of the plan."""
+    title = request.form.get("title", "")
+
+    def save(plan: dict[str, Any]) -> str:
+        change = plan_service.add_section(runtime(), plan_id, current_user.id, title, version=_version(request.form))
+        what = "вопрос повестки" if plan["kind"] == meeting_service.MEETING_KIND else "раздел"
+        flash(f"Добавлен {what} «{' '.join(title.split())}». Добавьте в него пункты.", "success")
+        return f"section-{change.id}"
+
+    def keep(error: ServiceError) -> None:
+        g.section_failed = {"message": error.message, "title": title}
+
+    return _plan_page_form(plan_id, "plan-items", save, keep)
+
+
+def _agenda_submitted(form) -> list[dict[str, Any]]:  # noqa: ANN001 - werkzeug MultiDict
+    """Per agenda item of the form: its title, СЛУШАЛИ (text), ВЫСТУПИЛИ (one per line) and votes."""
+    raw = form.get("agenda_count", "")
+    if not raw.isdigit() or int(raw) > meeting_service.MAX_AGENDA_ITEMS:
+        abort(400, "Форма повестки пришла неполной: обновите страницу и повторите")
+    count = int(raw)
+    entries = []
+    for index in range(count):
+        prefix = f"agenda-{index}-"
+        entry: dict[str, Any] = {"title": form.get(prefix + "title", ""), "heard": form.get(prefix + "heard", ""),
+                                 "spoke": [line for line in form.get(prefix + "spoke", "").splitlines() if line.strip()]}
+        entry.update({key: form.get(prefix + key, "").strip() for key in VOTE_KEYS})
+        entries.append(entry)
+    return entries
+
+
+@bp.post("/<int:plan_id>/agenda")
+@login_required
+def agenda_save(plan_id: int):
+    """«Повестка и ход заседания»: what was heard, who spoke and the votes per agenda item."""
+    texts = _agenda_submitted(request.form)
+
+    def save(plan: dict[str, Any]) -> str:
+        meeting_service.edit_agenda_texts(runtime(), plan_id, current_user.id, texts, version=_version(request.form))
+        flash("Повестка и ход заседания сохранены.", "success")
+        return "agenda"
+
+    def keep(error: ServiceError) -> None:
+        details = error.details if isinstance(error.details, dict) else {}
+        g.agenda_failed = {"texts": texts, "message": error.message, "problems": details.get("agenda") or [],
+                           "conflict": error.status == 409}
+
+    return _plan_page_form(plan_id, "agenda", save, keep)
+
+
+def _artefact_page(artefact_id: int, status: int):
+    """The artefact page again, with the message at the form that was posted (kept in `g`)."""
+    from .artefacts import render_artefact
+
+    return render_artefact(artefact_id, status)
 
 
 @bp.post("/<int:plan_id>/items/<int:item_id>/move")
@@ -310,10 +471,8 @@ def evidence_upload(item_id: int):
                                      link_url=request.form.get("link_url", ""))
     except (Unprocessable, Conflict) as error:
         # The item's page again, with the message at the upload form.
-        from .artefacts import render_artefact
-
         g.evidence_error = error.message
-        return render_artefact(item_id, error.status)
+        return _artefact_page(item_id, error.status)
     except ServiceError as error:
         abort_for(error)
     flash("Материал добавлен к пункту." if data else "Ссылка добавлена к пункту.", "success")
@@ -345,15 +504,31 @@ def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles:
         editable = data["state"] in definition.editable_states
         children = (_service(control_service.control_children, rt, data["id"], current_user.id, today)
                     if data["state"] in CONTROL_STATES else None)
+        is_meeting = data["kind"] == meeting_service.MEETING_KIND
+        may_edit = may_manage and editable
         extras["plan"] = {
-            **table, "may_edit": may_manage and editable, "editable": editable,
+            **table, "may_edit": may_edit, "editable": editable, "is_meeting": is_meeting,
             # A meeting is not carried into the next year; plans are.
-            "may_rollover": may_manage and data["state"] in ROLLOVER_STATES and data["kind"] != "meeting",
+            "may_rollover": may_manage and data["state"] in ROLLOVER_STATES and not is_meeting,
             "children": children, "summary": control_service.control_summary(children) if children else None,
+            "section_failed": g.get("section_failed"),
+            "agenda": _agenda_form(data) if is_meeting and may_edit else None,
         }
     elif data["kind"] == CONTROL_KIND:
         extras["control"] = _service(control_service.control_item_view, rt, data["id"], current_user.id, today)
     return extras
+
+
+def _agenda_form(data: dict[str, Any]) -> dict[str, Any]:
+    """The agenda as stored, or as posted when it was refused (with the messages)."""
+    entries = _service(meeting_service.agenda_for_editing, runtime(), data["id"], current_user.id)
+    failed = g.get("agenda_failed")
+    if failed:
+        entries = [{**entry, **{key: "\n".join(value) if isinstance(value, list) else value
+                                for key, value in typed.items()}}
+                   for entry, typed in zip(entries, failed["texts"])]
+    body = body_of(data["fields"].get("body"))
+    return {"entries": entries, "votes": body is None or body.votes, "failed": failed}
 
 
 def _relabelled(rows: list[dict[str, Any]], fields: dict[str, Any]) -> list[dict[str, Any]]:
