@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import re
@@ -156,7 +157,7 @@ def qr_png(payload: str) -> bytes:
     buffer = io.BytesIO()
     # A fixed mask skips segno's search over all eight (≈30 ms in pure Python per code);
     # any mask is valid for readers, the search only polishes the pattern.
-    segno.make(payload, error="m", mask=4).save(buffer, kind="png", scale=4, border=4)
+    segno.make(payload, error="m", mask=4, micro=False).save(buffer, kind="png", scale=4, border=4)
     return buffer.getvalue()
 
 
@@ -177,7 +178,7 @@ def render_draft(source: TemplateSource, context: dict[str, Any], with_qr: bool 
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
     full_context = dict(context)
     if with_qr:
-        full_context["qr"] = InlineImage(template, io.BytesIO(_PENDING_QR_PNG), width=QR_WIDTH)
+        full_context["qr"] = InlineImage(template, io.BytesIO(bytearray(_PENDING_QR_PNG)), width=QR_WIDTH)
     _render(source, template, full_context)
     return Draft(source, template)
 
@@ -202,6 +203,18 @@ def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str
         full_context["qr"] = InlineImage(template, io.BytesIO(qr_png(qr_payload)), width=QR_WIDTH)
     _render(source, template, full_context)
     return _save(template)
+
+
+def release_documents() -> None:
+    """Free the .docx packages just rendered or read, now rather than some time later.
+
+    python-docx leaves every package it opens in reference cycles (parts and their package
+    refer to each other, and `iter_parts`, which saving uses, keeps every part in a closure), so
+    the XML trees — megabytes of memory outside Python's heap — wait for the cyclic collector.
+    The collector counts Python objects, sees few, and rarely runs its oldest generation: a process
+    approving acts grew from 234 to 486 MB over 150 approvals. Collecting the two young
+    generations after the work (1–2 ms) keeps it flat."""
+    gc.collect(1)
 
 
 def _render(source: TemplateSource, template: DocxTemplate, context: dict[str, Any]) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from vsoko_flow.documents.render import release_documents
 from vsoko_flow.documents.uploads import XLSX, UploadError, check_docx, check_office_zip
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -96,6 +97,7 @@ def read_table_file(data: bytes, file_name: str) -> list[RawTable]:
         raise TableImportError("Файл пуст")
     if extension == ".docx":
         tables = _read_docx(data)
+        release_documents()
     elif extension == ".xlsx":
         tables = _read_xlsx(data)
     else:

@@ -18,6 +18,7 @@ from docx.text.paragraph import Paragraph
 from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, undefer
 
+from ..documents.render import release_documents
 from ..documents.russian import surname_initials
 from ..engine.definitions import WorkflowDefinition
 from ..models import Artefact, ArtefactAssignee, Membership, StoredDocument, User
@@ -250,7 +251,12 @@ def document_for(rt: Runtime, document_id: int, user_id: int, with_content: bool
 
 def document_blocks(content: bytes) -> list[dict[str, Any]]:
     """The body of a .docx as plain blocks in order: paragraphs and tables (cell texts)."""
-    document = Document(io.BytesIO(content))
+    blocks = _blocks(Document(io.BytesIO(content)))
+    release_documents()
+    return blocks
+
+
+def _blocks(document) -> list[dict[str, Any]]:  # noqa: ANN001 - a python-docx Document
     blocks: list[dict[str, Any]] = []
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):

@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import transaction
-from ..documents.render import DOCUMENT_ENV, QR_WIDTH, RenderError, TemplateSource, qr_png
+from ..documents.render import DOCUMENT_ENV, QR_WIDTH, RenderError, TemplateSource, qr_png, release_documents
 from ..documents.russian import initials_surname
 from ..documents.uploads import UploadError, check_docx
 from ..models import Membership, Organisation, OrganisationTemplate, StoredDocument, User
@@ -303,7 +303,13 @@ def check_template(source: TemplateSource, data: bytes, contexts: list[dict[str,
 
     Raises TemplateRefused with a Russian message naming the problem. Pure: no database.
     """
-    contexts = contexts or sample_contexts(source)
+    try:
+        return _checked_render(source, data, contexts or sample_contexts(source))
+    finally:
+        release_documents()
+
+
+def _checked_render(source: TemplateSource, data: bytes, contexts: list[dict[str, Any]]) -> bytes:
     _check_size(data)
     try:
         check_docx(data)
@@ -741,7 +747,10 @@ def render_version(rt: Runtime, organisation_id: int, name: str, version_id: int
         row = _version_row(session, organisation_id, name, version_id)
         data, version = row.content, row.version
         organisation = _organisation_sample(session, organisation_id)
-    rendered = test_render(data, sample_contexts(source, organisation)[0])
+    try:
+        rendered = test_render(data, sample_contexts(source, organisation)[0])
+    finally:
+        release_documents()
     return rendered, f"Проверка — {source.title} (версия {version}).docx"
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..db import transaction
 from ..documents.render import (
     PLACEHOLDER_MARK, Draft, PlaceholderLost, RenderError, TemplateSource, fill_placeholders, finish_draft,
-    placeholder, render_docx, render_draft, render_file_name,
+    placeholder, release_documents, render_docx, render_draft, render_file_name,
 )
 from ..engine.context import TransitionContext
 from ..engine.contexts import base_context
@@ -56,9 +56,12 @@ def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, 
     try:
         with transaction(rt.sessions) as session:
             event.listen(session, "before_flush", _refuse_placeholders)
-            return _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
+            fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
     except StaleDataError:
         raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
+    finally:
+        release_documents()
+    return fired
 
 
 def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_id: int, version: int | None,
