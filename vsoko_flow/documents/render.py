@@ -19,9 +19,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
-from xml.sax.saxutils import escape
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import segno
 import yaml
@@ -30,8 +30,8 @@ from docx.opc.part import XmlPart
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
-from lxml import etree
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from lxml import etree
 
 
 DOCUMENT_ENV = ImmutableSandboxedEnvironment(autoescape=True)
@@ -178,7 +178,7 @@ def render_draft(source: TemplateSource, context: dict[str, Any], with_qr: bool 
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
     full_context = dict(context)
     if with_qr:
-        full_context["qr"] = InlineImage(template, io.BytesIO(bytearray(_PENDING_QR_PNG)), width=QR_WIDTH)
+        full_context["qr"] = InlineImage(template, io.BytesIO(_PENDING_QR_PNG), width=QR_WIDTH)
     _render(source, template, full_context)
     return Draft(source, template)
 
