@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -177,7 +178,6 @@ _VERIFY_URL = placeholder(999_999)
 
 @dataclass
 class _DocumentDraft:
-    source: TemplateSource
     context: dict[str, Any]
     sequence: int
     rendered: Draft
@@ -193,16 +193,14 @@ def _render_drafts(rt: Runtime, ctx: TransitionContext) -> list[_DocumentDraft]:
     for ref in ctx.transition.documents:
         source = template_for(ctx.session, rt, ctx.artefact.organisation_id, ref.template, uploads)
         for context in CONTEXTS[ref.context].func(ctx, base):
-            try:
+            with _refused_as_unprocessable(source):
                 rendered = render_draft(source, {**context, "verify_url": _VERIFY_URL}, with_qr=True)
-            except RenderError as exc:
-                raise Unprocessable(str(exc), details={"template": source.name}) from None
-            drafts.append(_DocumentDraft(source, context, sequence, rendered))
+            drafts.append(_DocumentDraft(context, sequence, rendered))
     return drafts
 
 
 def _finish(rt: Runtime, ctx: TransitionContext, draft: _DocumentDraft, numbers: dict[str, str]) -> StoredDocument:
-    source, context = draft.source, fill_placeholders(draft.context, numbers)
+    source, context = draft.rendered.source, fill_placeholders(draft.context, numbers)
     public_id = uuid.uuid4().hex
     # The QR code cannot carry the file's own SHA-256; it carries the hash of what the
     # document says (template version + data), which the verification page compares.
@@ -213,7 +211,8 @@ def _finish(rt: Runtime, ctx: TransitionContext, draft: _DocumentDraft, numbers:
         data = finish_draft(draft.rendered, {**numbers, _VERIFY_URL: verify_url}, qr_payload=verify_url)
     except PlaceholderLost:
         # The template transforms a number or the link (a filter): render it again, whole.
-        data = _render_whole(source, full_context, verify_url)
+        with _refused_as_unprocessable(source):
+            data = render_docx(source, full_context, qr_payload=verify_url)
     number, date = _registration(context)
     return StoredDocument(
         public_id=public_id, artefact_id=ctx.artefact.id, organisation_id=ctx.artefact.organisation_id,
@@ -224,9 +223,11 @@ def _finish(rt: Runtime, ctx: TransitionContext, draft: _DocumentDraft, numbers:
     )
 
 
-def _render_whole(source: TemplateSource, context: dict[str, Any], verify_url: str) -> bytes:
+@contextmanager
+def _refused_as_unprocessable(source: TemplateSource) -> Iterator[None]:
+    """A template that cannot be rendered refuses the transition with its Russian message."""
     try:
-        return render_docx(source, context, qr_payload=verify_url)
+        yield
     except RenderError as exc:
         raise Unprocessable(str(exc), details={"template": source.name}) from None
 
