@@ -24,10 +24,10 @@ from vsoko_flow.db import transaction
 from vsoko_flow.deadlines.phrases import parse_deadline
 from vsoko_flow.documents.render import TemplateCatalog, render_docx
 from vsoko_flow.engine.context import TransitionContext
-from vsoko_flow.engine.contexts import base_context
-from vsoko_flow.engine.plan_contexts import (
-    _lines, analytic_report, column_spans, execution_report, meeting_protocol, outcome, percent,
-)
+from vsoko_flow.procedures.common import base_context, lines, percent
+from vsoko_flow.procedures.control import outcome
+from vsoko_flow.procedures.meetings import meeting_protocol
+from vsoko_flow.procedures.plans import analytic_report, column_spans, execution_report
 from vsoko_flow.models import Artefact, ArtefactAssignee, Evidence, Membership, PlanItem, PlanSection, StoredDocument
 from vsoko_flow.services.transitions import fire_transition
 
@@ -431,10 +431,10 @@ def test_column_spans_fill_the_grid_for_four_to_six_columns():
 
 
 def test_cell_lines_drop_html_leftovers_but_keep_text_with_angle_brackets():
-    assert _lines("<p>Численность педагогов</p>\n<p>Доля педагогов</p>") == ["Численность педагогов", "Доля педагогов"]
-    assert _lines("Анализ<br>Справка") == ["Анализ", "Справка"]
-    assert _lines("Доля < 5 % & <правил>") == ["Доля < 5 % & <правил>"]
-    assert _lines("") == [""] and _lines(None, "—") == ["—"]
+    assert lines("<p>Численность педагогов</p>\n<p>Доля педагогов</p>") == ["Численность педагогов", "Доля педагогов"]
+    assert lines("Анализ<br>Справка") == ["Анализ", "Справка"]
+    assert lines("Доля < 5 % & <правил>") == ["Доля < 5 % & <правил>"]
+    assert lines("") == [""] and lines(None, "—") == ["—"]
 
 
 # --------------------------------------------------------------------------- bounded queries

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests.flows import docx_text
 from tests.test_import_seeds import build_docx, seed_tables
-from vsoko_flow.engine.plan_contexts import percent
+from vsoko_flow.procedures.common import percent
 from vsoko_flow.models import Artefact, HistoryEntry, PlanItem, PlanSection, StoredDocument
 from vsoko_flow.services.artefacts import create_artefact
 from vsoko_flow.services.errors import Unprocessable

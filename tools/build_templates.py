@@ -674,7 +674,7 @@ LANDSCAPE_TEXT_WIDTH_MM = 297 - 30 - 15  # 252 mm
 # The plan table's grid: narrow grid columns shared by «№ п/п» and the data columns, whose
 # number (4–6, from the plan kind) is known only at render time. Each cell spans as many grid
 # columns as the context says (``{% colspan %}``), so the columns get their own widths.
-# Must match GRID_UNITS / NUMBER_SPAN in vsoko_flow/engine/plan_contexts.py; Word allows 63.
+# Must match GRID_UNITS / NUMBER_SPAN in vsoko_flow/procedures/plans.py; Word allows 63.
 PLAN_GRID_UNITS = 60
 PLAN_NUMBER_SPAN = 3
 

@@ -14,18 +14,6 @@ from .definitions import TransitionDef, WorkflowDefinition
 from .fields import parse_date
 from .journals import NumberReservations
 
-# Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
-OPINION_BODIES: dict[str, dict[str, str]] = {
-    "student_council": {"nomn": "Совет обучающихся", "gent": "Совета обучающихся", "datv": "Совету обучающихся"},
-    "parents_council": {"nomn": "Совет родителей", "gent": "Совета родителей", "datv": "Совету родителей"},
-    "trade_union": {
-        "nomn": "Первичная профсоюзная организация",
-        "gent": "первичной профсоюзной организации",
-        "datv": "Первичной профсоюзной организации",
-    },
-}
-
-
 @dataclass
 class TransitionContext:
     session: Session
@@ -83,17 +71,6 @@ class TransitionContext:
                 return spec.label
         return name
 
-    def required_opinion_bodies(self) -> list[str]:
-        bodies = []
-        if self.value("affects_students"):
-            bodies += ["student_council", "parents_council"]
-        if self.value("affects_staff"):
-            bodies.append("trade_union")
-        return bodies
-
-    def recorded_opinions(self) -> dict[str, dict[str, Any]]:
-        return dict(self.value("opinions") or {})
-
     def staff(self) -> list[Membership]:
         """The organisation's memberships with their users (active or not), in alphabetical order of
         the people; loaded once per transition, since several documents name the same people."""
@@ -110,6 +87,6 @@ class TransitionContext:
         return next((m for m in self.staff() if m.user.login == login), None)
 
     def member_with_role(self, role: str) -> Membership | None:
-        """The longest-standing active member with the role (the director, the secretary)."""
+        """The longest-standing active member with the role."""
         holders = [m for m in self.staff() if m.user.is_active and role in (m.roles or [])]
         return min(holders, key=lambda m: m.id, default=None)

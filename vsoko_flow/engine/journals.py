@@ -97,7 +97,7 @@ class NumberReservations:
     def reserve(self, journal: Journal, day: dt.date, artefact_id: int | None, subject: str, *,
                 one_per_day: bool = False) -> str:
         """The placeholder of the next number of `journal`; with `one_per_day`, the number already
-        given to that day (one meeting a day shares one protocol number), else the next one."""
+        given to that day (a body sitting once a day numbers all it records that day alike), else the next one."""
         stand_in = placeholder(len(self._pending))
         self._pending.append(_Reservation(stand_in, journal, day, artefact_id, subject, one_per_day))
         return stand_in
@@ -116,7 +116,7 @@ class NumberReservations:
     def _issue_one(session: Session, item: _Reservation) -> JournalEntry:
         if not item.one_per_day:
             return register(session, item.journal, item.day, item.artefact_id, item.subject)
-        # Looked up under the counter's lock: two meetings of one day recorded at once get one number.
+        # Looked up under the counter's lock: two records of one day made at once get one number.
         _locked_counter(session, item.journal, period_key(item.journal, item.day))
         return (entry_on_date(session, item.journal, item.day)
                 or register(session, item.journal, item.day, item.artefact_id, item.subject))

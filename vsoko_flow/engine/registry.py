@@ -1,10 +1,12 @@
 """Rules (guards) and actions are Python functions registered by name; YAML refers to names only.
 
 Only registered names are accepted from workflow files — never dotted import paths —
-so a definition cannot call arbitrary code.
+so a definition cannot call arbitrary code. The engine registers none itself: each domain
+registers its own in a module of `PROCEDURE_PACKAGES`.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -59,6 +61,11 @@ def document_context(name: str, description: str):
     return _register(CONTEXTS, name, description, (), ())
 
 
+# Packages whose modules fill the registries when imported (one module per domain).
+PROCEDURE_PACKAGES = ("vsoko_flow.procedures",)
+
+
 def load_builtins() -> None:
-    """Import the modules whose decorators fill the registries."""
-    from . import actions, contexts, control, meetings, plan_contexts, rules  # noqa: F401
+    """Import the packages whose decorators fill the registries."""
+    for package in PROCEDURE_PACKAGES:
+        importlib.import_module(package)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased, undefer
 from ..db import transaction
 from ..deadlines.phrases import Kind, Schedule, describe, parse_deadline
 from ..documents.russian import surname_initials
-from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
+from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.history import append_entry
 from ..models import Artefact, ArtefactAssignee, Evidence, Membership, PlanItem, PlanSection, User
 from .access import artefact_for, get_user, membership_in

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..documents.russian import date_digits
-from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
+from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.history import append_entry
-from ..engine.meetings import BODIES, VOTE_KEYS, body_of, read_agenda
+from ..procedures.meetings import BODIES, VOTE_KEYS, body_of, read_agenda
 from ..models import Artefact, ArtefactAssignee, Journal, Organisation, User, utcnow
 from .access import artefact_for, get_user
 from .artefacts import create_artefact, current_school_year
@@ -93,7 +93,7 @@ def _decisions(raw: Any, where: str, errors: list[str]) -> list[dict[str, str]]:
 
 
 def clean_agenda(agenda: Any) -> list[dict[str, Any]]:
-    """Check the per-agenda-item texts (shape: engine.meetings.agenda_of); raise Unprocessable listing problems."""
+    """Check the per-agenda-item texts (shape: procedures.meetings.agenda_of); raise Unprocessable listing problems."""
     if not isinstance(agenda, list) or len(agenda) > MAX_AGENDA_ITEMS:
         raise Unprocessable(f"Повестка — список вопросов (не больше {MAX_AGENDA_ITEMS})")
     errors: list[str] = []

@@ -26,7 +26,7 @@ from ..db import transaction
 from ..deadlines.phrases import Kind, describe, parse_deadline, Schedule
 from ..deadlines.school_year import SchoolYear
 from ..documents.russian import surname_initials
-from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
+from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.definitions import WorkflowDefinition
 from ..engine.history import append_entry
 from ..imports.plan_rows import ImportedPlan, item_fingerprint, parse_plan

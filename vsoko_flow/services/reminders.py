@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ..documents.russian import date_digits
-from ..engine.control import CONTROL_KIND, FINAL_CONTROL_STATES
+from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..models import Artefact, ArtefactAssignee, User
 from .errors import NotFound, ServiceError
 from .runtime import Runtime

@@ -35,7 +35,7 @@ DEADLINE_FIELDS: dict[str, str] = {
     "acquaintance_deadline": "Ознакомить работников с актом под роспись",
     "publication_deadline": "Разместить акт на сайте школы",
 }
-# Rules that let only the item's assignees act (see engine/rules.py).
+# Rules that let only the item's assignees act (see procedures/control.py).
 ASSIGNEE_RULES = frozenset({"actor_is_assignee"})
 DUE_DATE_LABEL = "Исполнить пункт"
 # Which deadline fields each registered action sets (the response deadline names its field).

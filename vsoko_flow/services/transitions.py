@@ -27,7 +27,7 @@ from ..documents.render import (
     placeholder, release_documents, render_docx, render_draft, render_file_name,
 )
 from ..engine.context import TransitionContext
-from ..engine.contexts import base_context
+from ..procedures.common import base_context
 from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
 from ..engine.history import append_entry, canonical_json, next_sequence

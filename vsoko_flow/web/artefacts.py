@@ -177,7 +177,7 @@ def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: 
 
 
 def _opinion_table(definition: WorkflowDefinition, opinions: Any) -> list[list[str]]:
-    from ..engine.context import OPINION_BODIES
+    from ..procedures.acts import OPINION_BODIES
 
     specs = _field_specs(definition)
     results = specs["opinion_result"].options if "opinion_result" in specs else {}

@@ -22,9 +22,9 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.validators import ValidationError
 
-from ..engine.control import CONTROL_KIND
+from ..procedures.control import CONTROL_KIND
 from ..engine.definitions import WorkflowDefinition
-from ..engine.meetings import VOTE_KEYS, body_of
+from ..procedures.meetings import VOTE_KEYS, body_of
 from ..services import control as control_service
 from ..services import meetings as meeting_service
 from ..services import plans as plan_service

@@ -18,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..deadlines.phrases import Schedule
-from ..models import PlanItem, PlanSection
-from . import journals
-from .context import TransitionContext
-from .fields import FieldError, parse_date, quoted
-from .registry import ActionError, action, rule
+from ..documents.russian import date_digits, surname_initials
+from ..engine import journals
+from ..engine.context import TransitionContext
+from ..engine.fields import FieldError, parse_date, quoted
+from ..engine.registry import ActionError, action, document_context, rule
+from ..models import Membership, PlanItem, PlanSection, User
+from .common import date_text, lines, member_or_text, person, sentence, signer, text
+from .control import execution_report_context
 
 VOTE_KEYS = ("votes_for", "votes_against", "votes_abstained")
 
@@ -272,3 +275,167 @@ def register_meeting_protocol(ctx: TransitionContext, body_field: str, number_fi
     day = parse_date(raw)
     journal = journals.find_journal(ctx.session, ctx.artefact.organisation_id, body.code)
     ctx.set_field(number_field, ctx.numbers.reserve(journal, day, ctx.artefact.id, body.event, one_per_day=True))
+
+
+# --------------------------------------------------------------------------- documents
+#
+# meeting_protocol (template meeting_protocol.docx) — a meeting (workflows/meeting.yaml) or any
+# artefact with these fields (values submitted with the transition override them)::
+#
+#     body:            «pedsovet» (a code of BODIES) — gives body_genitive and protocol_heading
+#                      («заседания педагогического совета», «совещания при директоре»)
+#     body_genitive:   «школьного методического объединения учителей начальных классов» (overrides)
+#     protocol_date:   ISO «2025-03-31» or «31.03.2025» (default: meeting_date)
+#     protocol_number: «10»
+#     present:         23
+#     chair:           a member's login or a name as text (default: the director)
+#     secretary:       a member's login or a name as text (default: whoever fires the transition)
+#     votes_for, votes_against, votes_abstained: the votes of every agenda item with decisions
+#                      that has none of its own
+#     agenda:          per agenda item texts, see agenda_of
+#
+# The agenda items are the meeting's sections (PlanSection) in order, and their decisions the
+# section's items (PlanItem): text (``activity``), deadline and responsible as written (a row
+# whose responsible was chosen after the import names the people chosen). Agenda items are
+# numbered by position («1», «2») unless an entry gives its number; decisions «1.1.», «1.2.»
+# after their agenda item.
+#
+# decision_extracts (template protocol_extract.docx): one «Выписка из протокола» per decision
+# of an agenda item that was voted on, certified «Верно» by the meeting's secretary.
+#
+# meeting_execution_report (template execution_report.docx): the execution report of the
+# meeting's decisions, headed «об исполнении решений педагогического совета (протокол от … № …)».
+
+
+def _responsible_names(ctx: TransitionContext, agenda: list[AgendaItem]) -> dict[str, str]:
+    """«Фамилия И.О.» of every login named by a decision — one query for the whole protocol."""
+    logins = sorted({login for a in agenda for d in a.decisions if d.item is not None
+                     for login in d.item.responsible_logins or []})
+    if not logins:
+        return {}
+    rows = ctx.session.execute(select(User.login, User.last_name, User.first_name, User.middle_name).join(Membership)
+                               .where(Membership.organisation_id == ctx.artefact.organisation_id,
+                                      User.login.in_(logins)))
+    return {login: surname_initials(last, first or "", middle or "") for login, last, first, middle in rows}
+
+
+def _decision_responsible(decision: Decision, names: dict[str, str]) -> str:
+    """As written; a row whose responsible was chosen after the import names the people chosen."""
+    if decision.responsible_text.strip() or decision.item is None:
+        return decision.responsible_text.strip()
+    people = [names[login] for login in decision.item.responsible_logins or [] if login in names]
+    return ", ".join(people + list(decision.item.external_executors or []))
+
+
+def _agenda_context(item: AgendaItem, names: dict[str, str]) -> dict[str, Any]:
+    decisions = [{
+        "number": f"{item.number}.{j}.",
+        "text": " ".join(lines(decision.text)),
+        "deadline_text": " ".join(lines(decision.deadline_text)),
+        "responsible_text": " ".join(lines(_decision_responsible(decision, names))),
+    } for j, decision in enumerate(item.decisions, start=1)]
+    votes = item.votes or {}
+    return {
+        "number": item.number,
+        "title": " ".join(lines(item.title)),
+        "heard": [line for line in lines(item.heard) if line],
+        "spoke": [line for line in lines(item.spoke) if line],
+        "decisions": decisions,
+        "has_votes": item.votes is not None,
+        "votes_for": votes.get("votes_for", 0),
+        "votes_against": votes.get("votes_against", 0),
+        "votes_abstained": votes.get("votes_abstained", 0),
+    }
+
+
+def _protocol_people(ctx: TransitionContext) -> dict[str, Any]:
+    """Chair (default: the director), secretary (default: whoever records), date, number, present."""
+    chair_member, chair = member_or_text(ctx, ctx.value("chair"))
+    if not chair:
+        chair_member = ctx.member_with_role("director")
+        chair = person(chair_member)["initials_surname"]
+    secretary_member, secretary = member_or_text(ctx, ctx.value("secretary"))
+    if not secretary:
+        secretary_member, secretary = ctx.membership, person(ctx.membership)["initials_surname"]
+    return {
+        "body_genitive": body_genitive(ctx),
+        "protocol_heading": protocol_heading(ctx),
+        "protocol_date": date_text(ctx.value("protocol_date") or ctx.value("meeting_date")),
+        "protocol_number": text(ctx.value("protocol_number")),
+        "present": _int(ctx.value("present")) or 0,
+        "chair": chair,
+        "secretary": secretary,
+        "chair_member": chair_member,
+        "secretary_member": secretary_member,
+    }
+
+
+@document_context("meeting_protocol", "Протокол заседания: повестка, слушали, выступили, решили, голосование")
+def meeting_protocol(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    people = _protocol_people(ctx)
+    agenda = agenda_of(ctx)
+    names = _responsible_names(ctx, agenda)
+    return [{
+        **base,
+        **{key: value for key, value in people.items() if not key.endswith("_member")},
+        "agenda": [_agenda_context(item, names) for item in agenda],
+        # Signed by the chair: the e-signature mark only with the chair's certificate on file.
+        "signer": signer(people["chair_member"], signed_on=ctx.today),
+    }]
+
+
+def _decision_sentence(decision: dict[str, str]) -> str:
+    """«1.2. Разработать план… Срок — март 2024 г. Ответственный — Зам. директора по УВР.»"""
+    parts = [sentence(f"{decision['number']} {decision['text']}")]
+    if decision["deadline_text"]:
+        parts.append(sentence(f"Срок — {decision['deadline_text']}"))
+    if decision["responsible_text"]:
+        parts.append(sentence(f"Ответственный — {decision['responsible_text']}"))
+    return " ".join(parts)
+
+
+@document_context("decision_extracts", "Выписки из протокола: по одной на каждое решение, принятое голосованием")
+def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """One extract per decision, for its executors: the agenda item with its original number, what
+    was heard, that decision and the votes. Certified «Верно» by the meeting's secretary.
+    Decisions taken without a vote (совещание при директоре) have no extracts: the form prints votes."""
+    people = _protocol_people(ctx)
+    agenda = agenda_of(ctx)
+    names = _responsible_names(ctx, agenda)
+    certifier_member = people["secretary_member"] or ctx.membership
+    certifier = person(certifier_member)
+    fixed = {key: value for key, value in people.items() if not key.endswith("_member")}
+    extracts = []
+    for item in agenda:
+        if item.votes is None:
+            continue
+        agenda_context = _agenda_context(item, names)
+        for decision in agenda_context["decisions"]:
+            extracts.append({
+                **base,
+                **fixed,
+                "agenda_number": item.number,
+                "agenda_item": sentence(agenda_context["title"]) if agenda_context["title"] else "",
+                "heard": " ".join(agenda_context["heard"]),
+                "decision": _decision_sentence(decision),
+                "votes_for": agenda_context["votes_for"],
+                "votes_against": agenda_context["votes_against"],
+                "votes_abstained": agenda_context["votes_abstained"],
+                "certifier": {"position": f"Секретарь {people['body_genitive']}",
+                              "initials_surname": certifier["initials_surname"] or people["secretary"]},
+                "certified_date": date_digits(ctx.today),
+                "signer": signer(certifier_member, signed_on=ctx.today),
+            })
+    return extracts
+
+
+@document_context("meeting_execution_report", "Отчёт об исполнении решений заседания: каждое решение со статусом")
+def meeting_execution_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
+    """The plan's execution report, headed by the meeting («об исполнении решений педагогического
+    совета (протокол от 15.02.2024 № 5)»), its section rows being the agenda items."""
+    protocol = f"протокол от {date_text(ctx.value('protocol_date') or ctx.value('meeting_date'))}"
+    if ctx.value("protocol_number"):
+        protocol += f" № {text(ctx.value('protocol_number'))}"
+    agenda = {item.section_id: " ".join(lines(f"{item.number}. {item.title}")) for item in agenda_of(ctx)
+              if item.section_id is not None}
+    return [execution_report_context(ctx, base, f"об исполнении решений {body_genitive(ctx)} ({protocol})", agenda)]

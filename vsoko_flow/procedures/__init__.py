@@ -1,0 +1,11 @@
+"""The rules, actions and document sources of each domain, registered by name for the workflow
+files. One module per domain: a reader looking for everything about meetings opens one file.
+
+- common    — what every kind uses: generic rules and actions, people, dates, titles in documents;
+- acts      — local normative acts (Положение) and their editions, councils' opinions;
+- councils  — adoption by the pedagogical council and approval by the director's order;
+- control   — rows on control: control items, reports and acceptance, execution reports;
+- plans     — plans and roadmaps: the plan table, the approval order, the yearly reports;
+- meetings  — meetings of a school's bodies: agenda, votes, protocols, extracts.
+"""
+from . import acts, common, control, councils, meetings, plans  # noqa: F401  (registration)
