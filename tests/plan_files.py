@@ -24,9 +24,11 @@ from vsoko_flow.imports import (
     TYPICAL_SCHOOL_POSITIONS,
     ImportedItem,
     ImportedPlan,
+    PlanShape,
     Position,
     RowKind,
     parse_plan,
+    parse_plans,
     read_table_file,
 )
 
@@ -314,10 +316,20 @@ def check_import_identically(plans: Sequence[ImportedPlan]) -> None:
         assert [(i.full_number, i.fields, i.extra, i.schedule, i.warnings) for i in other.items] == first
 
 
-def two_plans_docx(first: Table, second: Table, between: str) -> bytes:
-    """One Word document holding two plan tables, a paragraph after each (section rows written cell by cell)."""
+def check_a_document_holding_two_plans(functioning: Table, roadmap: Table,
+                                       item_counts: list[int]) -> list[ImportedPlan]:
+    """One Word document (a Положение's annexes) holding a plan of functioning in two pieces and a
+    roadmap, a paragraph after each, section rows written cell by cell: two plans, each with its tables."""
     document = Document()
-    for table in (first, second):
+    for table in (functioning, roadmap):
         add_pieces(document, table, spanning=False)
-        document.add_paragraph(between)
-    return saved(document)
+        document.add_paragraph("План мероприятий («дорожная карта»)")
+    data = saved(document)
+    plans = parse_plans(read_table_file(data, "polozhenie.docx"), functioning.school_year)
+    assert [plan.shape for plan in plans] == [PlanShape.FUNCTIONING, PlanShape.ROADMAP]
+    assert [plan.table_indexes for plan in plans] == [(0, 1), (2,)]
+    assert [len(plan.items) for plan in plans] == item_counts
+    assert all(plan.row_accounting.balanced for plan in plans)
+    second = parse_plan(read_table_file(data, "p.docx"), functioning.school_year, plan_index=1)
+    assert second.shape is PlanShape.ROADMAP
+    return plans

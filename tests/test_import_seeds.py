@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from vsoko_flow.imports import PlanShape, parse_plan, parse_plans, read_table_file
+from vsoko_flow.imports import PlanShape
 
 from .plan_files import (
     FORMATS,
@@ -29,6 +29,7 @@ from .plan_files import (
     Imported,
     Row,
     Table,
+    check_a_document_holding_two_plans,
     check_import_identically,
     check_items_carry_their_rows,
     check_no_row_is_lost,
@@ -38,7 +39,6 @@ from .plan_files import (
     dates,
     import_table,
     plain,
-    two_plans_docx,
 )
 from .test_responsible import check_every_responsible_text_is_known
 
@@ -141,13 +141,14 @@ def seed_tables() -> dict[str, Table]:
         for table in vertical_tables(path.name) if vertical else grid_tables(path.name):
             for row in table.rows:
                 row.spans = is_section_row(table, row)
+            table.school_year = EXPECTED[table.key].school_year
             found[table.key] = table
     return found
 
 
 def read_seed(key: str, form: str) -> Imported:
     """Build the file from the seed and import it (afresh on every call)."""
-    return import_table(seed_tables()[key], form, EXPECTED[key].school_year)
+    return import_table(seed_tables()[key], form)
 
 
 import_seed = cache(read_seed)  # the tests only read what an import gives
@@ -476,14 +477,7 @@ def test_seed_004_district_plan(form):
 
 
 def test_seed_001_whole_document_holds_two_plans():
-    data = two_plans_docx(seed_tables()["001-1"], seed_tables()["001-2"], "План мероприятий («дорожная карта»)")
-    plans = parse_plans(read_table_file(data, "polozhenie.docx"), "2024/2025")
-    assert [plan.shape for plan in plans] == [PlanShape.FUNCTIONING, PlanShape.ROADMAP]
-    assert [plan.table_indexes for plan in plans] == [(0, 1), (2,)]
-    assert [len(plan.items) for plan in plans] == [15, 18]
-    assert all(plan.row_accounting.balanced for plan in plans)
-    second = parse_plan(read_table_file(data, "p.docx"), "2024/2025", plan_index=1)
-    assert second.shape is PlanShape.ROADMAP
+    check_a_document_holding_two_plans(seed_tables()["001-1"], seed_tables()["001-2"], [15, 18])
 
 
 def test_every_responsible_text_of_the_seeds_is_in_the_table():

@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from vsoko_flow.imports import ImportedPlan, PlanShape, RowKind, parse_plan, parse_plans, read_table_file
+from vsoko_flow.imports import PlanShape, RowKind
 
 from .data.plans import ACTIVITY, FUNCTIONING, ROADMAP, TABLES
 from .plan_files import (
@@ -20,6 +20,7 @@ from .plan_files import (
     Section,
     Table,
     build_csv,
+    check_a_document_holding_two_plans,
     check_import_identically,
     check_items_carry_their_rows,
     check_no_row_is_lost,
@@ -28,7 +29,6 @@ from .plan_files import (
     check_sections,
     dates,
     import_table,
-    two_plans_docx,
 )
 
 # What each table must give, read from the table by hand: its shape and, per section,
@@ -347,12 +347,5 @@ def test_district_plan(form):
 
 
 def test_a_document_holding_two_plans():
-    data = two_plans_docx(FUNCTIONING, ROADMAP, "План мероприятий («дорожная карта»)")
-    plans: list[ImportedPlan] = parse_plans(read_table_file(data, "polozhenie.docx"), "2024/2025")
-    assert [plan.shape for plan in plans] == [PlanShape.FUNCTIONING, PlanShape.ROADMAP]
-    assert [plan.table_indexes for plan in plans] == [(0, 1), (2,)]
-    assert [len(plan.items) for plan in plans] == [15, 18]
-    assert all(plan.row_accounting.balanced for plan in plans)
+    plans = check_a_document_holding_two_plans(FUNCTIONING, ROADMAP, [15, 18])
     assert plans[0].warnings == ["Таблиц-планов в файле: 2; эта — №1, другие начинаются в таблицах 3"]
-    second = parse_plan(read_table_file(data, "p.docx"), "2024/2025", plan_index=1)
-    assert second.shape is PlanShape.ROADMAP

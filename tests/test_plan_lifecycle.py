@@ -1,7 +1,8 @@
 """A ВСОКО activity plan's whole year: the school's own Word table (the project's activity plan,
-`tests/data/plans.py`, built into a .docx with its title table above) imported, its flagged rows fixed, sent to the council, adopted,
-approved by order, executed item by item through the control_item workflow, and closed with
-the execution report and the analytical справка — every step through the same engine.
+`tests/data/plans.py`, built into a .docx with its title table above) imported, its flagged rows
+fixed, sent to the council, adopted, approved by order, executed item by item through the
+control_item workflow, and closed with the execution report and the analytical справка — every
+step through the same engine.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Year rollover: the plan of functioning of 2024/2025 (the project's plan of functioning,
-`tests/data/plans.py`, built into a .docx by the test) lived through its year, closed, and copied into 2025/2026 — deadlines read
-again in the new year, unfinished rows carried over and marked, the old plan untouched.
+`tests/data/plans.py`, built into a .docx by the test) lived through its year, closed, and copied
+into 2025/2026 — deadlines read again in the new year, unfinished rows carried over and marked,
+the old plan untouched.
 """
 from __future__ import annotations
 
