@@ -96,7 +96,7 @@ def set_text(cell, text: str) -> None:
         cell.add_paragraph(paragraph)
 
 
-def add_pieces(document, table: Table, *, spanning: bool = True) -> list[list[Row]]:
+def add_pieces(document, table: Table, *, spanning: bool = True) -> None:
     """The table's pieces as Word tables of `document`; `spanning=False` writes section rows cell by cell."""
     for piece_index, piece in enumerate(table.pieces):
         if piece_index:
@@ -111,7 +111,6 @@ def add_pieces(document, table: Table, *, spanning: bool = True) -> list[list[Ro
                     set_text(cell, text)
         if table.group_columns:
             merge_meetings(word_table, piece, table.group_columns)
-    return table.pieces
 
 
 def build_docx(table: Table) -> tuple[bytes, dict[tuple[int, int], int]]:
@@ -125,9 +124,9 @@ def build_docx(table: Table) -> tuple[bytes, dict[tuple[int, int], int]]:
                 set_text(cell, text)
         document.add_paragraph("")
         first = 1
-    pieces = add_pieces(document, table)
+    add_pieces(document, table)
     sources = {(first + piece_index, row_index): row.line
-               for piece_index, piece in enumerate(pieces) for row_index, row in enumerate(piece)}
+               for piece_index, piece in enumerate(table.pieces) for row_index, row in enumerate(piece)}
     return saved(document), sources
 
 
