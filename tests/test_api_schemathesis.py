@@ -101,7 +101,8 @@ def demo_api(rt) -> DemoApi:
 
 
 def _plan_and_meeting(rt, users: dict[str, int]) -> None:
-    """Rows for the aimed cases: a plan imported from seed 000 and a meeting with one question and decision."""
+    """Rows for the aimed cases: a plan imported from the project's activity plan and a meeting with one
+    question and decision."""
     from .test_plan_pages import plan_docx
 
     with rt.sessions() as session:
