@@ -6,12 +6,16 @@ from .artefact import (
 from .base import Base, utcnow
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
+from .quality import AuditLine, ChecklistVersion, CorrectiveSection, QualitySettings
 
 __all__ = [
     "ApiToken",
     "Artefact",
     "ArtefactAssignee",
+    "AuditLine",
     "Base",
+    "ChecklistVersion",
+    "CorrectiveSection",
     "DocumentPdf",
     "Evidence",
     "HistoryEntry",
@@ -25,6 +29,7 @@ __all__ = [
     "OrganisationTemplate",
     "PlanItem",
     "PlanSection",
+    "QualitySettings",
     "ROLES",
     "Section",
     "StoredDocument",

@@ -46,6 +46,9 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
         raise NotFound("Организация не найдена")
     if not definition.create_roles.intersection(membership.roles or []):
         raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
+    if definition.created_with_parent:
+        raise Unprocessable(f"Документ вида «{definition.title}» создаётся со страницы документа, к которому "
+                            "он относится (например, несоответствие — на странице аудита)")
     values, errors = coerce_fields(definition.fields, fields or {}, today)
     if errors:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})

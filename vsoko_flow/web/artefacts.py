@@ -468,7 +468,7 @@ def _page_number() -> int:
 
 def _creatable_kinds(organisation_id: int) -> list[WorkflowDefinition]:
     roles = _roles_in(organisation_id)
-    return [d for d in runtime().definitions.values() if d.create_roles & roles]
+    return [d for d in runtime().definitions.values() if d.create_roles & roles and not d.created_with_parent]
 
 
 @bp.get("/")
