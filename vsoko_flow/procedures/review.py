@@ -103,7 +103,7 @@ def _tally_items(session: Session, tally: Tally, parents: dict[int, Artefact]) -
         return
     ids = sorted(parents)
     sections = {s.id: s for s in session.scalars(select(PlanSection).where(PlanSection.artefact_id.in_(ids)))}
-    item_sections = dict(session.execute(select(PlanItem.id, PlanItem.section_id).where(PlanItem.artefact_id.in_(ids))))
+    item_sections = dict(session.execute(select(PlanItem.id, PlanItem.section_id).where(PlanItem.artefact_id.in_(ids))).all())
     children = select(Artefact.id).where(Artefact.parent_id.in_(ids), Artefact.kind == CONTROL_KIND)
     executed: dict[int, dt.date] = {}
     for artefact_id, fields in session.execute(
