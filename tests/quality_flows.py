@@ -23,9 +23,9 @@ ANALYSIS_DAY, CP_SENT, CP_COUNCIL, CP_ORDER = D(2025, 3, 24), D(2025, 3, 25), D(
 EXECUTED, ACCEPTED = D(2025, 4, 8), D(2025, 4, 10)
 CHECK_DUE = ACCEPTED + dt.timedelta(days=30)  # the default period
 CHECKED = D(2025, 5, 12)
-NEW_EXECUTED, NEW_ACCEPTED = D(2025, 5, 15), D(2025, 5, 16)
-NEW_CHECKED, CLOSED = D(2025, 6, 16), D(2025, 6, 17)
-REVIEW_DAY, REVIEW_COUNCIL, REVIEW_ORDER = D(2025, 6, 20), D(2025, 6, 24), D(2025, 6, 25)
+NEW_EXECUTED, NEW_ACCEPTED = D(2025, 5, 22), D(2025, 5, 23)  # two days after its deadline of 20.05
+NEW_CHECKED, CLOSED = D(2025, 6, 23), D(2025, 6, 24)
+REVIEW_DAY, REVIEW_COUNCIL, REVIEW_ORDER = D(2025, 6, 26), D(2025, 6, 27), D(2025, 6, 30)
 
 # The checklist lines answered with a failure (0-based positions in assessment_objectivity.yaml).
 FAILURES = {1: ("nonconforming", "На ВПР по математике в 5-х классах 15.04 независимые наблюдатели не присутствовали"),

@@ -301,13 +301,20 @@ def _people(ctx: TransitionContext, logins: list[str]) -> list[dict[str, str]]:
     return [person(ctx.member(login)) for login in logins if ctx.member(login) is not None]
 
 
-def _plan_row_text(session: Session, plan_item_id: Any) -> str:
-    item = session.get(PlanItem, plan_item_id) if plan_item_id else None
+def plan_item_label(session: Session, item_id: int | None) -> dict[str, Any] | None:
+    """A plan row as links and documents name it: its plan, number, text and responsible."""
+    item = session.get(PlanItem, item_id) if item_id else None
     if item is None:
-        return ""
+        return None
     plan = session.get(Artefact, item.artefact_id)
     what = item.fields.get("activity") or item.fields.get("object") or item.fields.get("indicators") or ""
-    return f"пункт {item.number} плана «{plan.title}»: {what}".strip()
+    return {"id": item.id, "plan_id": plan.id, "plan_title": plan.title, "number": item.number,
+            "text": str(what)[:300], "responsible": item.responsible_text}
+
+
+def _plan_row_text(session: Session, plan_item_id: Any) -> str:
+    label = plan_item_label(session, plan_item_id)
+    return f"пункт {label['number']} плана «{label['plan_title']}»: {label['text']}".strip() if label else ""
 
 
 def programme_rows(ctx: TransitionContext) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .quality import trace_links
 from .runtime import Runtime
 from .sections import parse_sections, sections_as_text
 
@@ -151,6 +152,8 @@ def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[st
             select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]
         data["documents"] = [_document_summary(d) for d in session.scalars(
             select(StoredDocument).where(StoredDocument.artefact_id == artefact.id).order_by(StoredDocument.id))]
+        # Its neighbours in the quality cycle (audit, findings, actions, checks, reviews), both ways.
+        data["trace"] = trace_links(rt, session, artefact)
         return data
 
 

@@ -20,7 +20,8 @@ from ..engine.fields import FieldError, parse_date
 from ..engine.history import append_entry
 from ..models import Artefact, ArtefactAssignee, AuditLine, ChecklistVersion, Evidence, Membership, PlanItem, User
 from ..procedures.audits import (
-    ANSWERS, AUDIT_KIND, FAILED_ANSWERS, audit_lines, audit_team, checklists, independence_problems, programme_of,
+    ANSWERS, AUDIT_KIND, FAILED_ANSWERS, audit_lines, audit_team, checklists, independence_problems, plan_item_label,
+    programme_of,
 )
 from ..procedures.findings import AREAS, FINDING_KIND, EvidenceMissing, record_finding
 from .access import artefact_for, get_user, membership_in
@@ -357,16 +358,6 @@ def _labels(session: Session, organisation_id: int, logins: list[str]) -> dict[s
     rows = session.execute(select(User, Membership).join(Membership, Membership.user_id == User.id).where(
         Membership.organisation_id == organisation_id, User.login.in_(logins)))
     return {user.login: member_label(user, membership) for user, membership in rows}
-
-
-def plan_item_label(session: Session, item_id: int | None) -> dict[str, Any] | None:
-    item = session.get(PlanItem, item_id) if item_id else None
-    if item is None:
-        return None
-    plan = session.get(Artefact, item.artefact_id)
-    what = item.fields.get("activity") or item.fields.get("object") or item.fields.get("indicators") or ""
-    return {"id": item.id, "plan_id": plan.id, "plan_title": plan.title, "number": item.number,
-            "text": str(what)[:300], "responsible": item.responsible_text}
 
 
 def audit_view(rt: Runtime, audit_id: int, user_id: int) -> dict[str, Any]:
