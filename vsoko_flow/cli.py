@@ -308,6 +308,9 @@ def artefacts_show(artefact_id, login, as_json) -> None:
         click.echo(f"  → {transition['trigger']}: {transition['label']}")
     for doc in data["documents"]:
         click.echo(f"  [{doc['id']}] {doc['file_name']} ({doc['size']} байт)")
+    for link in data.get("trace", []):
+        click.echo(f"  ↔ {link['relation_label']}: № {link['id']} {link['title']}"
+                   + (f" ({link['state_label']})" if link["state_label"] else ""))
 
 
 @artefacts.command("fire")

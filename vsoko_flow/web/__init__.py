@@ -67,9 +67,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, api, artefacts, auth, calendar, documents, plans, tasks, tokens, verify
+    from . import admin, api, api_quality, artefacts, auth, calendar, documents, plans, quality, tasks, tokens, verify  # noqa: F401
 
-    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar):
+    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar, quality):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -23,6 +23,7 @@ from ..services.sections import sections_as_text
 from ..services.transitions import fire_transition
 from .documents import pdf_functions
 from .plans import artefact_extras
+from .quality import quality_extras
 from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("artefacts", __name__, url_prefix="/artefacts")
@@ -370,6 +371,8 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
     }
     # Plans: the table of items and the control items; a control item: due date, plan, evidence (web/plans.py).
     page.update(artefact_extras(page, definition, roles))
+    # The quality cycle: an audit's programme and checklist, a finding, a check, a review; links of every kind.
+    page.update(quality_extras(page, definition))
     return render_template("artefact.html", **page), status
 
 
