@@ -80,6 +80,10 @@ def test_the_quality_cycle_of_a_year(rt, school):
     assert "внутреннего аудита «Объективность оценочных процедур»" in act and "УТВЕРЖДАЮ" in act
     for finding in findings:
         assert f"№ {finding.id}" in act
+    # The director has a certificate on file, but signed none of these: no e-signature mark is printed.
+    order = docx_text(documents(rt, cycle.audit_id, "audit_order")[0])
+    assert "ПРОГРАММА" in order and "Назначить руководителем группы аудиторов руководителя МО" in order
+    assert all("ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" not in text for text in (act, order))
 
     # Causes, the corrective-action plan through the council and the order.
     for finding_id in cycle.findings:

@@ -1321,8 +1321,8 @@ def build_audit_act():
     tag(doc, "{%p endfor %}")
     par(doc, "{{ summary }}", align="justify", indent=True, before=6, after=6)
     par(doc, "Выявленные несоответствия", align="center", bold=True, keep_next=True, after=6)
-    columns = [(8, "№"), (25, "Вид"), (42, "Требование (источник)"), (38, "Что обнаружено"), (30, "Доказательства"),
-               (22, "Значимость")]
+    columns = [(8, "№"), (30, "Вид"), (40, "Требование (источник)"), (35, "Что обнаружено"), (28, "Доказательства"),
+               (24, "Значимость")]
     widths = [w for w, _ in columns]
     t = table(doc, widths, rows=1, grid=True, cell_margins=True)
     header = t.rows[0]

@@ -29,7 +29,7 @@ class Series:
 
 
 def bar_chart(title: str, categories: list[str], series: list[Series], *, stacked: bool = False,
-              ylabel: str = "", note: str = "") -> bytes:
+              ylabel: str = "", note: str = "", legend: bool = True) -> bytes:
     """Grouped (or stacked) vertical bars with the value written on each bar; PNG bytes."""
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     axes = figure.add_subplot()
@@ -53,7 +53,7 @@ def bar_chart(title: str, categories: list[str], series: list[Series], *, stacke
     axes.spines[["top", "right"]].set_visible(False)
     top = max([*(bottoms if stacked else []), *(v for s in series for v in s.values), 1])
     axes.set_ylim(0, top * 1.18)
-    if len(series) > 1:
+    if legend and len(series) > 1:
         axes.legend(fontsize=8, frameon=False)
     if note:
         figure.text(0.01, 0.01, note, fontsize=8, color="#444444")

@@ -48,6 +48,12 @@ def _d(day: dt.date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def no_mark(context: dict[str, Any]) -> dict[str, Any]:
+    """The documents of the quality cycle carry the signer's name, never an e-signature mark: a mark is
+    printed only for a signature the system holds (signing these documents is not part of the cycle)."""
+    return unsigned(context, {"signer": context["signer"]})
+
+
 # --------------------------------------------------------------------------- checklists
 
 
@@ -359,7 +365,7 @@ def audit_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, 
         "Работникам, чья деятельность проверяется, предоставить аудиторам необходимые документы и сведения.",
         "Контроль за исполнением приказа оставляю за собой.",
     ]
-    return [{
+    return [no_mark({
         **base,
         "order_date": digits(ctx.value("order_date")),
         "order_date_words": words(ctx.value("order_date")),
@@ -370,7 +376,7 @@ def audit_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, 
         "items": items,
         "attachments": ["Программа внутреннего аудита."],
         "programme": programme_rows(ctx),
-    }]
+    })]
 
 
 def _answer_counts(lines_: list[AuditLine]) -> dict[str, int]:
@@ -456,4 +462,4 @@ def audit_act(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, An
         "findings": findings,
         "conclusion": lines(ctx.value("conclusion"), "—"),
     }
-    return [context if approved else unsigned(context, base)]
+    return [no_mark(context)]

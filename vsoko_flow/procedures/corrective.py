@@ -29,7 +29,7 @@ from ..models import (
     Artefact, ArtefactAssignee, CorrectiveSection, HistoryEntry, Membership, PlanItem, PlanSection, QualitySettings,
     User,
 )
-from .audits import audit_team
+from .audits import audit_team, no_mark
 from .children import add_child, locked, move_by_system
 from .common import as_date, digits, lines, person, signer, text, unsigned
 from .control import CONTROL_KIND, FINAL_CONTROL_STATES, add_control_items
@@ -414,7 +414,7 @@ def corrective_plan_table(ctx: TransitionContext, base: dict[str, Any]) -> list[
                          "responsible": lines(item.responsible_text, "—"),
                          "deadline": item.deadline_text or "—", "result": lines(item.fields.get("result"), "—")})
     context = {**base, **_grifs(ctx), "plan_title": ctx.artefact.title, "rows": rows}
-    return [context if context["approval_grif"] else unsigned(context, base)]
+    return [no_mark(context)]
 
 
 def _names_of(session: Session, user_ids: list[int]) -> list[str]:
@@ -450,7 +450,7 @@ def effectiveness_protocol(ctx: TransitionContext, base: dict[str, Any]) -> list
                              "требуется новое действие.",
                   "not_effective": "Корректирующее действие результативно: нет. Несоответствие открыто повторно, "
                                    "требуется новое действие."}[result]
-    return [{**base, "check_number": str(ctx.artefact.id), "checked_on": digits(ctx.value("checked_on")),
-             "rows": [{"title": title, "lines": lines(value, "—")} for title, value in rows],
-             "result": RESULTS[result], "conclusion": conclusion,
-             "signer": signer(ctx.membership, signed_on=ctx.today)}]
+    return [no_mark({**base, "check_number": str(ctx.artefact.id), "checked_on": digits(ctx.value("checked_on")),
+                     "rows": [{"title": title, "lines": lines(value, "—")} for title, value in rows],
+                     "result": RESULTS[result], "conclusion": conclusion,
+                     "signer": signer(ctx.membership, signed_on=ctx.today)})]

@@ -41,6 +41,7 @@ from ..models import Artefact, HistoryEntry, PlanItem, PlanSection
 from .children import add_child
 from .common import LAW_273, as_date, digits, lines, percent, person, plural, sentence, signer, text, unsigned, words
 from .control import ACCEPTED, CONTROL_KIND, REPORTED, outcome, plan_items
+from .audits import no_mark
 from .corrective import CHECK_KIND, CORRECTIVE_KIND
 from .findings import AREA_SHORT, AREAS, FINDING_KIND, SEVERITIES
 
@@ -260,7 +261,8 @@ def _colored_bars(title: str, categories: list[str], values: tuple[int, ...], co
                   note: str = "") -> bytes:
     series = [Series(category, tuple(v if i == j else 0 for j, v in enumerate(values)), colors[i])
               for i, category in enumerate(categories)]
-    return bar_chart(title, categories, series, stacked=True, note=note)
+    # One series per bar, for its colour; the categories under the bars say what the colours mean.
+    return bar_chart(title, categories, series, stacked=True, note=note, legend=False)
 
 
 CHARTS = {"findings": chart_findings, "actions": chart_actions, "effectiveness": chart_effectiveness,
@@ -282,6 +284,7 @@ def _report_date(ctx: TransitionContext) -> dt.date:
 def compute_review(ctx: TransitionContext) -> None:
     tally = tally_year(ctx.session, ctx.artefact.organisation_id, ctx.artefact.school_year, _report_date(ctx))
     ctx.set_field("figures", tally.figures())
+    ctx.set_field("report_author", ctx.actor.login)
     ctx.set_field("figure_titles", dict(tally.titles))
     ctx.notes["tally"] = tally
 
@@ -324,9 +327,10 @@ def annual_review(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str
         "charts": pictures(figures),
         "effectiveness_rate": effectiveness_rate(tally),
         "decisions": _decisions(ctx),
-        "signer": signer(ctx.member(ctx.artefact.fields.get("report_author")) or ctx.membership, signed_on=ctx.today),
+        # The analysis is signed by who wrote it (sent it to the council), also in its approved copy.
+        "signer": signer(ctx.member(ctx.value("report_author")) or ctx.membership, signed_on=ctx.today),
     }
-    return [context if approved else unsigned(context, base)]
+    return [no_mark(context)]
 
 
 @document_context("review_approval_order", "Приказ об утверждении анализа ВСОКО и подготовке плана на следующий год")
@@ -343,11 +347,11 @@ def review_approval_order(ctx: TransitionContext, base: dict[str, Any]) -> list[
         items.append(sentence(f"Назначить ответственным за подготовку плана мероприятий ВСОКО на {year.next().label} "
                               f"учебный год с учётом решений анализа {responsible['accs']}"))
     items.append("Контроль за исполнением приказа оставляю за собой.")
-    return [{**base, "order_date": digits(ctx.value("order_date")), "order_date_words": words(ctx.value("order_date")),
+    return [no_mark({**base, "order_date": digits(ctx.value("order_date")), "order_date_words": words(ctx.value("order_date")),
              "order_number": text(ctx.value("order_number")),
              "heading": f"Об утверждении анализа функционирования ВСОКО за {year.label} учебный год",
              "preamble": preamble + ",", "items": items,
-             "attachments": [f"Анализ функционирования ВСОКО за {year.label} учебный год."]}]
+             "attachments": [f"Анализ функционирования ВСОКО за {year.label} учебный год."]})]
 
 
 # --------------------------------------------------------------------------- next year's plan
