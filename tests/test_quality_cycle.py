@@ -188,12 +188,12 @@ def assert_charts_in_docx(data: bytes, count: int) -> None:
     assert len(blips) >= count + 1  # the charts and the QR code, each placed in the body
 
 
-def independent_figures(rt, organisation_id: int, report_date: dt.date) -> dict[str, int]:
+def independent_figures(rt, organisation_id: int, report_date: dt.date, school_year: str = YEAR) -> dict[str, int]:
     """Every figure of the review counted again from the raw rows, without the review's code."""
     counts: Counter = Counter()
     with rt.sessions() as session:
         year = [a for a in session.scalars(select(Artefact).where(Artefact.organisation_id == organisation_id))
-                if a.school_year == YEAR]
+                if a.school_year == school_year]
         by_id = {a.id: a for a in year}
         reported = {}
         for entry in session.scalars(select(HistoryEntry).where(HistoryEntry.trigger == "report")

@@ -218,7 +218,7 @@ def post_finding(user_id: int, artefact_id: int, body: FindingCreate):
 
 
 @registry.operation("GET", "/quality/overview", summary="Показатели ВСОКО школы за учебный год", tag=TAG,
-                    query=OverviewQuery, response=Overview)
+                    query=OverviewQuery, response=Overview, errors=(404,))
 def get_overview(user_id: int, query: OverviewQuery):
     """Исполнение планов, аудиты и несоответствия, повторяемость, действия, результативность, решения советов —
     на сегодня. Источник каждого показателя — GET /quality/sources."""
@@ -228,7 +228,7 @@ def get_overview(user_id: int, query: OverviewQuery):
 
 
 @registry.operation("GET", "/quality/sources", summary="Из чего сложился показатель", tag=TAG, query=SourcesQuery,
-                    response=Sources)
+                    response=Sources, errors=(404,))
 def get_sources(user_id: int, query: SourcesQuery):
     """Ключи: plans/<исход>, plan/<id плана>/<исход>, plan/<id>/<id раздела>/<исход>, audits/all, findings/all,
     findings/<направление>/<значимость>, recurrence/first|repeat, actions/<исход>, checks/effective|partial|
