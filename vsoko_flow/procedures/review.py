@@ -106,31 +106,36 @@ def _tally_items(session: Session, tally: Tally, parents: dict[int, Artefact]) -
     sections = {s.id: s for s in session.scalars(select(PlanSection).where(PlanSection.artefact_id.in_(ids)))}
     item_sections = dict(session.execute(select(PlanItem.id, PlanItem.section_id).where(PlanItem.artefact_id.in_(ids))).all())
     children = select(Artefact.id).where(Artefact.parent_id.in_(ids), Artefact.kind == CONTROL_KIND)
+    # Only the values needed are read out of the JSON columns (in SQL): tens of thousands of rows.
     executed: dict[int, dt.date] = {}
-    for artefact_id, fields in session.execute(
-            select(HistoryEntry.artefact_id, HistoryEntry.fields)
+    for artefact_id, day in session.execute(
+            select(HistoryEntry.artefact_id, HistoryEntry.fields["executed_on"].as_string())
             .where(HistoryEntry.trigger == "report", HistoryEntry.artefact_id.in_(children))
             .order_by(HistoryEntry.artefact_id, HistoryEntry.sequence)):
-        day = as_date((fields or {}).get("executed_on"))
-        if day is not None:
-            executed[artefact_id] = day
-    rows = session.execute(select(Artefact.id, Artefact.parent_id, Artefact.state, Artefact.due_date, Artefact.fields)
+        found = as_date(day)
+        if found is not None:
+            executed[artefact_id] = found
+    section_titles = {s.id: " ".join(part for part in (s.number, s.title) if part) for s in sections.values()}
+    rows = session.execute(select(Artefact.id, Artefact.parent_id, Artefact.state, Artefact.due_date,
+                                  Artefact.fields["plan_item_id"].as_integer())
                            .where(Artefact.parent_id.in_(ids), Artefact.kind == CONTROL_KIND).order_by(Artefact.id))
-    for row in rows:
-        result = item_outcome(row.state, row.due_date, executed.get(row.id), tally.report_date)
-        parent = parents[row.parent_id]
+    report_date, sources = tally.report_date, tally.sources
+    for row_id, parent_id, state, due, plan_item_id in rows:
+        result = item_outcome(state, due, executed.get(row_id), report_date)
+        parent = parents[parent_id]
         if parent.kind == CORRECTIVE_KIND:
-            tally.add([f"actions/{result}", "actions/all"], row.id)
+            keys: tuple[str, ...] = (f"actions/{result}", "actions/all")
         elif parent.kind == MEETING_KIND:
-            tally.add([f"council/{result}", "council/all"], row.id)
+            keys = (f"council/{result}", "council/all")
         else:
-            section_id = item_sections.get((row.fields or {}).get("plan_item_id")) or 0
-            if section_id in sections:
-                section = sections[section_id]
-                tally.titles[f"plan/{parent.id}/{section_id}"] = " ".join(
-                    part for part in (section.number, section.title) if part)
-            tally.add([f"plans/{result}", "plans/all", f"plan/{parent.id}/{result}", f"plan/{parent.id}/all",
-                       f"plan/{parent.id}/{section_id}/{result}", f"plan/{parent.id}/{section_id}/all"], row.id)
+            section_id = item_sections.get(plan_item_id) or 0
+            if section_id in section_titles:
+                tally.titles[f"plan/{parent_id}/{section_id}"] = section_titles[section_id]
+            plan, section = f"plan/{parent_id}", f"plan/{parent_id}/{section_id}"
+            keys = (f"plans/{result}", "plans/all", f"{plan}/{result}", f"{plan}/all", f"{section}/{result}",
+                    f"{section}/all")
+        for key in keys:
+            sources[key].append(row_id)
     for meeting in (p for p in parents.values() if p.kind == MEETING_KIND):
         tally.add(["council/meetings"], meeting.id)
 
@@ -228,41 +233,34 @@ def summary_sentences(tally: Tally) -> list[str]:
 
 
 def chart_findings(figures: dict[str, int]) -> bytes:
-    categories = [AREA_SHORT[a] for a in AREAS]
-    series = [Series(SEVERITIES[s].capitalize(), tuple(figures.get(f"findings/{a}/{s}", 0) for a in AREAS),
-                     color) for s, color in (("significant", "#c0392b"), ("minor", "#e08a1e"))]
+    categories = tuple(AREA_SHORT[a] for a in AREAS)
+    series = tuple(Series(SEVERITIES[s].capitalize(), tuple(figures.get(f"findings/{a}/{s}", 0) for a in AREAS),
+                          (color,) * len(AREAS)) for s, color in (("significant", "#c0392b"), ("minor", "#e08a1e")))
     return bar_chart("Несоответствия по направлениям и значимости", categories, series)
 
 
 def chart_actions(figures: dict[str, int]) -> bytes:
     keys = ("on_time", "late", "on_review", "not_executed", "not_due")
-    values = tuple(figures.get(f"actions/{k}", 0) for k in keys)
-    return _colored_bars("Корректирующие действия: в срок и с опозданием", [OUTCOMES[k] for k in keys], values,
-                         ("#27ae60", "#e08a1e", "#1f5fa8", "#c0392b", "#7f8c8d"),
-                         note=f"Всего действий: {figures.get('actions/all', 0)}")
+    return _bars("Корректирующие действия: в срок и с опозданием", [OUTCOMES[k] for k in keys],
+                 [figures.get(f"actions/{k}", 0) for k in keys], ("#27ae60", "#e08a1e", "#1f5fa8", "#c0392b", "#7f8c8d"),
+                 note=f"Всего действий: {figures.get('actions/all', 0)}")
 
 
 def chart_effectiveness(figures: dict[str, int]) -> bytes:
     keys = ("effective", "partial", "not_effective")
-    values = tuple(figures.get(f"checks/{k}", 0) for k in keys)
-    done = sum(values)
-    rate = percent(values[0], done)
-    return _colored_bars(f"Результативность действий: {rate}", [CHECK_RESULTS[k] for k in keys], values,
-                         ("#27ae60", "#e08a1e", "#c0392b"), note=f"Проверок проведено: {done}")
+    values = [figures.get(f"checks/{k}", 0) for k in keys]
+    return _bars(f"Результативность действий: {percent(values[0], sum(values))}", [CHECK_RESULTS[k] for k in keys],
+                 values, ("#27ae60", "#e08a1e", "#c0392b"), note=f"Проверок проведено: {sum(values)}")
 
 
 def chart_recurrence(figures: dict[str, int]) -> bytes:
-    values = (figures.get("recurrence/first", 0), figures.get("recurrence/repeat", 0))
-    return _colored_bars("Повторяемость несоответствий", ["выявлено впервые", "повторно"], values,
-                         ("#1f5fa8", "#c0392b"))
+    return _bars("Повторяемость несоответствий", ["выявлено впервые", "повторно"],
+                 [figures.get("recurrence/first", 0), figures.get("recurrence/repeat", 0)], ("#1f5fa8", "#c0392b"))
 
 
-def _colored_bars(title: str, categories: list[str], values: tuple[int, ...], colors: tuple[str, ...],
-                  note: str = "") -> bytes:
-    series = [Series(category, tuple(v if i == j else 0 for j, v in enumerate(values)), colors[i])
-              for i, category in enumerate(categories)]
-    # One series per bar, for its colour; the categories under the bars say what the colours mean.
-    return bar_chart(title, categories, series, stacked=True, note=note, legend=False)
+def _bars(title: str, categories: list[str], values: list[int], colors: tuple[str, ...], note: str = "") -> bytes:
+    """One bar per category, each in its colour (the categories under the bars say what they are)."""
+    return bar_chart(title, tuple(categories), (Series(title, tuple(values), colors),), note=note)
 
 
 CHARTS = {"findings": chart_findings, "actions": chart_actions, "effectiveness": chart_effectiveness,

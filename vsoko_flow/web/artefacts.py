@@ -48,7 +48,11 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 "add_item": "Добавлен пункт плана", "delete_item": "Удалён пункт плана",
                 "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
                 # Meetings (services/meetings.py)
-                "edit_agenda": "Записаны повестка и ход заседания"}
+                "edit_agenda": "Записаны повестка и ход заседания",
+                # The quality cycle (services/audits.py, procedures/corrective.py)
+                "edit_programme": "Изменена программа аудита", "answer_line": "Записан ответ по чек-листу",
+                "record_finding": "Зафиксировано несоответствие",
+                "add_corrective_action": "Добавлено действие по несоответствию"}
 OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")
 
 

@@ -229,12 +229,32 @@ def manual_finding(audit_id: int):
 
 # --- what the artefact page adds for the kinds of the cycle ---------------------------------------------
 
+# Fields the cycle's actions write: shown under these names, or not at all (the blocks show them better).
+FIELD_LABELS = {"act_number": "Номер акта аудита", "recurrence": "Который раз выявлено", "repeat_of":
+                "Повтор несоответствия №", "accepted_on": "Исполнение действия принято",
+                "next_plan_id": "План на следующий учебный год, №"}
+HIDDEN_FIELDS = {"checklist", "lead_auditor", "auditors", "auditees", "start_date", "end_date", "plan_item_id",
+                 "checklist_version", "checklist_title", "corrective_plan_id", "audit_line_id", "requirement_key",
+                 "audit_id", "action_id", "finding_id", "plan_id", "acceptor_id", "executor_ids", "checker",
+                 "figure_titles", "report_author", "effectiveness_check_id", "last_action_item_id",
+                 "drafted_from_review"}
+
+
+CYCLE_KINDS = (AUDIT_KIND, FINDING_KIND, CHECK_KIND, REVIEW_KIND, "corrective_plan", "control_item")
+
+
+def _cycle_fields(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "label": FIELD_LABELS.get(row["name"], row["label"])} for row in rows
+            if row["name"] not in HIDDEN_FIELDS]
+
+
 def quality_extras(page: dict[str, Any], definition: WorkflowDefinition) -> dict[str, Any]:
     """The audit's programme, checklist and findings; a finding's causes and actions; a check's facts;
     a review's figures — and for every artefact its links in the quality cycle."""
     rt, data = runtime(), page["artefact"]
     extras: dict[str, Any] = {"trace": data.get("trace") or [], "audit": None, "finding": None, "check": None,
-                              "review": None}
+                              "review": None,
+                              "fields": _cycle_fields(page["fields"]) if data["kind"] in CYCLE_KINDS else page["fields"]}
     kind = data["kind"]
     if kind == AUDIT_KIND:
         audit = _service(audit_service.audit_view, rt, data["id"], current_user.id)
