@@ -26,14 +26,14 @@ import os
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from transition_vs_render import prepare_postgresql  # noqa: E402 - a sibling benchmark script
+from import_plan import counted  # noqa: E402 - sibling benchmark scripts
+from transition_vs_render import prepare_postgresql  # noqa: E402
 
 from vsoko_flow.config import PROJECT_ROOT, Settings  # noqa: E402
 from vsoko_flow.db import transaction  # noqa: E402
@@ -59,20 +59,6 @@ DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vsoko_bench
 AREAS, SEVERITIES, TYPES = ("results", "processes", "conditions"), ("significant", "minor"), \
     ("nonconformity", "remark", "improvement")
 CHECK_RESULTS = ("effective", "effective", "partial", "not_effective", None)
-
-
-@contextmanager
-def counted(rt: Runtime):
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    event.listen(rt.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(rt.engine, "before_cursor_execute", count)
 
 
 def _ids(session, model, rows: list[dict]) -> list[int]:

@@ -113,21 +113,25 @@ class Cycle:
     actions: dict[int, int] = field(default_factory=dict)  # finding → its first control item
 
 
-def corrective_plan(rt, school, cycle: Cycle) -> int:
-    fire(rt, cycle.audit_id, "plan_corrections", school["deputy"], ANALYSIS_DAY)
-    (plan,) = children(rt, cycle.audit_id, "corrective_plan")
+def plan_corrections(rt, school, audit_id: int, day: dt.date = ANALYSIS_DAY) -> tuple[int, list[int]]:
+    """The audit's corrective-action plan, created by its transition: its id and its sections (one per finding)."""
+    fire(rt, audit_id, "plan_corrections", school["deputy"], day)
+    (plan,) = children(rt, audit_id, "corrective_plan")
     with rt.sessions() as session:
-        sections = session.scalars(select(PlanSection).where(PlanSection.artefact_id == plan.id)
-                                   .order_by(PlanSection.position)).all()
-        section_ids = [s.id for s in sections]
+        return plan.id, list(session.scalars(select(PlanSection.id).where(PlanSection.artefact_id == plan.id)
+                                             .order_by(PlanSection.position)))
+
+
+def corrective_plan(rt, school, cycle: Cycle) -> int:
+    plan_id, section_ids = plan_corrections(rt, school, cycle.audit_id)
     for (position, login), section_id in zip(EXECUTORS.items(), section_ids):
-        add_item(rt, plan.id, school["deputy"], version=None, section_id=section_id,
+        add_item(rt, plan_id, school["deputy"], version=None, section_id=section_id,
                  fields={"action_kind": "Корректирующее действие",
                          "activity": f"Устранить причину несоответствия по строке {position + 1} чек-листа",
                          "result": "Требование выполняется, подтверждено документами"},
                  responsible_logins=[login], deadline_text="до 10 апреля")
-    cycle.plan_id = plan.id
-    return plan.id
+    cycle.plan_id = plan_id
+    return plan_id
 
 
 def approve_plan(rt, school, plan_id: int) -> None:

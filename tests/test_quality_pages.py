@@ -161,3 +161,45 @@ def test_api_and_cli_of_the_cycle(rt, school, client):
     assert ("audit", cycle.audit_id) in links and ("action", actions[0].id) in links
     text = runner.invoke(cli, ["artefacts", "show", str(cycle.findings[0])]).output
     assert re.search(rf"Аудит: № {cycle.audit_id} ", text) and f"Действие: № {actions[0].id} " in text
+
+
+QUALITY_KINDS = ("audit", "finding", "corrective_plan", "effectiveness_check", "annual_review")
+
+
+def test_workflows_check_diagram_and_openapi(rt, client):
+    runner = CliRunner(env={"VSOKO_DATABASE_URL": rt.settings.database_url})
+    checked = runner.invoke(cli, ["workflows", "check"])
+    assert checked.exit_code == 0, checked.output
+    for name in ("audit.yaml", "finding.yaml", "corrective_plan.yaml", "effectiveness_check.yaml", "annual_review.yaml"):
+        assert re.search(rf"^{name}: .*: в порядке$", checked.output, re.MULTILINE), name
+    diagram = runner.invoke(cli, ["workflows", "diagram", "finding"]).output
+    assert 'state "Открыто повторно — нужно новое действие" as reopened' in diagram and "stateDiagram" in diagram
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert set(QUALITY_KINDS) <= set(document["components"]["schemas"]["ArtefactCreate"]["properties"]["kind"]["enum"])
+    assert {"/artefacts/{artefact_id}/audit", "/quality/overview", "/quality/sources"} <= set(document["paths"])
+    assert "trace" in document["components"]["schemas"]["ArtefactDetail"]["properties"]
+
+
+def test_from_every_state_of_the_cycle_someone_can_act(rt):
+    """No artefact of the cycle waits in a non-final state that no role can leave (system moves aside)."""
+    for kind in QUALITY_KINDS:
+        definition = rt.definition(kind)
+        for name, state in definition.states.items():
+            if not state.final:
+                assert definition.available_triggers(name), (kind, name)
+
+
+def test_checks_and_audit_steps_are_tasks_of_their_people(rt, school):
+    from vsoko_flow.services.tasks import my_tasks
+
+    cycle, plan, actions, checks = _cycle_to_checks(rt, school)
+    lead = my_tasks(rt, school["mo_head"], school.id, today=CHECKED)
+    waiting = {(task["id"], t["trigger"]) for task in lead["actions"] for t in task["transitions"]}
+    assert {(c.id, "record") for c in checks[1:]} <= waiting          # the checks given to the lead auditor
+    due = {item["artefact_id"] for item in lead["deadlines"]}
+    assert {c.id for c in checks[1:]} <= due
+    executor = my_tasks(rt, school["teacher"], school.id, today=CHECKED)
+    assert not {c.id for c in checks} & {task["id"] for task in executor["actions"]}
+    deputy = my_tasks(rt, school["deputy"], school.id, today=CHECKED)
+    assert (checks[0].id, "record") not in {(task["id"], t["trigger"]) for task in deputy["actions"]
+                                            for t in task["transitions"]}

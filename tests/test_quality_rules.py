@@ -19,7 +19,7 @@ from vsoko_flow.services.plans import add_item
 from .quality_flows import (
     ACCEPTED, ACT_APPROVED, ACT_DAY, CHECKED, CLOSED, CP_ORDER, EXECUTED, EXECUTORS, ORDER_DAY, START_DAY, Cycle,
     act_approved, analysed, approve_plan, artefact, audit_with_findings, check, children, corrective_plan, execute,
-    fire, lines_of, new_audit, ordered_and_started, programme,
+    fire, lines_of, new_audit, ordered_and_started, plan_corrections, programme,
 )
 
 D = dt.date
@@ -125,24 +125,19 @@ def _plan_ready(rt, school) -> Cycle:
 
 def test_plan_needs_an_action_per_finding(rt, school):
     cycle = _plan_ready(rt, school)
-    fire(rt, cycle.audit_id, "plan_corrections", school["deputy"], ACT_APPROVED)
-    (plan,) = children(rt, cycle.audit_id, "corrective_plan")
-    with rt.sessions() as session:
-        sections = session.scalars(select(PlanSection).where(PlanSection.artefact_id == plan.id)
-                                   .order_by(PlanSection.position)).all()
-        section_ids = [s.id for s in sections]
-    add_item(rt, plan.id, school["deputy"], version=None, section_id=section_ids[0],
+    plan_id, section_ids = plan_corrections(rt, school, cycle.audit_id, ACT_APPROVED)
+    add_item(rt, plan_id, school["deputy"], version=None, section_id=section_ids[0],
              fields={"action_kind": "Коррекция", "activity": "Назначить наблюдателей", "result": "Приказ"},
              responsible_logins=["deputy"], deadline_text="до 10 апреля")
     missing = ", ".join(f"№ {f}" for f in cycle.findings[1:])
-    with refused(rt, plan.id, f"Нет ни одного действия по несоответствиям {missing}"):
-        fire(rt, plan.id, "send_to_council", school["deputy"], ACT_APPROVED)
+    with refused(rt, plan_id, f"Нет ни одного действия по несоответствиям {missing}"):
+        fire(rt, plan_id, "send_to_council", school["deputy"], ACT_APPROVED)
     for section_id in section_ids[1:]:
-        add_item(rt, plan.id, school["deputy"], version=None, section_id=section_id,
+        add_item(rt, plan_id, school["deputy"], version=None, section_id=section_id,
                  fields={"action_kind": "Предупреждающее действие", "activity": "Обучить", "result": "Протокол"},
                  responsible_logins=["teacher"], deadline_text="до 10 апреля")
-    fire(rt, plan.id, "send_to_council", school["deputy"], ACT_APPROVED)
-    assert artefact(rt, plan.id).state == "council_review"
+    fire(rt, plan_id, "send_to_council", school["deputy"], ACT_APPROVED)
+    assert artefact(rt, plan_id).state == "council_review"
 
 
 def test_plan_without_council_only_where_the_school_decided_so(rt, school):

@@ -1198,6 +1198,22 @@ def page_break(doc) -> None:
     run._r.append(br)
 
 
+def looped_table(target, columns: list[tuple[float, str]], loop: str, *, header_size: float = SMALL_PT,
+                 repeat: bool = True):
+    """A grid table: a header row of `columns` [(width mm, caption)] and a ``{%tr for <loop> %}`` row;
+    the caller adds the looped rows and ``{%tr endfor %}``."""
+    t = table(target, [w for w, _ in columns], rows=1, grid=True, cell_margins=True)
+    header = t.rows[0]
+    if repeat:
+        repeat_header(header)
+    cant_split(header)
+    valign(header, "center")
+    for c, (_, caption) in zip(header.cells, columns):
+        par(c, caption, align="center", bold=True, size=header_size)
+    tag_row(t, "{%%tr for %s %%}" % loop, len(columns))
+    return t
+
+
 def build_audit_order():
     doc = build_order_approval()
     # The appendix: the programme, on its own page, after the order (and before its QR code).
@@ -1226,16 +1242,8 @@ def build_audit_checklist():
     blank(doc)
     columns = [(10, "№"), (80, "Требование"), (42, "Источник требования"), (28, "Ответ"), (62, "Комментарий аудитора"),
                (30, "Доказательства, несоответствие")]
-    widths = [w for w, _ in columns]
-    n = len(widths)
-    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
-    header = t.rows[0]
-    repeat_header(header)
-    cant_split(header)
-    valign(header, "center")
-    for c, (_, caption) in zip(header.cells, columns):
-        par(c, caption, align="center", bold=True, size=SMALL_PT)
-    tag_row(t, "{%tr for r in rows %}", n)
+    t = looped_table(doc, columns, "r in rows")
+    n = len(columns)
     tag_row(t, "{%tr if r.section %}", n)
     section_row = t.add_row()
     cant_split(section_row)
@@ -1323,15 +1331,8 @@ def build_audit_act():
     par(doc, "Выявленные несоответствия", align="center", bold=True, keep_next=True, after=6)
     columns = [(8, "№"), (30, "Вид"), (40, "Требование (источник)"), (35, "Что обнаружено"), (28, "Доказательства"),
                (24, "Значимость")]
-    widths = [w for w, _ in columns]
-    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
-    header = t.rows[0]
-    repeat_header(header)
-    cant_split(header)
-    valign(header, "center")
-    for c, (_, caption) in zip(header.cells, columns):
-        par(c, caption, align="center", bold=True, size=SMALL_PT)
-    tag_row(t, "{%tr for f in findings %}", len(widths))
+    t = looped_table(doc, columns, "f in findings")
+    n = len(columns)
     row = t.add_row()
     cant_split(row)
     valign(row, "top")
@@ -1343,7 +1344,7 @@ def build_audit_act():
     cell_lines(evidence, "x in f.evidence", "{{ x }}", size=SMALL_PT + 1)
     par(severity, "{{ f.severity }}", size=SMALL_PT + 1)
     par(severity, "{{ f.recurrence }}", size=SMALL_PT)
-    tag_row(t, "{%tr endfor %}", len(widths))
+    tag_row(t, "{%tr endfor %}", n)
     par(doc, "Выводы", align="center", bold=True, before=12, after=6, keep_next=True)
     tag(doc, "{%p for x in conclusion %}")
     par(doc, "{{ x }}", align="justify", indent=True)
@@ -1362,16 +1363,8 @@ def build_corrective_plan_table():
     par(doc, "{{ plan_title }}", align="center", bold=True, before=18, after=12, keep_next=True)
     columns = [(14, "№ п/п"), (38, "Вид действия"), (80, "Мероприятие"), (38, "Ответственный"), (30, "Срок"),
                (52, "Ожидаемый результат")]
-    widths = [w for w, _ in columns]
-    n = len(widths)
-    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
-    header = t.rows[0]
-    repeat_header(header)
-    cant_split(header)
-    valign(header, "center")
-    for c, (_, caption) in zip(header.cells, columns):
-        par(c, caption, align="center", bold=True, size=SMALL_PT + 1)
-    tag_row(t, "{%tr for r in rows %}", n)
+    t = looped_table(doc, columns, "r in rows", header_size=SMALL_PT + 1)
+    n = len(columns)
     tag_row(t, "{%tr if r.section %}", n)
     section_row = t.add_row()
     cant_split(section_row)
@@ -1428,15 +1421,8 @@ def build_annual_review():
     par(doc, "2. Исполнение планов по разделам", bold=True, keep_next=True, before=12, after=6)
     columns = [(61, "План, раздел"), (16, "Всего"), (22, "В срок"), (22, "С опозданием"), (22, "Не выполнено"),
                (22, "Иное*")]
-    widths = [w for w, _ in columns]
-    t = table(doc, widths, rows=1, grid=True, cell_margins=True)
-    header = t.rows[0]
-    repeat_header(header)
-    cant_split(header)
-    valign(header, "center")
-    for c, (_, caption) in zip(header.cells, columns):
-        par(c, caption, align="center", bold=True, size=SMALL_PT)
-    tag_row(t, "{%tr for p in plans %}", len(widths))
+    t = looped_table(doc, columns, "p in plans")
+    n = len(columns)
     row = t.add_row()
     cant_split(row)
     valign(row, "center")
@@ -1446,7 +1432,7 @@ def build_annual_review():
     for c, key in ((on_time, "on_time"), (late, "late"), (missed, "not_executed")):
         par(c, "{{ p.%s.count }} ({{ p.%s.percent }})" % (key, key), align="center", size=SMALL_PT + 1)
     par(other, "{{ p.other }}", align="center", size=SMALL_PT + 1)
-    tag_row(t, "{%tr endfor %}", len(widths))
+    tag_row(t, "{%tr endfor %}", n)
     par(doc, "* на проверке, срок не наступил, отменено.", size=SMALL_PT, before=3)
     par(doc, "3. Внутренние аудиты: несоответствия по направлениям и значимости", bold=True, keep_next=True,
         before=12, after=6)
@@ -1471,13 +1457,8 @@ def build_annual_review():
     par(doc, "5. Решения по итогам анализа", bold=True, keep_next=True, before=12, after=6)
     tag(doc, "{%p if decisions %}")
     d_columns = [(12, "№"), (63, "Мероприятие"), (32, "Ответственный"), (25, "Срок"), (33, "Ожидаемый результат")]
-    d_widths = [w for w, _ in d_columns]
-    t = table(doc, d_widths, rows=1, grid=True, cell_margins=True)
-    header = t.rows[0]
-    repeat_header(header)
-    for c, (_, caption) in zip(header.cells, d_columns):
-        par(c, caption, align="center", bold=True, size=SMALL_PT)
-    tag_row(t, "{%tr for d in decisions %}", len(d_widths))
+    t = looped_table(doc, d_columns, "d in decisions")
+    n = len(d_columns)
     row = t.add_row()
     cant_split(row)
     valign(row, "top")
@@ -1487,7 +1468,7 @@ def build_annual_review():
     par(responsible, "{{ d.responsible }}", size=SMALL_PT + 1)
     par(deadline, "{{ d.deadline }}", size=SMALL_PT + 1)
     cell_lines(result, "x in d.result", "{{ x }}", size=SMALL_PT + 1)
-    tag_row(t, "{%tr endfor %}", len(d_widths))
+    tag_row(t, "{%tr endfor %}", n)
     tag(doc, "{%p else %}")
     par(doc, "Решения не записаны.", indent=True)
     tag(doc, "{%p endif %}")
