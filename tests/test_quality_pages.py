@@ -203,3 +203,20 @@ def test_checks_and_audit_steps_are_tasks_of_their_people(rt, school):
     deputy = my_tasks(rt, school["deputy"], school.id, today=CHECKED)
     assert (checks[0].id, "record") not in {(task["id"], t["trigger"]) for task in deputy["actions"]
                                             for t in task["transitions"]}
+
+
+def test_quality_commands(rt, school):
+    cycle, plan, actions, checks = _cycle_to_checks(rt, school)
+    runner = CliRunner(env={"VSOKO_DATABASE_URL": rt.settings.database_url})
+    shown = runner.invoke(cli, ["quality", "overview", "--as", "deputy", "--org", str(school.id), "--year", YEAR])
+    assert shown.exit_code == 0 and "findings/all=3" in shown.output and "checks/effective=1" in shown.output
+    sources = runner.invoke(cli, ["quality", "sources", "checks/effective", "--as", "deputy", "--org", str(school.id),
+                                  "--year", YEAR])
+    assert f"№ {checks[0].id} Проверка результативности действия" in sources.output
+    audit_id = new_audit(rt, school, "Документы ВСОКО")
+    refused = runner.invoke(cli, ["quality", "programme", str(audit_id), "--as", "deputy", "--checklist",
+                                  "vsoko_documents", "--lead", "secretary", "--auditee", "secretary",
+                                  "--start", "2025-03-05", "--end", "2025-03-06"])
+    assert refused.exit_code == 1 and "Ошибка: Аудитор Петрова А.С. не может проверять собственную работу" in refused.output
+    listed = runner.invoke(cli, ["quality", "checklists", "--as", "deputy", "--org", str(school.id)])
+    assert "assessment_objectivity" in listed.output and "v1" in listed.output

@@ -467,5 +467,8 @@ def workflows_diagram(kind: str) -> None:
     click.echo(mermaid_diagram(_runtime().definition(kind)))
 
 
+# The quality cycle's commands (`vsoko quality …`) live in their own module.
+from . import cli_quality  # noqa: E402,F401
+
 if __name__ == "__main__":
     main()
