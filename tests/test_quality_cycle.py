@@ -16,7 +16,6 @@ from docx import Document
 from sqlalchemy import select
 
 from vsoko_flow.models import Artefact, ArtefactAssignee, HistoryEntry, PlanItem, StoredDocument, User
-from vsoko_flow.procedures.review import tally_year
 from vsoko_flow.services.artefacts import create_artefact, show_artefact
 from vsoko_flow.services.meetings import create_meeting, record_agenda
 from vsoko_flow.services.plans import add_item, add_section

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from vsoko_flow.cli import main as cli
-from vsoko_flow.models import Artefact, ChecklistVersion
+from vsoko_flow.models import ChecklistVersion
 from vsoko_flow.services.users import issue_token
 
 from .quality_flows import (

@@ -25,12 +25,11 @@ from sqlalchemy.orm import Session
 
 from ..config import PROJECT_ROOT
 from ..documents.russian import date_digits
-from ..engine import journals
 from ..engine.context import TransitionContext
 from ..engine.registry import ActionError, action, document_context, rule
-from ..models import Artefact, ArtefactAssignee, AuditLine, ChecklistVersion, Journal, Membership, PlanItem, User
+from ..models import Artefact, AuditLine, ChecklistVersion, Journal, Membership, PlanItem, User
 from .children import add_child
-from .common import LAW_273, as_date, digits, lines, person, required_date, sentence, signer, text, unsigned, words
+from .common import LAW_273, as_date, digits, lines, person, required_date, sentence, text, unsigned, words
 from .findings import AREAS, FINDING_TYPES, SEVERITIES, findings_of
 
 AUDIT_KIND = "audit"

@@ -31,9 +31,9 @@ from ..models import (
 )
 from .audits import audit_team, no_mark
 from .children import add_child, locked, move_by_system
-from .common import as_date, digits, lines, person, signer, text, unsigned
+from .common import as_date, digits, lines, person, signer, text
 from .control import CONTROL_KIND, FINAL_CONTROL_STATES, add_control_items
-from .findings import FINDING_KIND, causes_of, finding_label
+from .findings import causes_of, finding_label
 
 CORRECTIVE_KIND = "corrective_plan"
 CHECK_KIND = "effectiveness_check"

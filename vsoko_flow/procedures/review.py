@@ -34,12 +34,12 @@ from ..deadlines.phrases import parse_deadline
 from ..deadlines.school_year import SchoolYear
 from ..documents.charts import Series, bar_chart
 from ..documents.render import Picture
-from ..documents.russian import date_digits, lower_first
+from ..documents.russian import date_digits
 from ..engine.context import TransitionContext
 from ..engine.registry import action, document_context
 from ..models import Artefact, HistoryEntry, PlanItem, PlanSection
 from .children import add_child
-from .common import LAW_273, as_date, digits, lines, percent, person, plural, sentence, signer, text, unsigned, words
+from .common import LAW_273, as_date, digits, lines, percent, person, plural, sentence, signer, text, words
 from .control import ACCEPTED, CONTROL_KIND, REPORTED, outcome, plan_items
 from .audits import no_mark
 from .corrective import CHECK_KIND, CORRECTIVE_KIND

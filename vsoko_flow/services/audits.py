@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import transaction
@@ -428,8 +428,3 @@ def plan_rows_for_audit(rt: Runtime, user_id: int, organisation_id: int, school_
             .order_by(Artefact.id, PlanItem.position).limit(limit)).all()
         return [{"id": r.id, "label": f"{r.number} {(r.fields or {}).get('activity') or (r.fields or {}).get('object') or ''}"
                  f" — {r.title}"[:200]} for r in rows]
-
-
-def count_findings(session: Session, audit_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Artefact).where(
-        Artefact.parent_id == audit_id, Artefact.kind == FINDING_KIND)) or 0
