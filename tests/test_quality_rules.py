@@ -244,3 +244,13 @@ def test_recurrence_reopens_the_previous_finding_under_check(rt, school):
     assert result["recurrence"] == 2 and result["repeat_of"] == cycle.findings[0]
     assert "открыто повторно" in result["notes"][0]
     assert artefact(rt, cycle.findings[0]).state == "reopened"
+
+
+def test_one_live_corrective_plan_per_audit(rt, school):
+    cycle = _plan_ready(rt, school)
+    plan_id, _ = plan_corrections(rt, school, cycle.audit_id, ACT_APPROVED)
+    with refused(rt, cycle.audit_id, f"уже есть план корректирующих мероприятий № {plan_id}"):
+        fire(rt, cycle.audit_id, "replan_corrections", school["deputy"], ACT_APPROVED)
+    fire(rt, plan_id, "withdraw", school["deputy"], ACT_APPROVED, comment="Составим заново")
+    fire(rt, cycle.audit_id, "replan_corrections", school["deputy"], ACT_APPROVED)
+    assert [p.state for p in children(rt, cycle.audit_id, "corrective_plan")] == ["withdrawn", "draft"]

@@ -279,6 +279,11 @@ def number_audit_act(ctx: TransitionContext) -> None:
 def create_corrective_plan(ctx: TransitionContext) -> None:
     from ..models import CorrectiveSection, PlanSection  # noqa: PLC0415 - plan tables, used only here
 
+    live = ctx.session.scalars(select(Artefact.id).where(
+        Artefact.parent_id == ctx.artefact.id, Artefact.kind == CORRECTIVE_KIND, Artefact.state != "withdrawn")).first()
+    if live is not None:
+        raise ActionError(f"У аудита уже есть план корректирующих мероприятий № {live}: дополните его "
+                          "(новое действие — на странице несоответствия) или отзовите проект")
     findings = findings_of(ctx.session, ctx.artefact.id)
     definition = ctx.definitions[CORRECTIVE_KIND]
     title = f"{definition.default_title} «{ctx.artefact.title}»"

@@ -382,7 +382,7 @@ def audit_view(rt: Runtime, audit_id: int, user_id: int) -> dict[str, Any]:
         roles = set(membership.roles or [])
         may_work = audit.state == "in_progress" and (login in audit_team(audit.fields) or bool({"deputy", "director"} & roles))
         return {
-            "id": audit.id, "state": audit.state, "version": audit.version,
+            "id": audit.id, "organisation_id": audit.organisation_id, "state": audit.state, "version": audit.version,
             "area": audit.fields.get("area"), "area_label": AREAS.get(audit.fields.get("area"), ""),
             "programme": {**programme, "start_date": programme["start_date"], "end_date": programme["end_date"],
                           "lead_label": people.get(programme["lead_auditor"], programme["lead_auditor"]),

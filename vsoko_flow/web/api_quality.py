@@ -150,7 +150,7 @@ class Sources(BaseModel):
 def _audit(artefact_id: int, user_id: int) -> dict:
     view = audit_service.audit_view(_rt(), artefact_id, user_id)
     programme = view["programme"]
-    checklists = audit_service.checklist_list(_rt(), user_id, _organisation_of(artefact_id, user_id))
+    checklists = audit_service.checklist_list(_rt(), user_id, view["organisation_id"])
     return {
         "id": view["id"], "state": view["state"], "version": view["version"], "area": view["area"] or "",
         "checklist": programme["checklist"], "lead_auditor": programme["lead_auditor"],
@@ -164,12 +164,6 @@ def _audit(artefact_id: int, user_id: int) -> dict:
         "corrective_plan_id": view["corrective_plan"]["id"] if view["corrective_plan"] else None,
         "checklists": [c["code"] for c in checklists],
     }
-
-
-def _organisation_of(artefact_id: int, user_id: int) -> int:
-    from ..services.artefacts import show_artefact
-
-    return show_artefact(_rt(), artefact_id, user_id)["organisation"]["id"]
 
 
 @registry.operation("GET", "/artefacts/{artefact_id}/audit", summary="Аудит: программа, чек-лист, несоответствия",
