@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from vsoko_flow.cli import main as cli
 from vsoko_flow.models import ChecklistVersion
 from vsoko_flow.services.users import issue_token
 
@@ -18,6 +16,7 @@ from .quality_flows import (
     ACCEPTED, CHECKED, EXECUTED, EXECUTORS, YEAR, act_approved, analysed, approve_plan, artefact, audit_with_findings,
     check, children, corrective_plan, execute, lines_of, new_audit, ordered_and_started, programme,
 )
+from .test_cli import error_lines, run_vsoko
 from .web_helpers import login, post_form
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -130,7 +129,7 @@ def test_deputy_edits_a_checklist_as_a_new_version(rt, school, client, app):
     assert teacher.get("/quality/checklists/vsoko_documents").status_code == 403
 
 
-def test_api_and_cli_of_the_cycle(rt, school, client):
+def test_api_and_cli_of_the_cycle(rt, school, client, settings):
     cycle, plan, actions, checks = _cycle_to_checks(rt, school)
     headers = {"Authorization": f"Bearer {issue_token(rt, 'deputy', 'test')}"}
     audit = client.get(f"/api/v1/artefacts/{cycle.audit_id}/audit", headers=headers).get_json()
@@ -154,25 +153,23 @@ def test_api_and_cli_of_the_cycle(rt, school, client):
     assert refused.status_code == 422 and "собственную работу" in refused.get_json()["message"]
     assert artefact(rt, second).version == version
 
-    runner = CliRunner(env={"VSOKO_DATABASE_URL": rt.settings.database_url})
-    shown = runner.invoke(cli, ["artefacts", "show", str(cycle.findings[0]), "--json"])
-    assert shown.exit_code == 0, shown.output
-    links = {(t["relation"], t["id"]) for t in json.loads(shown.output)["trace"]}
+    shown = run_vsoko(settings, "artefacts", "show", cycle.findings[0], "--json")
+    assert shown.returncode == 0, shown.stderr
+    links = {(t["relation"], t["id"]) for t in json.loads(shown.stdout)["trace"]}
     assert ("audit", cycle.audit_id) in links and ("action", actions[0].id) in links
-    text = runner.invoke(cli, ["artefacts", "show", str(cycle.findings[0])]).output
+    text = run_vsoko(settings, "artefacts", "show", cycle.findings[0]).stdout
     assert re.search(rf"Аудит: № {cycle.audit_id} ", text) and f"Действие: № {actions[0].id} " in text
 
 
 QUALITY_KINDS = ("audit", "finding", "corrective_plan", "effectiveness_check", "annual_review")
 
 
-def test_workflows_check_diagram_and_openapi(rt, client):
-    runner = CliRunner(env={"VSOKO_DATABASE_URL": rt.settings.database_url})
-    checked = runner.invoke(cli, ["workflows", "check"])
-    assert checked.exit_code == 0, checked.output
+def test_workflows_check_diagram_and_openapi(rt, client, settings):
+    checked = run_vsoko(settings, "workflows", "check")
+    assert checked.returncode == 0, checked.stderr
     for name in ("audit.yaml", "finding.yaml", "corrective_plan.yaml", "effectiveness_check.yaml", "annual_review.yaml"):
-        assert re.search(rf"^{name}: .*: в порядке$", checked.output, re.MULTILINE), name
-    diagram = runner.invoke(cli, ["workflows", "diagram", "finding"]).output
+        assert re.search(rf"^{name}: .*: в порядке$", checked.stdout, re.MULTILINE), name
+    diagram = run_vsoko(settings, "workflows", "diagram", "finding").stdout
     assert 'state "Открыто повторно — нужно новое действие" as reopened' in diagram and "stateDiagram" in diagram
     document = client.get("/api/v1/openapi.json").get_json()
     assert set(QUALITY_KINDS) <= set(document["components"]["schemas"]["ArtefactCreate"]["properties"]["kind"]["enum"])
@@ -205,18 +202,18 @@ def test_checks_and_audit_steps_are_tasks_of_their_people(rt, school):
                                             for t in task["transitions"]}
 
 
-def test_quality_commands(rt, school):
+def test_quality_commands(rt, school, settings):
     cycle, plan, actions, checks = _cycle_to_checks(rt, school)
-    runner = CliRunner(env={"VSOKO_DATABASE_URL": rt.settings.database_url})
-    shown = runner.invoke(cli, ["quality", "overview", "--as", "deputy", "--org", str(school.id), "--year", YEAR])
-    assert shown.exit_code == 0 and "findings/all=3" in shown.output and "checks/effective=1" in shown.output
-    sources = runner.invoke(cli, ["quality", "sources", "checks/effective", "--as", "deputy", "--org", str(school.id),
-                                  "--year", YEAR])
-    assert f"№ {checks[0].id} Проверка результативности действия" in sources.output
+    shown = run_vsoko(settings, "quality", "overview", "--as", "deputy", "--org", school.id, "--year", YEAR)
+    assert shown.returncode == 0 and "findings/all=3" in shown.stdout and "checks/effective=1" in shown.stdout
+    sources = run_vsoko(settings, "quality", "sources", "checks/effective", "--as", "deputy", "--org", school.id,
+                        "--year", YEAR)
+    assert f"№ {checks[0].id} Проверка результативности действия" in sources.stdout
     audit_id = new_audit(rt, school, "Документы ВСОКО")
-    refused = runner.invoke(cli, ["quality", "programme", str(audit_id), "--as", "deputy", "--checklist",
-                                  "vsoko_documents", "--lead", "secretary", "--auditee", "secretary",
-                                  "--start", "2025-03-05", "--end", "2025-03-06"])
-    assert refused.exit_code == 1 and "Ошибка: Аудитор Петрова А.С. не может проверять собственную работу" in refused.output
-    listed = runner.invoke(cli, ["quality", "checklists", "--as", "deputy", "--org", str(school.id)])
-    assert "assessment_objectivity" in listed.output and "v1" in listed.output
+    refused = run_vsoko(settings, "quality", "programme", audit_id, "--as", "deputy", "--checklist", "vsoko_documents",
+                        "--lead", "secretary", "--auditee", "secretary", "--start", "2025-03-05", "--end", "2025-03-06")
+    assert error_lines(refused)[0] == "Ошибка: Аудитор Петрова А.С. не может проверять собственную работу: " \
+        "указан(а) в программе как ответственный за проверяемую область. Назначьте другого аудитора или уточните, " \
+        "чья работа проверяется"
+    listed = run_vsoko(settings, "quality", "checklists", "--as", "deputy", "--org", school.id)
+    assert "assessment_objectivity" in listed.stdout and "v1" in listed.stdout
