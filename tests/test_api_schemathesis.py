@@ -57,7 +57,13 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        "DELETE /artefacts/{artefact_id}/items/{item_id}",
                        "POST /artefacts/{artefact_id}/items/{item_id}/move",
                        "POST /artefacts/{artefact_id}/items/sections", "POST /artefacts/{artefact_id}/items/import",
-                       "PUT /artefacts/{artefact_id}/agenda", "GET /jobs/{job_id}"}  # schemathesis leaves out the schema's own URL
+                       "PUT /artefacts/{artefact_id}/agenda", "GET /jobs/{job_id}",
+                       # the quality cycle (web/api_quality.py)
+                       "GET /artefacts/{artefact_id}/audit", "PUT /artefacts/{artefact_id}/audit/programme",
+                       "PUT /artefacts/{artefact_id}/audit/lines/{line_id}",
+                       "POST /artefacts/{artefact_id}/audit/lines/{line_id}/finding",
+                       "POST /artefacts/{artefact_id}/audit/findings", "GET /quality/overview",
+                       "GET /quality/sources"}  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 

@@ -20,6 +20,9 @@ DOMAIN_MODULES = [
     "vsoko_flow.services.reminders", "vsoko_flow.services.pdf", "vsoko_flow.services.verification",
     "vsoko_flow.imports.plan_rows", "vsoko_flow.procedures.control", "vsoko_flow.procedures.plans",
     "vsoko_flow.procedures.meetings", "vsoko_flow.procedures.councils",
+    "vsoko_flow.procedures.audits", "vsoko_flow.procedures.findings", "vsoko_flow.procedures.corrective",
+    "vsoko_flow.procedures.review", "vsoko_flow.procedures.children", "vsoko_flow.documents.charts",
+    "vsoko_flow.services.audits", "vsoko_flow.services.quality",
 ]
 
 

@@ -1173,6 +1173,407 @@ SPECS = [
 ]
 
 
+# --------------------------------------------------------------------------- the quality cycle
+# Internal audits, corrective-action plans, effectiveness checks and the yearly review
+# (vsoko_flow/procedures/audits.py, corrective.py, review.py).
+
+
+def label_value_table(target, loop: str, widths: tuple[float, float] = (60, TEXT_WIDTH_MM - 60)) -> None:
+    """A two-column grid table «what — value (lines)» from a list of {title, lines}."""
+    t = table(target, list(widths), rows=3, grid=True, cell_margins=True)
+    start, row, end = t.rows
+    par(start.cells[0], "{%%tr for r in %s %%}" % loop, size=SMALL_PT)
+    cant_split(row)
+    valign(row, "top")
+    par(row.cells[0], "{{ r.title }}", bold=True, size=TABLE_PT)
+    cell_lines(row.cells[1], "x in r.lines", "{{ x }}")
+    par(end.cells[0], "{%tr endfor %}", size=SMALL_PT)
+
+
+def page_break(doc) -> None:
+    p = par(doc, "")
+    run = p.add_run()
+    br = OxmlElement("w:br")
+    br.set(qn("w:type"), "page")
+    run._r.append(br)
+
+
+def looped_table(target, columns: list[tuple[float, str]], loop: str, *, header_size: float = SMALL_PT,
+                 repeat: bool = True):
+    """A grid table: a header row of `columns` [(width mm, caption)] and a ``{%tr for <loop> %}`` row;
+    the caller adds the looped rows and ``{%tr endfor %}``."""
+    t = table(target, [w for w, _ in columns], rows=1, grid=True, cell_margins=True)
+    header = t.rows[0]
+    if repeat:
+        repeat_header(header)
+    cant_split(header)
+    valign(header, "center")
+    for c, (_, caption) in zip(header.cells, columns):
+        par(c, caption, align="center", bold=True, size=header_size)
+    tag_row(t, "{%%tr for %s %%}" % loop, len(columns))
+    return t
+
+
+def build_audit_order():
+    doc = build_order_approval()
+    # The appendix: the programme, on its own page, after the order (and before its QR code).
+    body = doc.element.body
+    qr_start = [el for el in body if el.tag == qn("w:p")][-2]  # the blank line before the QR table
+    appendix = new_document("Программа")
+    page_break(appendix)
+    par(appendix, "Приложение", align="right", size=TABLE_PT)
+    par(appendix, "к приказу от {{ order_date }} № {{ order_number }}", align="right", size=TABLE_PT)
+    par(appendix, "ПРОГРАММА", align="center", bold=True, before=12)
+    par(appendix, "внутреннего аудита", align="center", bold=True, after=12)
+    label_value_table(appendix, "programme")
+    for element in list(appendix.element.body):
+        if element.tag != qn("w:sectPr"):
+            qr_start.addprevious(element)
+    return doc
+
+
+def build_audit_checklist():
+    doc = new_document("Чек-лист аудита")
+    landscape(doc)
+    org_header(doc, "ЧЕК-ЛИСТ ВНУТРЕННЕГО АУДИТА", kind_after=0)
+    par(doc, "{{ heading }}", align="center", bold=True)
+    par(doc, "Аудит: {{ audit_title }}", align="center", after=6)
+    par(doc, "Заполнен {{ filled_on }}")
+    blank(doc)
+    columns = [(10, "№"), (80, "Требование"), (42, "Источник требования"), (28, "Ответ"), (62, "Комментарий аудитора"),
+               (30, "Доказательства, несоответствие")]
+    t = looped_table(doc, columns, "r in rows")
+    n = len(columns)
+    tag_row(t, "{%tr if r.section %}", n)
+    section_row = t.add_row()
+    cant_split(section_row)
+    par(spanned(section_row, [n])[0], "{{ r.text }}", bold=True, size=REPORT_PT, keep_next=True)
+    tag_row(t, "{%tr else %}", n)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, requirement, source, answer, comment, evidence = row.cells
+    par(number, "{{ r.n }}", align="center", size=REPORT_PT)
+    par(requirement, "{{ r.requirement }}", size=REPORT_PT)
+    par(source, "{{ r.source }}", size=REPORT_PT)
+    par(answer, "{{ r.answer }}", align="center", size=REPORT_PT)
+    cell_lines(comment, "x in r.comment", "{{ x }}", size=REPORT_PT)
+    par(evidence, "{{ r.evidence }}", size=REPORT_PT)
+    par(evidence, "{{ r.finding }}", size=REPORT_PT)
+    tag_row(t, "{%tr endif %}", n)
+    tag_row(t, "{%tr endfor %}", n)
+    blank(doc)
+    par(doc, "Аудиторы:", keep_next=True)
+    team_signatures(doc, "auditors", widths=(100, 90, 62))
+    qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
+    return doc
+
+
+def team_signatures(doc, loop: str, widths: tuple[float, float, float] = (50, 78, 37)) -> None:
+    """One signature line per person of a list of {position, initials_surname}: handwritten signatures."""
+    t = table(doc, list(widths), rows=3)
+    start, row, end = t.rows
+    par(start.cells[0], "{%%tr for p in %s %%}" % loop, size=SMALL_PT)
+    cant_split(row)
+    valign(row, "bottom")
+    par(row.cells[0], "{{ p.position }}", before=12)
+    par(row.cells[1], "______________", align="center", before=12)
+    par(row.cells[2], "{{ p.initials_surname }}", align="right", before=12)
+    par(end.cells[0], "{%tr endfor %}", size=SMALL_PT)
+
+
+def approval_corner(doc) -> None:
+    """«ПРОЕКТ», or «УТВЕРЖДАЮ / Директор / И.О. Фамилия / дата» once the director approved it."""
+    t = table(doc, [85, 80])
+    row = t.rows[0]
+    valign(row, "top")
+    left, right = row.cells
+    spacer(left)
+    tag(right, "{%p if is_draft %}")
+    par(right, "ПРОЕКТ", align="right", bold=True)
+    tag(right, "{%p else %}")
+    par(right, "УТВЕРЖДАЮ", size=TABLE_PT, left_indent=5)
+    par(right, "{{ signer.position }}", size=TABLE_PT, left_indent=5)
+    par(right, "{{ org_short_name }}", size=TABLE_PT, left_indent=5)
+    par(right, "______________ {{ signer.initials_surname }}", size=TABLE_PT, left_indent=5, before=6)
+    par(right, "{{ approval.date }}", size=TABLE_PT, left_indent=5)
+    tag(right, "{%p endif %}")
+    spacer(right)
+
+
+def build_audit_act():
+    doc = new_document("Акт внутреннего аудита")
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+    approval_corner(doc)
+    par(doc, "АКТ", align="center", bold=True, before=12)
+    par(doc, "внутреннего аудита «{{ audit_title }}»", align="center", bold=True, after=12)
+    date_number_line(doc, "act_date", "act_number")
+    place_line(doc)
+    blank(doc)
+    tag(doc, "{%p if basis %}")
+    par(doc, "Основание: {{ basis }}.", align="justify", indent=True)
+    tag(doc, "{%p endif %}")
+    par(doc, "Период проведения: {{ period }}.", align="justify", indent=True)
+    par(doc, "Направление ВСОКО: {{ area }}.", align="justify", indent=True)
+    par(doc, "Предмет и границы аудита:", align="justify", indent=True)
+    tag(doc, "{%p for x in scope %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    par(doc, "Критерии аудита:", align="justify", indent=True)
+    tag(doc, "{%p for x in criteria %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    par(doc, "Группа аудиторов:", align="justify", indent=True)
+    tag(doc, "{%p for p in team %}")
+    par(doc, "{{ p.initials_surname }}, {{ p.position }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    par(doc, "{{ summary }}", align="justify", indent=True, before=6, after=6)
+    par(doc, "Выявленные несоответствия", align="center", bold=True, keep_next=True, after=6)
+    columns = [(8, "№"), (30, "Вид"), (40, "Требование (источник)"), (35, "Что обнаружено"), (28, "Доказательства"),
+               (24, "Значимость")]
+    t = looped_table(doc, columns, "f in findings")
+    n = len(columns)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, kind, requirement, found, evidence, severity = row.cells
+    par(number, "{{ f.n }}", align="center", size=SMALL_PT + 1)
+    par(kind, "{{ f.kind }} № {{ f.number }}", size=SMALL_PT + 1)
+    cell_lines(requirement, "x in f.requirement", "{{ x }}", size=SMALL_PT + 1)
+    cell_lines(found, "x in f.found", "{{ x }}", size=SMALL_PT + 1)
+    cell_lines(evidence, "x in f.evidence", "{{ x }}", size=SMALL_PT + 1)
+    par(severity, "{{ f.severity }}", size=SMALL_PT + 1)
+    par(severity, "{{ f.recurrence }}", size=SMALL_PT)
+    tag_row(t, "{%tr endfor %}", n)
+    par(doc, "Выводы", align="center", bold=True, before=12, after=6, keep_next=True)
+    tag(doc, "{%p for x in conclusion %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    blank(doc)
+    team_signatures(doc, "team")
+    qr_block(doc)
+    return doc
+
+
+def build_corrective_plan_table():
+    doc = new_document("План корректирующих мероприятий")
+    landscape(doc)
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+    grif_table(doc, [152, 100], "{{ approval_grif.word }}")
+    par(doc, "{{ plan_title }}", align="center", bold=True, before=18, after=12, keep_next=True)
+    columns = [(14, "№ п/п"), (38, "Вид действия"), (80, "Мероприятие"), (38, "Ответственный"), (30, "Срок"),
+               (52, "Ожидаемый результат")]
+    t = looped_table(doc, columns, "r in rows", header_size=SMALL_PT + 1)
+    n = len(columns)
+    tag_row(t, "{%tr if r.section %}", n)
+    section_row = t.add_row()
+    cant_split(section_row)
+    cell = spanned(section_row, [n])[0]
+    par(cell, "{{ r.title }}", bold=True, size=REPORT_PT, keep_next=True)
+    cell_lines(cell, "x in r.lines", "{{ x }}", size=REPORT_PT)
+    tag_row(t, "{%tr else %}", n)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, kind, activity, responsible, deadline, result = row.cells
+    par(number, "{{ r.number }}", align="center", size=REPORT_PT)
+    par(kind, "{{ r.kind }}", size=REPORT_PT)
+    cell_lines(activity, "x in r.activity", "{{ x }}", size=REPORT_PT)
+    cell_lines(responsible, "x in r.responsible", "{{ x }}", size=REPORT_PT)
+    par(deadline, "{{ r.deadline }}", align="center", size=REPORT_PT)
+    cell_lines(result, "x in r.result", "{{ x }}", size=REPORT_PT)
+    tag_row(t, "{%tr endif %}", n)
+    tag_row(t, "{%tr endfor %}", n)
+    qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
+    return doc
+
+
+def build_effectiveness_protocol():
+    doc = new_document("Протокол проверки результативности")
+    org_header(doc, "ПРОТОКОЛ", kind_after=0)
+    par(doc, "проверки результативности корректирующего действия", align="center", bold=True, after=12)
+    date_number_line(doc, "checked_on", "check_number")
+    place_line(doc)
+    blank(doc)
+    label_value_table(doc, "rows")
+    par(doc, [("Результат проверки: ", True), ("{{ result }}", False)], align="justify", indent=True, before=12)
+    par(doc, "{{ conclusion }}", align="justify", indent=True, before=6)
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
+    qr_block(doc)
+    return doc
+
+
+def build_annual_review():
+    doc = new_document("Анализ функционирования ВСОКО")
+    par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
+    grif_table(doc, [80, 85], "{{ approval_grif.word }}")
+    par(doc, "АНАЛИЗ", align="center", bold=True, before=18)
+    par(doc, "{{ heading }}", align="center", bold=True, after=6)
+    par(doc, "{{ report_date }}")
+    place_line(doc)
+    blank(doc)
+    par(doc, "1. Итоги года", bold=True, keep_next=True, after=6)
+    tag(doc, "{%p for s in summary %}")
+    par(doc, "{{ s }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    par(doc, "2. Исполнение планов по разделам", bold=True, keep_next=True, before=12, after=6)
+    columns = [(61, "План, раздел"), (16, "Всего"), (22, "В срок"), (22, "С опозданием"), (22, "Не выполнено"),
+               (22, "Иное*")]
+    t = looped_table(doc, columns, "p in plans")
+    n = len(columns)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "center")
+    title, total, on_time, late, missed, other = row.cells
+    par(title, "{{ p.title }}", size=SMALL_PT + 1)
+    par(total, "{{ p.total }}", align="center", size=SMALL_PT + 1)
+    for c, key in ((on_time, "on_time"), (late, "late"), (missed, "not_executed")):
+        par(c, "{{ p.%s.count }} ({{ p.%s.percent }})" % (key, key), align="center", size=SMALL_PT + 1)
+    par(other, "{{ p.other }}", align="center", size=SMALL_PT + 1)
+    tag_row(t, "{%tr endfor %}", n)
+    par(doc, "* на проверке, срок не наступил, отменено.", size=SMALL_PT, before=3)
+    par(doc, "3. Внутренние аудиты: несоответствия по направлениям и значимости", bold=True, keep_next=True,
+        before=12, after=6)
+    f_widths = [85, 27, 27, 26]
+    t = table(doc, f_widths, rows=1, grid=True, cell_margins=True)
+    header = t.rows[0]
+    for c, caption in zip(header.cells, ["Направление ВСОКО", "Значительные", "Незначительные", "Всего"]):
+        par(c, caption, align="center", bold=True, size=SMALL_PT)
+    tag_row(t, "{%tr for f in findings %}", len(f_widths))
+    row = t.add_row()
+    cant_split(row)
+    cells = row.cells
+    par(cells[0], "{{ f.title }}", size=SMALL_PT + 1)
+    for c, key in zip(cells[1:], ("significant", "minor", "total")):
+        par(c, "{{ f.%s }}" % key, align="center", size=SMALL_PT + 1)
+    tag_row(t, "{%tr endfor %}", len(f_widths))
+    par(doc, "4. Диаграммы", bold=True, keep_next=True, before=12, after=6)
+    tag(doc, "{%p for c in charts %}")
+    par(doc, "{{ c.image }}", align="center", after=6)
+    tag(doc, "{%p endfor %}")
+    par(doc, "Результативность корректирующих действий: {{ effectiveness_rate }}.", align="justify", indent=True)
+    par(doc, "5. Решения по итогам анализа", bold=True, keep_next=True, before=12, after=6)
+    tag(doc, "{%p if decisions %}")
+    d_columns = [(12, "№"), (63, "Мероприятие"), (32, "Ответственный"), (25, "Срок"), (33, "Ожидаемый результат")]
+    t = looped_table(doc, d_columns, "d in decisions")
+    n = len(d_columns)
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, activity, responsible, deadline, result = row.cells
+    par(number, "{{ d.number }}", align="center", size=SMALL_PT + 1)
+    cell_lines(activity, "x in d.activity", "{{ x }}", size=SMALL_PT + 1)
+    par(responsible, "{{ d.responsible }}", size=SMALL_PT + 1)
+    par(deadline, "{{ d.deadline }}", size=SMALL_PT + 1)
+    cell_lines(result, "x in d.result", "{{ x }}", size=SMALL_PT + 1)
+    tag_row(t, "{%tr endfor %}", n)
+    tag(doc, "{%p else %}")
+    par(doc, "Решения не записаны.", indent=True)
+    tag(doc, "{%p endif %}")
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    qr_block(doc)
+    return doc
+
+
+GRIFS_NOTES = {
+    "is_draft": "True: «ПРОЕКТ» top right and no approval grif",
+    "council_grif": "None | {body_instrumental, protocol_date, protocol_number}",
+    "approval_grif": "None | {word «УТВЕРЖДЁН», order_date, order_number}",
+}
+
+QUALITY_SPECS = [
+    Spec(
+        name="audit_order",
+        title="Приказ о проведении внутреннего аудита",
+        file_name="Приказ от {{ order_date }} № {{ order_number }} о проведении аудита.docx",
+        variables=[
+            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "order_date", "order_number", "heading", "preamble", "items", "attachments", "programme",
+        ],
+        build=build_audit_order,
+        notes={
+            "heading": "«О проведении внутреннего аудита»",
+            "preamble": "«В соответствии с …»; the template appends «, приказываю:»",
+            "items": "order items (full sentences)",
+            "attachments": "[«Программа внутреннего аудита.»]",
+            "programme": "the appendix: [{title, lines: [..]}] (area, scope, criteria, checklist, team, auditees, dates, plan row)",
+        },
+    ),
+    Spec(
+        name="audit_checklist",
+        title="Чек-лист внутреннего аудита (заполненный)",
+        file_name="Чек-лист аудита от {{ filled_on }}.docx",
+        variables=["org_full_name", "verify_url", "qr", "heading", "audit_title", "filled_on", "rows",
+                   "auditors"],
+        build=build_audit_checklist,
+        notes={
+            "heading": "the checklist's title and version",
+            "rows": "[{section: true, text} | {section: false, n, requirement, source, answer, comment: [..], evidence, finding}]",
+            "auditors": "[{position, initials_surname}]: the lead auditor first",
+        },
+    ),
+    Spec(
+        name="audit_act",
+        title="Акт внутреннего аудита",
+        file_name="Акт внутреннего аудита от {{ act_date }}.docx",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "approval",
+                   "act_date", "act_number", "audit_title", "basis", "period", "area", "scope", "criteria", "team",
+                   "summary", "findings", "conclusion"],
+        build=build_audit_act,
+        notes={
+            "is_draft": "True: «ПРОЕКТ» top right; else «УТВЕРЖДАЮ» with the director's name and approval.date",
+            "approval": "None | {date}: when the director approved the act",
+            "act_number": "number in the journal of audit acts (empty in the draft)",
+            "basis": "«приказ от … № …»",
+            "findings": "[{n, number, kind, requirement: [..], found: [..], evidence: [..], severity, recurrence}]",
+            "team": "[{position, initials_surname}]: the auditors sign by hand",
+            "conclusion": "paragraphs",
+        },
+    ),
+    Spec(
+        name="corrective_plan_table",
+        title="План корректирующих мероприятий",
+        file_name="{{ plan_title }}.docx",
+        variables=["org_full_name", "org_short_name", "verify_url", "qr", "signer", "plan_title", "is_draft",
+                   "council_grif", "approval_grif", "rows"],
+        build=build_corrective_plan_table,
+        notes={**GRIFS_NOTES,
+               "rows": "[{section: true, title, lines: [requirement, found, causes, corrections]} | {section: false, "
+                       "number, kind, activity: [..], responsible: [..], deadline, result: [..]}]"},
+    ),
+    Spec(
+        name="effectiveness_protocol",
+        title="Протокол проверки результативности",
+        file_name="Протокол проверки результативности от {{ checked_on }}.docx",
+        variables=["org_full_name", "org_city", "verify_url", "qr", "signer", "checked_on", "check_number", "rows",
+                   "result", "conclusion"],
+        build=build_effectiveness_protocol,
+        notes={"rows": "[{title, lines: [..]}]: finding, action, executor, acceptance, method, evidence",
+               "result": "«эффективно» | «частично эффективно» | «не эффективно»",
+               "signer": "the checker: {position, initials_surname, certificate}"},
+    ),
+    Spec(
+        name="annual_review",
+        title="Анализ функционирования ВСОКО",
+        file_name="Анализ функционирования ВСОКО от {{ report_date }}.docx",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft",
+                   "council_grif", "approval_grif", "heading", "report_date", "summary", "plans", "findings", "charts",
+                   "effectiveness_rate", "decisions"],
+        build=build_annual_review,
+        notes={**GRIFS_NOTES,
+               "summary": "sentences with the year's figures",
+               "plans": "[{title, bold, total, on_time|late|not_executed: {count, percent}, other}] per plan and section",
+               "findings": "[{title, significant, minor, total}] per area and «Итого»",
+               "charts": "[{image}]: PNG charts (docxtpl InlineImage supplied by the renderer from a Picture)",
+               "decisions": "[{number, activity: [..], responsible, deadline, result: [..]}]"},
+    ),
+]
+SPECS += QUALITY_SPECS
+
 # --------------------------------------------------------------------------- output
 
 

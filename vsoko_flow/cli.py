@@ -316,6 +316,9 @@ def artefacts_show(artefact_id, login, as_json) -> None:
         click.echo(f"  → {transition['trigger']}: {transition['label']}")
     for doc in data["documents"]:
         click.echo(f"  [{doc['id']}] {doc['file_name']} ({doc['size']} байт)")
+    for link in data.get("trace", []):
+        click.echo(f"  ↔ {link['relation_label']}: № {link['id']} {link['title']}"
+                   + (f" ({link['state_label']})" if link["state_label"] else ""))
 
 
 @artefacts.command("fire")
@@ -550,6 +553,9 @@ def workflows_diagram(kind: str) -> None:
     """Напечатать диаграмму состояний в формате Mermaid."""
     click.echo(mermaid_diagram(_runtime().definition(kind)))
 
+
+# The quality cycle's commands (`vsoko quality …`) live in their own module.
+from . import cli_quality  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

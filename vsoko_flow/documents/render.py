@@ -92,6 +92,32 @@ class _PreparedDocxTemplate(DocxTemplate):
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture for a document (a chart): PNG bytes and the width it is printed at.
+
+    A plain value in the context like any other; the renderer turns it into docxtpl's
+    InlineImage for the one DocxTemplate it renders (an InlineImage belongs to its template).
+    Its text form — what the content hash of a document covers — is its SHA-256."""
+
+    png: bytes
+    width_mm: float
+
+    def __str__(self) -> str:
+        return f"picture:{hashlib.sha256(self.png).hexdigest()}:{self.width_mm}"
+
+
+def _with_pictures(template: DocxTemplate, value: Any) -> Any:
+    """The context with every Picture (at any depth) replaced by an InlineImage of this template."""
+    if isinstance(value, Picture):
+        return InlineImage(template, io.BytesIO(value.png), width=Mm(value.width_mm))
+    if isinstance(value, dict):
+        return {k: _with_pictures(template, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_pictures(template, v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
 class TemplateSource:
     name: str
     title: str
@@ -176,7 +202,7 @@ class Draft:
 def render_draft(source: TemplateSource, context: dict[str, Any], with_qr: bool = False) -> Draft:
     """Render the template with a plain-value context that may hold placeholders."""
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
-    full_context = dict(context)
+    full_context = _with_pictures(template, context)
     if with_qr:
         full_context["qr"] = InlineImage(template, io.BytesIO(_PENDING_QR_PNG), width=QR_WIDTH)
     _render(source, template, full_context)
@@ -198,7 +224,7 @@ def finish_draft(draft: Draft, replacements: dict[str, str], qr_payload: str | N
 def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str | None = None) -> bytes:
     """Render the template with a plain-value context in one step; return the .docx bytes."""
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
-    full_context = dict(context)
+    full_context = _with_pictures(template, context)
     if qr_payload:
         full_context["qr"] = InlineImage(template, io.BytesIO(qr_png(qr_payload)), width=QR_WIDTH)
     _render(source, template, full_context)

@@ -86,6 +86,8 @@ class WorkflowDefinition:
     states: dict[str, StateDef]
     transitions: dict[str, TransitionDef]
     source_file: str
+    # Created only by an action of another artefact (its parent), never by «Новый документ».
+    created_with_parent: bool = False
     machine: Machine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -330,7 +332,7 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
     load_builtins()
     problems = _Problems(file_name)
     known = {"kind", "title", "default_title", "grammatical_gender", "initial", "editable_states",
-             "create_roles", "fields", "columns", "states", "transitions"}
+             "create_roles", "fields", "columns", "states", "transitions", "created_with_parent"}
     for key in data.keys() - known:
         problems.add(data.line_of(key), f"неизвестный ключ «{key}»")
     for key in ("kind", "title", "initial"):
@@ -371,6 +373,7 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
         grammatical_gender=gender, initial=str(data["initial"]), editable_states=editable,
         create_roles=create_roles, fields=fields, columns={str(k): str(v) for k, v in columns.items()},
         states=states, transitions=transitions, source_file=file_name,
+        created_with_parent=bool(data.get("created_with_parent", False)),
     )
 
 

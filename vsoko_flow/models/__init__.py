@@ -7,12 +7,16 @@ from .base import Base, utcnow
 from .job import JOB_STATES, Job, JobUnit
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
+from .quality import AuditLine, ChecklistVersion, CorrectiveSection, QualitySettings
 
 __all__ = [
     "ApiToken",
     "Artefact",
     "ArtefactAssignee",
+    "AuditLine",
     "Base",
+    "ChecklistVersion",
+    "CorrectiveSection",
     "DocumentPdf",
     "Evidence",
     "HistoryEntry",
@@ -29,6 +33,7 @@ __all__ = [
     "OrganisationTemplate",
     "PlanItem",
     "PlanSection",
+    "QualitySettings",
     "ROLES",
     "Section",
     "StoredDocument",

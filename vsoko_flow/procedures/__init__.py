@@ -6,6 +6,11 @@ files. One module per domain: a reader looking for everything about meetings ope
 - councils  — adoption by the pedagogical council and approval by the director's order;
 - control   — rows on control: control items, reports and acceptance, execution reports;
 - plans     — plans and roadmaps: the plan table, the approval order, the yearly reports;
-- meetings  — meetings of a school's bodies: agenda, votes, protocols, extracts.
+- meetings  — meetings of a school's bodies: agenda, votes, protocols, extracts;
+- children  — artefacts an action creates (children) or moves (system transitions of another artefact);
+- audits    — internal audits: programme, checklists, order, act;
+- findings  — findings of audits: evidence, recurrence, correction, causes;
+- corrective — corrective-action plans, new actions, effectiveness checks;
+- review    — «Анализ функционирования ВСОКО» of a school year: figures with sources, charts, next year's plan.
 """
-from . import acts, common, control, councils, meetings, plans  # noqa: F401  (registration)
+from . import acts, audits, children, common, control, corrective, councils, findings, meetings, plans, review  # noqa: F401

@@ -113,17 +113,22 @@ def _logins_to_user_ids(ctx: TransitionContext, logins: list[str]) -> dict[str, 
 
 @action("create_control_items", "Поставить пункты на контроль: по одному на каждый срок каждого пункта")
 def create_control_items(ctx: TransitionContext) -> None:
+    ctx.set_field("control_items", add_control_items(ctx, ctx.artefact, plan_items(ctx)))
+
+
+def add_control_items(ctx: TransitionContext, plan: Artefact, items: list[PlanItem]) -> int:
+    """Control items (children of `plan`) for the given rows of it, one per occurrence of each
+    row's schedule; returns how many. Also used for a row added to a plan already on control."""
     definition = ctx.definitions.get(CONTROL_KIND)
     if definition is None:
         raise ActionError("Не найдено описание процесса «Пункт на контроле» (workflows/control_item.yaml)")
-    items = plan_items(ctx)
     users = _logins_to_user_ids(ctx, sorted({login for i in items for login in i.responsible_logins}))
     created = 0
     for item in items:
         for due, period in _occurrences(item):
             child = Artefact(
-                kind=CONTROL_KIND, organisation_id=ctx.artefact.organisation_id, state=definition.initial,
-                title=_item_title(item), school_year=ctx.artefact.school_year, parent_id=ctx.artefact.id,
+                kind=CONTROL_KIND, organisation_id=plan.organisation_id, state=definition.initial,
+                title=_item_title(item), school_year=plan.school_year, parent_id=plan.id,
                 due_date=due, author_id=ctx.actor.id, fields=_item_fields(item, period))
             ctx.session.add(child)
             ctx.session.flush()
@@ -134,7 +139,7 @@ def create_control_items(ctx: TransitionContext) -> None:
             append_entry(ctx.session, child, ctx.actor, "create", "", fields={"plan_item_id": item.id,
                          "due_date": due.isoformat() if due else None})
             created += 1
-    ctx.set_field("control_items", created)
+    return created
 
 
 def _occurrences(item: PlanItem) -> list[tuple[dt.date | None, dict | None]]:

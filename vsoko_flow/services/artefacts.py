@@ -14,6 +14,7 @@ from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .quality import trace_links
 from .runtime import Runtime
 from .sections import parse_sections, sections_as_text
 
@@ -46,6 +47,9 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
         raise NotFound("Организация не найдена")
     if not definition.create_roles.intersection(membership.roles or []):
         raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
+    if definition.created_with_parent:
+        raise Unprocessable(f"Документ вида «{definition.title}» создаётся со страницы документа, к которому "
+                            "он относится (например, несоответствие — на странице аудита)")
     values, errors = coerce_fields(definition.fields, fields or {}, today)
     if errors:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
@@ -148,6 +152,8 @@ def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[st
             select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]
         data["documents"] = [_document_summary(d) for d in session.scalars(
             select(StoredDocument).where(StoredDocument.artefact_id == artefact.id).order_by(StoredDocument.id))]
+        # Its neighbours in the quality cycle (audit, findings, actions, checks, reviews), both ways.
+        data["trace"] = trace_links(rt, session, artefact)
         return data
 
 

@@ -371,15 +371,7 @@ def add_evidence(rt: Runtime, artefact_id: int, user_id: int, *, data: bytes | N
     The file is kept in the database with its SHA-256; the item's history records it (chained),
     so a file swapped later does not go unnoticed. Returns the evidence id.
     """
-    link_url = (link_url or "").strip()
-    if data is not None and len(data) > MAX_EVIDENCE_BYTES:
-        raise Unprocessable(f"Файл больше {MAX_EVIDENCE_BYTES // (1024 * 1024)} МБ: уменьшите его или дайте ссылку")
-    if data is not None and not data and not link_url:
-        raise Unprocessable("Файл пуст: выберите файл с материалами")
-    if not data and not link_url:
-        raise Unprocessable("Выберите файл или укажите ссылку на материалы")
-    if link_url and (len(link_url) > MAX_LINK or not re.match(r"^https?://[^\s]+$", link_url, re.IGNORECASE)):
-        raise Unprocessable("Ссылка должна начинаться с http:// или https:// и не содержать пробелов")
+    link_url = checked_evidence_input(data, link_url)
     with transaction(rt.sessions) as session:
         actor = get_user(session, user_id)
         artefact, membership = artefact_for(session, user_id, artefact_id, lock=True)
@@ -390,18 +382,39 @@ def add_evidence(rt: Runtime, artefact_id: int, user_id: int, *, data: bytes | N
                            "материалы к нему не добавляются")
         if not _may_attach(session, artefact, membership, user_id):
             raise Forbidden("Материалы прикладывает исполнитель пункта или заместитель директора")
-        evidence = Evidence(artefact_id=artefact.id, uploaded_by=actor.id, link_url=link_url)
-        if data:
-            evidence.file_name = safe_file_name(file_name)
-            evidence.content = data
-            evidence.size = len(data)
-            evidence.sha256 = hashlib.sha256(data).hexdigest()
-        session.add(evidence)
-        session.flush()
-        append_entry(session, artefact, actor, "add_evidence", artefact.state, fields={
-            "evidence_id": evidence.id, "file_name": evidence.file_name, "sha256": evidence.sha256,
-            "size": evidence.size, "link_url": link_url})
+        evidence = store_evidence(session, artefact, actor, data, file_name, link_url)
         return evidence.id
+
+
+def checked_evidence_input(data: bytes | None, link_url: str) -> str:
+    """Refuse an empty, too large or malformed piece of evidence; return the link, stripped."""
+    link_url = (link_url or "").strip()
+    if data is not None and len(data) > MAX_EVIDENCE_BYTES:
+        raise Unprocessable(f"Файл больше {MAX_EVIDENCE_BYTES // (1024 * 1024)} МБ: уменьшите его или дайте ссылку")
+    if data is not None and not data and not link_url:
+        raise Unprocessable("Файл пуст: выберите файл с материалами")
+    if not data and not link_url:
+        raise Unprocessable("Выберите файл или укажите ссылку на материалы")
+    if link_url and (len(link_url) > MAX_LINK or not re.match(r"^https?://[^\s]+$", link_url, re.IGNORECASE)):
+        raise Unprocessable("Ссылка должна начинаться с http:// или https:// и не содержать пробелов")
+    return link_url
+
+
+def store_evidence(session: Session, artefact: Artefact, actor: User, data: bytes | None, file_name: str,
+                   link_url: str, history: dict[str, Any] | None = None) -> Evidence:
+    """A checked file or link kept on the artefact, recorded in its history (with `history` fields)."""
+    evidence = Evidence(artefact_id=artefact.id, uploaded_by=actor.id, link_url=link_url)
+    if data:
+        evidence.file_name = safe_file_name(file_name)
+        evidence.content = data
+        evidence.size = len(data)
+        evidence.sha256 = hashlib.sha256(data).hexdigest()
+    session.add(evidence)
+    session.flush()
+    append_entry(session, artefact, actor, "add_evidence", artefact.state, fields={
+        "evidence_id": evidence.id, "file_name": evidence.file_name, "sha256": evidence.sha256,
+        "size": evidence.size, "link_url": link_url, **(history or {})})
+    return evidence
 
 
 @dataclass(frozen=True)

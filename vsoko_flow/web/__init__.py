@@ -67,9 +67,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, api, artefacts, auth, calendar, documents, jobs, plans, tasks, tokens, verify
+    from . import (  # noqa: F401 - api_quality registers its operations on api's blueprint
+        admin, api, api_quality, artefacts, auth, calendar, documents, jobs, plans, quality, tasks, tokens, verify,
+    )
 
-    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar, jobs):
+    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar, quality, jobs):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     app.register_blueprint(api.bp, url_prefix="/api/v1")

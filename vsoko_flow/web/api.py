@@ -366,10 +366,26 @@ class DocumentInfo(BaseModel):
     download_url: str = Field(description="Скачать .docx: GET по этому пути (с токеном)")
 
 
+class TraceLink(BaseModel):
+    """A neighbour of the artefact in the quality cycle: plan row → audit → checklist line → finding →
+    action → check → review, and back."""
+
+    relation: str = Field(description="plan_row, plan, audit, checklist_line, finding, corrective_plan, action, "
+                                      "check, review, repeat_of, repeated_by, next_plan")
+    relation_label: str
+    id: int = Field(description="Номер документа; для plan_row — пункта плана, для checklist_line — строки чек-листа")
+    artefact_id: int = Field(description="Документ, на странице которого находится связь (GET /artefacts/{id})")
+    anchor: str = Field(description="Место на странице документа: item-<id>, line-<id> или пусто")
+    title: str
+    state_label: str
+
+
 class ArtefactDetail(ArtefactSummary):
     items: list[Item] = Field(description="Разделы текста акта")
     history: list[HistoryItem]
     documents: list[DocumentInfo]
+    trace: list[TraceLink] = Field(description="Связи в цикле качества (аудит, несоответствия, действия, проверки, "
+                                               "анализ ВСОКО), в обе стороны")
 
 
 class ArtefactPage(BaseModel):

@@ -23,6 +23,7 @@ from ..services.sections import sections_as_text
 from ..services.transitions import fire_transition
 from .documents import pdf_functions
 from .plans import artefact_extras
+from .quality import quality_extras
 from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("artefacts", __name__, url_prefix="/artefacts")
@@ -47,7 +48,11 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 "add_item": "Добавлен пункт плана", "delete_item": "Удалён пункт плана",
                 "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
                 # Meetings (services/meetings.py)
-                "edit_agenda": "Записаны повестка и ход заседания"}
+                "edit_agenda": "Записаны повестка и ход заседания",
+                # The quality cycle (services/audits.py, procedures/corrective.py)
+                "edit_programme": "Изменена программа аудита", "answer_line": "Записан ответ по чек-листу",
+                "record_finding": "Зафиксировано несоответствие",
+                "add_corrective_action": "Добавлено действие по несоответствию"}
 OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")
 
 
@@ -370,6 +375,8 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
     }
     # Plans: the table of items and the control items; a control item: due date, plan, evidence (web/plans.py).
     page.update(artefact_extras(page, definition, roles))
+    # The quality cycle: an audit's programme and checklist, a finding, a check, a review; links of every kind.
+    page.update(quality_extras(page, definition))
     return render_template("artefact.html", **page), status
 
 
@@ -468,7 +475,7 @@ def _page_number() -> int:
 
 def _creatable_kinds(organisation_id: int) -> list[WorkflowDefinition]:
     roles = _roles_in(organisation_id)
-    return [d for d in runtime().definitions.values() if d.create_roles & roles]
+    return [d for d in runtime().definitions.values() if d.create_roles & roles and not d.created_with_parent]
 
 
 @bp.get("/")
