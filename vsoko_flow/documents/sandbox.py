@@ -32,8 +32,8 @@ _MB = 1024 * 1024
 @dataclass(frozen=True)
 class Limits:
     memory_mb: int = 256       # the child's whole address space, libraries included
-    cpu_seconds: int = 10
-    wall_seconds: float = 20.0
+    cpu_seconds: int = 5       # a shipped template renders in 0.05 s
+    wall_seconds: float = 15.0  # CPU time and the waits of a busy machine
     output_mb: int = 20        # the pickled result handed back
 
     def describe(self, kind: str) -> str:

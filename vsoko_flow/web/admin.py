@@ -405,8 +405,7 @@ def template_version(name: str, version_id: int):
     info = _service(templates_service.template_info, rt, _org(), name)
     refusal, lines = None, []
     try:
-        rendered, _file_name = templates_service.render_version(rt, _org(), name, version_id)
-        lines = templates_service.preview_lines(rendered)
+        lines = templates_service.preview_version(rt, _org(), name, version_id)
     except ServiceError as error:
         if isinstance(error, NotFound):
             abort_for(error)
