@@ -43,7 +43,22 @@ def check_password(user: User, password: str) -> bool:
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie of the user stops working at their next request.
+
+    Both carry the token (see web/session.py `WebUser.get_id`), checked on every request."""
     user.session_token = secrets.token_hex(16)
+
+
+def sign_out_everywhere(rt: Runtime, user_id: int) -> None:
+    """Logout: the user's sessions end on every device, a copied cookie included."""
+    with transaction(rt.sessions) as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            end_sessions(user)
 
 
 def create_user(session: Session, login: str, last_name: str, first_name: str, middle_name: str = "",

@@ -334,6 +334,13 @@ def activate_user(user_id: int):
     return redirect(url_for("admin.user", user_id=user_id), 303)
 
 
+@bp.post("/users/<int:user_id>/sessions")
+def end_sessions(user_id: int):
+    member = _service(admin_service.end_member_sessions, runtime(), _org(), user_id)
+    flash(f"Все сеансы {member.full_name} завершены: чтобы продолжить работу, нужно войти заново.", "success")
+    return redirect(url_for("admin.user", user_id=user_id), 303)
+
+
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
     rt = runtime()

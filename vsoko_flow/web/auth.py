@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..db import transaction
 from ..models import Membership, Organisation, User
-from ..services.users import MIN_PASSWORD_LENGTH, check_password, set_password
+from ..services.users import MIN_PASSWORD_LENGTH, check_password, set_password, sign_out_everywhere
 from .extensions import limiter
 from .session import load_web_user, runtime
 
@@ -74,9 +74,11 @@ def _authenticate(login_name: str, password: str):
 @bp.post("/logout")
 @login_required
 def logout():
+    # Not only this browser's cookies: a copied session or remember-me cookie dies too.
+    sign_out_everywhere(runtime(), current_user.id)
     logout_user()
     session.clear()
-    flash("Вы вышли из системы.", "info")
+    flash("Вы вышли из системы на всех устройствах.", "info")
     return redirect(url_for("auth.login"))
 
 
