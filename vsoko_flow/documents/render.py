@@ -38,6 +38,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
+from ..safe_text import without_invisible
 from .sandbox import LimitExceeded, run_limited
 
 
@@ -324,6 +325,6 @@ def render_file_name(source: TemplateSource, context: dict[str, Any]) -> str:
     except (TemplateError, SecurityError):
         name = f"{source.title}.docx"
     # «№ Ш29-13-1/5» keeps its shape as «Ш29-13-1-5»; other path characters become spaces.
-    name = _UNSAFE_FILE_CHARS.sub(" ", name.replace("/", "-").replace("\\", "-")).strip().strip(".")
+    name = _UNSAFE_FILE_CHARS.sub(" ", without_invisible(name).replace("/", "-").replace("\\", "-")).strip().strip(".")
     name = re.sub(r"\s+", " ", name)[:180]
     return name if name.lower().endswith(".docx") else f"{name}.docx"

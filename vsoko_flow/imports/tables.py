@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from vsoko_flow.safe_text import without_invisible
 from vsoko_flow.documents.sandbox import LimitExceeded, run_limited
 from vsoko_flow.documents.uploads import (
     DOCX, XLSX, TABLE_LIMITS, UploadError, check_office_zip, measure_docx_tables, measure_xlsx,
@@ -136,7 +137,6 @@ def _read_office(data: bytes, office, measure, read) -> list[RawTable]:  # noqa:
 
 _BREAK_TAGS = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr)(?:\s[^<>]*)?/?\s*>", re.IGNORECASE)
 _OTHER_TAGS = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>", re.IGNORECASE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -147,7 +147,7 @@ def clean_cell(text: str) -> str:
         text = _OTHER_TAGS.sub("", text)  # Latin tag names only: «<ООО>» is text and stays
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_INVISIBLE)
+    text = without_invisible(text)
     return _WHITESPACE.sub(" ", text).strip()
 
 

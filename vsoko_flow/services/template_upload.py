@@ -59,6 +59,7 @@ from ..documents.render import (
     DOCUMENT_ENV, QR_WIDTH, RenderError, TemplateSource, checked_rendered_size, qr_png,
 )
 from ..documents.russian import initials_surname
+from ..safe_text import without_invisible
 from ..documents.sandbox import LimitExceeded, Limits, run_limited
 from ..documents.uploads import DOCX, UploadError, check_docx, declares_doctype, is_xml_part, open_office_zip, safe_parser
 from ..models import Membership, Organisation, OrganisationTemplate, StoredDocument, User
@@ -785,7 +786,7 @@ def upload_template(rt: Runtime, organisation_id: int, user_id: int | None, name
 def _clean_file_name(file_name: str) -> str:
     # Kept as data only (never a path): the last path component, without control characters.
     base = re.split(r"[\\/]", file_name or "")[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    base = "".join(ch for ch in without_invisible(base) if ch.isprintable()).strip()
     return base[:200]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..documents.russian import position_forms
+from ..safe_text import without_invisible
 from ..models import ROLES, ApiToken, Membership, Organisation, User, utcnow
 from .errors import NotFound, Unprocessable
 from .runtime import Runtime
@@ -69,8 +70,9 @@ def create_user(session: Session, login: str, last_name: str, first_name: str, m
         raise Unprocessable(f"Пользователь «{login}» уже есть")
     if gender not in ("f", "m"):
         raise Unprocessable("Пол: f (женский) или m (мужской) — нужен для склонения имени в документах")
-    user = User(login=login, last_name=last_name.strip(), first_name=first_name.strip(),
-                middle_name=middle_name.strip(), gender=gender, email=email, session_token=secrets.token_hex(16))
+    last_name, first_name, middle_name = (without_invisible(name).strip() for name in (last_name, first_name, middle_name))
+    user = User(login=login, last_name=last_name, first_name=first_name,
+                middle_name=middle_name, gender=gender, email=email, session_token=secrets.token_hex(16))
     if password:
         set_password(user, password)
     session.add(user)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..safe_text import CONTROL_MESSAGE, has_control_characters, without_invisible
 from ..services.runtime import Runtime
 from .extensions import csrf, limiter, login_manager
 from .logging_setup import configure_logging
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    app.before_request(_clean_form_input)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     if os.environ.get("VSOKO_BEHIND_PROXY") == "1":
@@ -128,6 +130,25 @@ def _russian_message(error: HTTPException) -> str:
 
 def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
+
+
+# Form fields whose value is compared as typed, never shown: left exactly as sent.
+_SECRET_FIELDS = frozenset({"password", "current", "new", "repeat", "csrf_token"})
+
+
+def _clean_form_input() -> None:
+    """Every form and query string: control characters refused with a Russian 400 page (a NUL
+    reached PostgreSQL as a 500), invisible bidi and zero-width characters removed from what
+    people typed and from uploaded file names. The JSON API checks its own models (web/api.py)."""
+    values = [*request.args.values(), *request.form.values(), *(f.filename or "" for f in request.files.values())]
+    if any(has_control_characters(value) for value in values):
+        abort(400, CONTROL_MESSAGE)
+    if request.form:
+        request.form = type(request.form)(
+            (key, value if key in _SECRET_FIELDS else without_invisible(value))
+            for key, value in request.form.items(multi=True))
+    for upload in request.files.values():
+        upload.filename = without_invisible(upload.filename or "")
 
 
 def _security_headers(response):

@@ -6,9 +6,7 @@ a 404. The pages are a thin shell over `services.admin` and `services.template_u
 """
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,7 +18,7 @@ from ..models import JOURNAL_PERIODS, ROLES
 from ..services import admin as admin_service
 from ..services import template_upload as templates_service
 from ..services.errors import NotFound, ServiceError
-from .session import abort_for, current_organisation_id, current_roles, runtime
+from .session import abort_for, current_organisation_id, current_roles, runtime, send_download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -132,10 +130,7 @@ def _service(call, *args, **kwargs):
 
 
 def _docx_response(data: bytes, file_name: str):
-    response = send_file(io.BytesIO(data), mimetype=templates_service.DOCX_MIME, as_attachment=True,
-                         download_name=file_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(data, file_name, templates_service.DOCX_MIME, "template")
 
 
 def _no_store(response):
