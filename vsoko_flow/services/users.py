@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -29,9 +30,24 @@ def hash_password(password: str) -> str:
     return PASSWORDS.hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return PASSWORDS.hash(secrets.token_urlsafe(16))
+
+
+def spend_password_check_time(password: str) -> None:
+    """Verify against a hash of nothing: a sign-in with an unknown login (or a person without a
+    password) costs the same argon2 time as a wrong password, so timing does not tell which exist."""
+    try:
+        PASSWORDS.verify(_dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
 def check_password(user: User, password: str) -> bool:
     """True when the password fits; re-hashes an outdated hash (the caller commits)."""
     if not user.password_hash:
+        spend_password_check_time(password)
         return False
     try:
         PASSWORDS.verify(user.password_hash, password)

@@ -55,6 +55,9 @@ def _default_config(rt: Runtime) -> dict:
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": os.environ.get("VSOKO_RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis away: count in memory meanwhile rather than refuse every sign-in with a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": False,
     }
 
