@@ -8,6 +8,7 @@ from flask import Flask, abort, current_app, g, jsonify, render_template, reques
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -81,8 +82,12 @@ def _register_blueprints(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        with app.extensions["vsoko_runtime"].sessions() as session:
-            session.execute(select(1))
+        try:
+            with app.extensions["vsoko_runtime"].sessions() as session:
+                session.execute(select(1))
+        except SQLAlchemyError as exc:
+            app.logger.warning("health check: the database does not answer", extra={"error": str(exc)[:300]})
+            return jsonify(status="unavailable", message="База данных не отвечает"), 503
         return jsonify(status="ok")
 
 
@@ -155,6 +160,9 @@ def _clean_form_input() -> None:
 
 
 def _security_headers(response):
+    if not request.path.startswith("/static/"):
+        # Signed-in pages and API answers hold a school's data: no browser or proxy keeps a copy.
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
