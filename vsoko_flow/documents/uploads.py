@@ -209,8 +209,12 @@ class _StartTarget:
 def stream_start_tags(archive: zipfile.ZipFile, member: zipfile.ZipInfo, on_start: Callable[[str, dict], None],
                       office: OfficeFormat) -> None:
     """Call `on_start(local name, attributes)` for every element of the part, keeping nothing in memory."""
-    parser = etree.XMLParser(target=_StartTarget(on_start), resolve_entities=False, no_network=True,
-                             load_dtd=False, huge_tree=False)
+    stream_part(archive, member, _StartTarget(on_start), office)
+
+
+def stream_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: object, office: OfficeFormat) -> None:
+    """Feed the part to an lxml parser target (its start/end/data methods), building no tree."""
+    parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         with archive.open(member) as stream:
             while chunk := stream.read(_CHUNK):

@@ -61,7 +61,9 @@ from ..documents.render import (
 from ..documents.russian import initials_surname
 from ..safe_text import without_invisible
 from ..documents.sandbox import LimitExceeded, Limits, run_limited
-from ..documents.uploads import DOCX, UploadError, check_docx, declares_doctype, is_xml_part, open_office_zip, safe_parser
+from ..documents.uploads import (
+    DOCX, UploadError, check_docx, declares_doctype, is_xml_part, open_office_zip, safe_parser, stream_part,
+)
 from ..models import Membership, Organisation, OrganisationTemplate, StoredDocument, User
 from .errors import Conflict, NotFound, Unprocessable
 from .runtime import Runtime
@@ -394,6 +396,8 @@ def _check_package(data: bytes) -> None:
                     raise TemplateRefused("Шаблон содержит макросы (.docm) — сохраните его как обычный документ .docx")
                 if lower.endswith(".rels"):
                     _check_relationships(archive, member)
+                elif lower.startswith("word/"):
+                    _check_fields(archive, member)
     except UploadError as exc:
         raise TemplateRefused(str(exc)) from None
 
@@ -409,6 +413,60 @@ def _parse_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> etree._Ele
     except etree.XMLSyntaxError:
         raise TemplateRefused(f"Файл не открывается как документ Word (.docx): часть «{member.filename[:80]}» "
                               "повреждена") from None
+
+
+# Word fields that fetch a file when the document is opened or updated: the same leak as an
+# external relationship (INCLUDEPICTURE "\\\\host\\x.png" sends the reader's credentials to the host).
+_REMOTE_FIELD = re.compile(r"^\s*(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b", re.IGNORECASE)
+_W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class _FieldInstructions:
+    """An lxml parser target collecting a Word part's field instructions: w:fldSimple/@w:instr, and
+    the w:instrText runs between a field's begin and its separator (Word splits them freely)."""
+
+    def __init__(self) -> None:
+        self.instructions: list[str] = []
+        self._open: list[list[str] | None] = []  # one per field begun; None once its instruction ended
+        self._in_text = False
+
+    def start(self, tag: str, attrib: dict) -> None:
+        local = tag.rpartition("}")[2]
+        if local == "fldSimple":
+            self.instructions.append(attrib.get(f"{_W_NS}instr", ""))
+        elif local == "instrText":
+            self._in_text = True
+        elif local == "fldChar":
+            kind = attrib.get(f"{_W_NS}fldCharType")
+            if kind == "begin":
+                self._open.append([])
+            elif kind in ("separate", "end") and self._open:
+                parts = self._open[-1] if kind == "separate" else self._open.pop()
+                if parts is not None:
+                    self.instructions.append("".join(parts))
+                if kind == "separate":
+                    self._open[-1] = None
+
+    def end(self, tag: str) -> None:
+        if tag.endswith("}instrText"):
+            self._in_text = False
+
+    def data(self, text: str) -> None:
+        if self._in_text and self._open and self._open[-1] is not None:
+            self._open[-1].append(text)
+
+    def close(self) -> None:
+        return None
+
+
+def _check_fields(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    fields = _FieldInstructions()
+    stream_part(archive, member, fields, DOCX)
+    for instruction in fields.instructions:
+        found = _REMOTE_FIELD.match(instruction)
+        if found:
+            raise TemplateRefused(f"Шаблон содержит поле Word {found.group(1).upper()}, которое загружает внешний файл: "
+                                  "в официальные документы такие поля не переносятся. Удалите поле и сохраните файл заново")
 
 
 def _check_relationships(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
