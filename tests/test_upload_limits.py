@@ -197,6 +197,20 @@ def test_a_utf16_part_with_a_doctype_is_refused():
     assert "DOCTYPE" in refusal(out.getvalue(), "План.docx")
 
 
+@pytest.mark.parametrize("content", [
+    b" " * 5000 + b'<!DOCTYPE x [<!ENTITY e "e">]><x/>',                  # whitespace first, no declaration
+    (" " * 100 + '<!DOCTYPE x [<!ENTITY e "e">]><x/>').encode("utf-16-le"),  # the same in UTF-16, no BOM
+])
+def test_a_doctype_behind_leading_whitespace_or_in_a_binary_named_part_is_refused(content):
+    data = docx_bytes([["№", "Мероприятие"], ["1", "Сбор данных"]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item))
+        target.writestr("word/media/image9.png", content)
+    assert "DOCTYPE" in refusal(out.getvalue(), "План.docx")
+
+
 def test_a_part_in_utf7_is_refused():
     data = docx_bytes([["№", "Мероприятие"], ["1", "Сбор данных"]])
     out = io.BytesIO()

@@ -62,7 +62,7 @@ from ..documents.russian import initials_surname
 from ..safe_text import without_invisible
 from ..documents.sandbox import LimitExceeded, Limits, run_limited
 from ..documents.uploads import (
-    DOCX, UploadError, check_docx, declares_doctype, is_xml_part, open_office_zip, safe_parser, stream_part,
+    DOCX, UploadError, check_docx, is_xml_part, open_office_zip, safe_parser, stream_part,
 )
 from ..models import Membership, Organisation, OrganisationTemplate, StoredDocument, User
 from .errors import Conflict, NotFound, Unprocessable
@@ -388,10 +388,8 @@ def _check_package(data: bytes) -> None:
                 lower = member.filename.lower()
                 if _ACTIVE_CONTENT.search(lower):
                     raise TemplateRefused("Шаблон содержит макросы или внедрённые объекты — такие файлы не принимаются")
-                if not is_xml_part(archive, member):
+                if not is_xml_part(archive, member):  # check_docx refused a DOCTYPE in any member
                     continue
-                if declares_doctype(archive, member):  # check_docx did it; a relationship part is parsed below
-                    raise TemplateRefused("Файл содержит объявление DOCTYPE — такие документы не принимаются")
                 if lower == "[content_types].xml" and "macroenabled" in _xml_text(archive, member).lower():
                     raise TemplateRefused("Шаблон содержит макросы (.docm) — сохраните его как обычный документ .docx")
                 if lower.endswith(".rels"):
