@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -13,9 +13,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..safe_text import CONTROL_MESSAGE, has_control_characters, without_invisible
+from ..services.errors import ServiceError
 from ..services.runtime import Runtime
 from .extensions import csrf, limiter, login_manager
 from .logging_setup import configure_logging
+from .session import abort_for
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -148,9 +150,13 @@ def _clean_form_input() -> None:
     """Every form and query string: control characters refused with a Russian 400 page (a NUL
     reached PostgreSQL as a 500), invisible bidi and zero-width characters removed from what
     people typed and from uploaded file names. The JSON API checks its own models (web/api.py)."""
-    values = [*request.args.values(), *request.form.values(), *(f.filename or "" for f in request.files.values())]
-    if any(has_control_characters(value) for value in values):
-        abort(400, CONTROL_MESSAGE)
+    named = [*request.args.items(multi=True), *request.form.items(multi=True),
+             *((name, upload.filename or "") for name, upload in request.files.items(multi=True))]
+    refused = sorted({name for name, value in named if has_control_characters(value)})
+    if refused:
+        # The API's errors name the fields, as its own validation does.
+        abort_for(ServiceError(CONTROL_MESSAGE, {"fields": {name: "недопустимые управляющие символы"
+                                                            for name in refused}}))
     if request.form:
         request.form = type(request.form)(
             (key, value if key in _SECRET_FIELDS else without_invisible(value))
