@@ -33,7 +33,10 @@ _MB = 1024 * 1024
 class Limits:
     memory_mb: int = 256       # the child's whole address space, libraries included
     cpu_seconds: int = 5       # a shipped template renders in 0.05 s
-    wall_seconds: float = 15.0  # CPU time and the waits of a busy machine
+    # The CPU limit is what stops a runaway render; this one stops a child that waits on nothing.
+    # Generous, because 5 s of CPU can take many more on a busy machine — and below gunicorn's
+    # --timeout (README «Deployment» runs it with 60), so that the worker answers first.
+    wall_seconds: float = 40.0
     output_mb: int = 20        # the pickled result handed back
 
     def describe(self, kind: str) -> str:
