@@ -166,6 +166,7 @@ class Run:
         self.hostile_unexpected: list[str] = []
         self.previews: Counter = Counter()
         self.kills = 0
+        self.hostile_rounds = 0
         self.rss_peak: dict[str, float] = {}
         self.stopped = threading.Event()
 
@@ -199,17 +200,16 @@ def approve_all(run: Run, token: str, queue: list[tuple[int, int]]) -> None:
 def hostile_uploads(run: Run, token: str, plan_id: int, templates: dict[str, bytes]) -> None:
     bomb = merge_bomb()
     browser: dict[str, str] = {}  # the director's cookies: one sign-in while the session lasts
-    while run.running():
+    while run.hostile_rounds == 0 or run.running():  # every hostile file at least once
         for preview in ("?preview=true", ""):
             content_type, body = multipart({"version": "1", "file": (bomb, "План.xlsx")})
             status, answer = call(run.port, "POST", f"/api/v1/artefacts/{plan_id}/items/import{preview}", body,
                                   {"Authorization": f"Bearer {token}", "Content-Type": content_type})
             record_hostile(run, f"xlsx_merge_bomb{preview or '_import'}", status, answer, "не больше 20000 строк")
         for name, data in templates.items():
-            if not run.running():
-                return
             status, answer = upload_template_form(run.port, data, browser)
             record_hostile(run, f"template_{name}", status, answer, "Шаблон не принят")
+        run.hostile_rounds += 1
 
 
 def upload_template_form(port: int, data: bytes, browser: dict[str, str]) -> tuple[int | str, bytes]:
@@ -410,10 +410,9 @@ def run_chaos(args: argparse.Namespace, workdir: Path) -> None:
         for thread in threads:
             thread.start()
         threads[0].join(timeout=args.seconds + 180)
-        while run.running() and sum(run.hostile.values()) < 2 * (2 + 3):  # at least two rounds of hostile files
-            time.sleep(0.5)
+        threads[1].join(timeout=max(run.deadline - time.monotonic(), 0) + 300)  # the round under way ends
         run.stopped.set()
-        for thread in threads[1:4]:
+        for thread in threads[2:4]:
             thread.join(timeout=180)
     finally:
         run.stopped.set()
@@ -422,7 +421,7 @@ def run_chaos(args: argparse.Namespace, workdir: Path) -> None:
           f"убито SIGKILL: {run.kills}")
     print(f"  утверждения: {dict(run.approvals)} (422 — отказ по правилу, dropped — процесс убит во время запроса); "
           f"не дошли до сервера: {len(queue)}")
-    print(f"  враждебные файлы: {dict(sorted(run.hostile.items()))}")
+    print(f"  враждебные файлы ({run.hostile_rounds} кругов): {dict(sorted(run.hostile.items()))}")
     for line in run.hostile_unexpected[:5]:
         print(f"  НЕОЖИДАННЫЙ ОТВЕТ: {line}")
     print(f"  обычные предпросмотры плана: {dict(run.previews)}")
