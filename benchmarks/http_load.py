@@ -30,29 +30,20 @@ import json
 import multiprocessing
 import os
 import random
-import re
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import transition_vs_render as base  # noqa: E402 - the same school, acts and bare render
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from serving import (  # noqa: E402 - shared with chaos.py
+    SHORT_ACT, adopted_act, duplicate_numbers, free_port, fresh_database, run_in_temporary_folder, sign_in,
+    start_gunicorn, stop,
+)
 
-from vsoko_flow.config import PROJECT_ROOT  # noqa: E402
-from vsoko_flow.migrations import upgrade  # noqa: E402
-from vsoko_flow.models import Journal, JournalEntry  # noqa: E402
-from vsoko_flow.services.artefacts import create_artefact  # noqa: E402
-from vsoko_flow.services.demo import DEMO_PASSWORD  # noqa: E402
 from vsoko_flow.services.users import issue_token  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vsoko_bench_http"
@@ -62,70 +53,6 @@ RENDER_PROCESSES = 2
 RATIO_TARGET = 0.6
 P95_TARGET_MS = 150.0
 PAGE_USERS = ["deputy", "director", "secretary", "teacher", "mo_head", "psychologist", "observer"]
-SHORT_ACT = ("1. Общие положения\n1.1. Положение определяет порядок работы.\n1.2. Действует до замены.\n"
-             "2. Заключительные положения\n2.1. Вступает в силу с даты приказа.")
-
-
-# ---------------------------------------------------------------- database and server
-
-def fresh_database(url: str) -> None:
-    database = url.rsplit("/", 1)[1]
-    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(url: str, workdir: Path, port: int) -> subprocess.Popen:
-    """gunicorn on `port`; its log (a JSON line per request) goes to `workdir/gunicorn.log`.
-
-    Never a pipe nobody reads: once its 64 KB buffer is full, every worker blocks on logging."""
-    log = (workdir / "gunicorn.log").open("wb")
-    env = {**os.environ, "VSOKO_DATABASE_URL": url, "VSOKO_SECRET_KEY": "bench-secret-key-not-for-production",
-           "VSOKO_INSTANCE_DIR": str(workdir / "instance"), "VSOKO_WORKFLOWS_DIR": str(workdir / "workflows"),
-           "VSOKO_TEMPLATES_DIR": str(workdir / "document_templates"), "VSOKO_BASE_URL": "https://vsoko.example"}
-    server = subprocess.Popen(
-        # As README «Deployment» runs it: sync workers, one request per connection (nginx opens
-        # one per request upstream), so the kernel hands each request to whichever worker is free.
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--worker-class", "sync",
-         "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(PROJECT_ROOT), "--log-level", "warning", "--timeout", "120", "wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    log.close()  # the child has its own descriptor
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("gunicorn не запустился за 60 с: "
-                     + (workdir / "gunicorn.log").read_text(encoding="utf-8", errors="replace")[-2000:])
-
-
-def stop(server: subprocess.Popen) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-
 
 # ---------------------------------------------------------------- the render limit
 
@@ -152,19 +79,6 @@ def render_limit(calls, seconds: float) -> float:
 
 
 # ---------------------------------------------------------------- phase A: transitions
-
-def adopted_act(scenario: base.Scenario, title: str) -> tuple[int, int]:
-    """An act that needs no councils' opinions, taken to «Принято»: (id, version), ready for the order."""
-    artefact_id = create_artefact(scenario.rt, scenario.users["deputy"], scenario.school_id, "polozhenie",
-                                       title=title, school_year=base.SCHOOL_YEAR,
-                                       fields={"affects_students": False}, sections_text=SHORT_ACT,
-                                       today=base.REQUEST_DAY)
-    scenario.fire(artefact_id, "send_to_council", "deputy", base.COUNCIL_DAY)
-    adopted = scenario.fire(artefact_id, "adopt", "secretary", base.COUNCIL_DAY,
-                            protocol_date=base.COUNCIL_DAY.isoformat(), present=42, votes_for=40, votes_against=0,
-                            votes_abstained=2)
-    return artefact_id, adopted.version
-
 
 def fire_approvals(port: int, token: str, queue: list[tuple[int, int]], seconds: float
                    ) -> tuple[int, int, float, list[str]]:
@@ -207,47 +121,7 @@ def fire_approvals(port: int, token: str, queue: list[tuple[int, int]], seconds:
     return done[0], errors[0], time.monotonic() - started, samples[:5]
 
 
-def duplicate_numbers(rt) -> tuple[int, int, int]:
-    """(registered orders, duplicates, gaps) in the orders journal."""
-    with rt.sessions() as session:
-        sequences = list(session.scalars(select(JournalEntry.sequence).join(Journal).where(Journal.code == "orders")))
-        numbers = list(session.scalars(select(JournalEntry.number).join(Journal).where(Journal.code == "orders")))
-        distinct_numbers = session.scalar(select(func.count(func.distinct(JournalEntry.number))).join(Journal)
-                                          .where(Journal.code == "orders"))
-    duplicates = len(numbers) - distinct_numbers
-    gaps = (max(sequences) - len(set(sequences))) if sequences else 0
-    return len(numbers), duplicates, gaps
-
-
 # ---------------------------------------------------------------- phase B: pages
-
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def _cookies(response: http.client.HTTPResponse, jar: dict[str, str]) -> None:
-    for header, value in response.getheaders():
-        if header.lower() == "set-cookie":
-            name, _, rest = value.partition("=")
-            jar[name] = rest.split(";", 1)[0]
-
-
-def sign_in(port: int, login: str) -> tuple[http.client.HTTPConnection, dict[str, str]]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    jar: dict[str, str] = {}
-    connection.request("GET", "/login")
-    response = connection.getresponse()
-    page = response.read().decode()
-    _cookies(response, jar)
-    form = urlencode({"login": login, "password": DEMO_PASSWORD, "csrf_token": _TOKEN.search(page).group(1)})
-    connection.request("POST", "/login", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
-    response = connection.getresponse()
-    response.read()
-    _cookies(response, jar)
-    if response.status != 302:
-        raise SystemExit(f"вход {login} не удался: {response.status}")
-    return connection, jar
-
 
 PAGE_PATHS = ["/", "/artefacts/", "/artefacts/?page=2", "/artefacts/?state=in_force"]
 
@@ -314,12 +188,7 @@ def main() -> None:
                         help="average pause of a page reader between pages, s (0: back-to-back requests)")
     parser.add_argument("--saturation", type=float, default=15.0,
                         help="length of an extra page phase with no pauses at all, for information (0: skip)")
-    args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="vsoko-http-"))
-    try:
-        run(args, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    run_in_temporary_folder(run, parser.parse_args(), "vsoko-http-")
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:

@@ -3,9 +3,14 @@
 SQLite gets WAL, foreign keys and a busy timeout, and every transaction starts
 with BEGIN IMMEDIATE: a transition reads and then writes, and a deferred
 transaction would fail with «database is locked» when two writers meet.
+
+PostgreSQL gets a connect timeout and a statement timeout (VSOKO_DB_CONNECT_TIMEOUT,
+VSOKO_DB_STATEMENT_TIMEOUT, in seconds): a database that does not answer costs a worker
+seconds, not the whole time until gunicorn kills it, and `/healthz` can say so.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,6 +20,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 30  # the longest single statement of a request (a row lock wait included)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -55,7 +62,8 @@ def contains_text(session: Session, column, text: str):  # noqa: ANN001 - a colu
     return lowered(session, column).like(pattern, escape="\\")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, statement_timeout_s: float | None = None, **kwargs) -> Engine:
+    """An engine for `url`; `statement_timeout_s` 0 means no limit (migrations)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -64,7 +72,17 @@ def make_engine(url: str, **kwargs) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {**_postgresql_timeouts(statement_timeout_s), **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
+
+
+def _postgresql_timeouts(statement_timeout_s: float | None) -> dict:
+    if statement_timeout_s is None:
+        statement_timeout_s = float(os.environ.get("VSOKO_DB_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_S))
+    connect = float(os.environ.get("VSOKO_DB_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S))
+    return {"connect_timeout": max(1, round(connect)),
+            "options": f"-c statement_timeout={round(statement_timeout_s * 1000)}"}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

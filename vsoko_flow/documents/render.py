@@ -9,6 +9,10 @@
   its very end — registration numbers, the verification link and its QR code — are rendered as
   placeholders and filled in afterwards, so that the journal counter is locked only for the
   last, short step (see services/transitions.py).
+- An organisation's uploaded template (`TemplateSource.uploaded`) is rendered in a separate
+  process with memory, CPU, time and output limits (`documents.sandbox`): a template that passed
+  its checks can still meet data that makes it explode (a long title through chained `replace`
+  filters). The shipped templates render in-process.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ import hashlib
 import io
 import re
 import uuid
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,9 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
+
+from ..safe_text import without_invisible
+from .sandbox import LimitExceeded, run_limited
 
 
 DOCUMENT_ENV = ImmutableSandboxedEnvironment(autoescape=True)
@@ -49,6 +57,9 @@ _PLACEHOLDER_BODY = "Шш Ff-/.\\"
 _WITH_PLACEHOLDER = etree.XPath(f"//*[contains(text(), '{PLACEHOLDER_MARK}')]")
 # What docxtpl renders besides the main part: only these can hold a placeholder.
 _RENDERED_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_FOOTNOTES, CT.OPC_CORE_PROPERTIES})
+# What a rendered document may unpack to: it is parsed again (placeholders, previews), and a
+# small .docx of highly repetitive XML could otherwise unpack to gigabytes.
+MAX_RENDERED_UNPACKED = 16 * 1024 * 1024
 
 
 class RenderError(Exception):
@@ -125,6 +136,7 @@ class TemplateSource:
     variables: frozenset[str]
     data: bytes
     sha256: str
+    uploaded: bool = False  # an organisation's own version: rendered in a limited process
 
 
 def load_template(docx_path: Path) -> TemplateSource:
@@ -201,6 +213,12 @@ class Draft:
 
 def render_draft(source: TemplateSource, context: dict[str, Any], with_qr: bool = False) -> Draft:
     """Render the template with a plain-value context that may hold placeholders."""
+    if source.uploaded:
+        data = _isolated(source, _draft_bytes, source, context, _PENDING_QR_PNG if with_qr else None)
+        template = _PreparedDocxTemplate(io.BytesIO(data))
+        template.init_docx()
+        template.is_rendered = True  # saving it keeps what is loaded, placeholders filled in
+        return Draft(source, template)
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
     full_context = _with_pictures(template, context)
     if with_qr:
@@ -223,12 +241,48 @@ def finish_draft(draft: Draft, replacements: dict[str, str], qr_payload: str | N
 
 def render_docx(source: TemplateSource, context: dict[str, Any], qr_payload: str | None = None) -> bytes:
     """Render the template with a plain-value context in one step; return the .docx bytes."""
+    if source.uploaded:
+        return _isolated(source, _docx_bytes, source, context, qr_payload)
     template = _PreparedDocxTemplate(io.BytesIO(source.data))
     full_context = _with_pictures(template, context)
     if qr_payload:
         full_context["qr"] = InlineImage(template, io.BytesIO(qr_png(qr_payload)), width=QR_WIDTH)
     _render(source, template, full_context)
     return _save(template)
+
+
+def _isolated(source: TemplateSource, function, *args: Any) -> bytes:  # noqa: ANN001 - a module-level function
+    try:
+        return run_limited(function, *args)
+    except LimitExceeded as exc:
+        raise RenderError(f"Шаблон «{source.name}» организации не уложился в ограничения при формировании документа "
+                          f"({exc.description}): документ не сформирован. Упростите шаблон или вернитесь к "
+                          "поставляемому") from None
+
+
+def _draft_bytes(source: TemplateSource, context: dict[str, Any], pending_qr: bytes | None) -> bytes:
+    """(In the limited process.) A draft with placeholders, saved; the QR stand-in is the caller's."""
+    template = _PreparedDocxTemplate(io.BytesIO(source.data))
+    full_context = dict(context)
+    if pending_qr is not None:
+        full_context["qr"] = InlineImage(template, io.BytesIO(pending_qr), width=QR_WIDTH)
+    _render(source, template, full_context)
+    return checked_rendered_size(_save(template), source.name)
+
+
+def _docx_bytes(source: TemplateSource, context: dict[str, Any], qr_payload: str | None) -> bytes:
+    """(In the limited process.) `render_docx` of an uploaded template."""
+    return checked_rendered_size(render_docx(replace(source, uploaded=False), context, qr_payload), source.name)
+
+
+def checked_rendered_size(data: bytes, name: str = "") -> bytes:
+    """The rendered .docx, unless it unpacks to more than MAX_RENDERED_UNPACKED."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_RENDERED_UNPACKED:
+        raise RenderError(f"{f'Шаблон «{name}»' if name else 'Шаблон'} даёт слишком большой документ: больше "
+                          f"{MAX_RENDERED_UNPACKED // (1024 * 1024)} МБ после распаковки")
+    return data
 
 
 def release_documents() -> None:
@@ -250,6 +304,8 @@ def _render(source: TemplateSource, template: DocxTemplate, context: dict[str, A
         raise RenderError(f"Шаблон «{source.name}» пытается выполнить недопустимое действие и отклонён") from None
     except TemplateError as exc:
         raise RenderError(f"Шаблон «{source.name}» содержит ошибку: {exc}") from None
+    except MemoryError:
+        raise  # an uploaded template in its limited process: the limit is named by the caller
     except Exception as exc:  # noqa: BLE001 - a template expression may raise anything (1/0, "a" + 1)
         raise RenderError(f"Шаблон «{source.name}» не удалось заполнить: ошибка в выражении шаблона "
                           f"({type(exc).__name__}: {exc})") from None
@@ -295,6 +351,6 @@ def render_file_name(source: TemplateSource, context: dict[str, Any]) -> str:
     except (TemplateError, SecurityError):
         name = f"{source.title}.docx"
     # «№ Ш29-13-1/5» keeps its shape as «Ш29-13-1-5»; other path characters become spaces.
-    name = _UNSAFE_FILE_CHARS.sub(" ", name.replace("/", "-").replace("\\", "-")).strip().strip(".")
+    name = _UNSAFE_FILE_CHARS.sub(" ", without_invisible(name).replace("/", "-").replace("\\", "-")).strip().strip(".")
     name = re.sub(r"\s+", " ", name)[:180]
     return name if name.lower().endswith(".docx") else f"{name}.docx"

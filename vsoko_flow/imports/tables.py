@@ -1,9 +1,13 @@
 """Uploaded tables (.docx, .xlsx, .csv/.tsv) read into grids of clean cell strings.
 
 Every file is checked before a parser sees it: size first, then the zip container of
-.docx/.xlsx (member count, unpacked size, compression ratio, member names, DOCTYPE), or the
-bytes of a CSV (encoding, binary garbage).  A refused file raises `TableImportError` whose
-message is for the user, in Russian.
+.docx/.xlsx (member count, unpacked sizes, compression ratio, member names, DOCTYPE) and the
+extent of its tables, measured by streaming the XML without expanding anything — rows, columns,
+cells, merged ranges and the cells they cover (`documents.uploads`) — or the bytes of a CSV
+(encoding, binary garbage, rows and columns counted as they are read). Only then does
+python-docx or openpyxl read the file, in a separate process with memory and time limits
+(`documents.sandbox`). A refused file raises `TableImportError` whose message is for the user,
+in Russian, naming the limit.
 
 Merged cells are kept visible instead of being copied: a horizontally merged cell (Word's
 gridSpan, an Excel merged range) gives its text once, in its first column, and the columns it
@@ -22,13 +26,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from vsoko_flow.documents.render import release_documents
-from vsoko_flow.documents.uploads import XLSX, UploadError, check_docx, check_office_zip
+from vsoko_flow.safe_text import without_invisible
+from vsoko_flow.documents.sandbox import LimitExceeded, run_limited
+from vsoko_flow.documents.uploads import (
+    DOCX, XLSX, TABLE_LIMITS, UploadError, check_office_zip, measure_docx_tables, measure_xlsx,
+)
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 MAX_TABLE_ROWS = 5000
 MAX_TABLE_COLUMNS = 64
 MAX_CELL_CHARS = 100_000
+# A sheet or CSV may have empty margins and a header above the table itself.
+MAX_SOURCE_ROWS = TABLE_LIMITS.rows
+MAX_SOURCE_COLUMNS = TABLE_LIMITS.columns
 
 SUPPORTED_EXTENSIONS = (".docx", ".xlsx", ".csv", ".tsv")
 _HEADER_HINT = "загрузите таблицу .docx, .xlsx или .csv"
@@ -96,10 +106,9 @@ def read_table_file(data: bytes, file_name: str) -> list[RawTable]:
     if not data:
         raise TableImportError("Файл пуст")
     if extension == ".docx":
-        tables = _read_docx(data)
-        release_documents()
+        tables = _read_office(data, DOCX, measure_docx_tables, _read_docx)
     elif extension == ".xlsx":
-        tables = _read_xlsx(data)
+        tables = _read_office(data, XLSX, measure_xlsx, _read_xlsx)
     else:
         tables = _read_delimited(data, file_name, tab=extension == ".tsv")
     tables = [table for table in tables if any(not row.is_empty for row in table.rows)]
@@ -108,13 +117,26 @@ def read_table_file(data: bytes, file_name: str) -> list[RawTable]:
     return tables
 
 
+def _read_office(data: bytes, office, measure, read) -> list[RawTable]:  # noqa: ANN001 - format and two functions
+    """Check and measure the file here; let `read` parse it in a limited process."""
+    try:
+        check_office_zip(data, office, MAX_IMPORT_BYTES)
+        measure(data)
+    except UploadError as exc:
+        raise TableImportError(str(exc)) from None
+    try:
+        return run_limited(read, data)
+    except LimitExceeded as exc:
+        raise TableImportError(f"Файл не удалось прочитать в пределах ограничений ({exc.description}): "
+                               "сохраните в нём только таблицу плана и загрузите снова") from None
+
+
 # ---------------------------------------------------------------------------
 # Cell text
 
 
 _BREAK_TAGS = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?tr)(?:\s[^<>]*)?/?\s*>", re.IGNORECASE)
 _OTHER_TAGS = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>", re.IGNORECASE)
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -125,7 +147,7 @@ def clean_cell(text: str) -> str:
         text = _OTHER_TAGS.sub("", text)  # Latin tag names only: «<ООО>» is text and stays
     if "&" in text:
         text = html.unescape(text)
-    text = text.translate(_INVISIBLE)
+    text = without_invisible(text)
     return _WHITESPACE.sub(" ", text).strip()
 
 
@@ -172,10 +194,7 @@ _TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _V_MERGE, _H_MERGE = (
 
 
 def _read_docx(data: bytes) -> list[RawTable]:
-    try:
-        check_docx(data)
-    except UploadError as refused:
-        raise TableImportError(str(refused)) from None
+    """(In the limited process.) The top-level tables of a checked and measured document."""
     from docx import Document
 
     try:
@@ -242,15 +261,8 @@ def _docx_cell_text(tc) -> str:
 # .xlsx
 
 
-def _check_xlsx(data: bytes) -> None:
-    try:
-        check_office_zip(data, XLSX, MAX_IMPORT_BYTES)
-    except UploadError as exc:
-        raise TableImportError(str(exc)) from None
-
-
 def _read_xlsx(data: bytes) -> list[RawTable]:
-    _check_xlsx(data)
+    """(In the limited process.) Every filled sheet of a checked and measured workbook."""
     from openpyxl import load_workbook
 
     try:
@@ -261,7 +273,7 @@ def _read_xlsx(data: bytes) -> list[RawTable]:
         raise TableImportError("Не удалось прочитать книгу Excel: файл повреждён или это не .xlsx") from None
     tables = []
     for sheet in workbook.worksheets:
-        if sheet.max_row > MAX_TABLE_ROWS * 4 or sheet.max_column > MAX_TABLE_COLUMNS * 4:
+        if sheet.max_row > MAX_SOURCE_ROWS or sheet.max_column > MAX_SOURCE_COLUMNS:
             raise TableImportError(f"Лист «{sheet.title}» слишком велик для плана")
         grid = _sheet_grid(sheet)
         if any(text for row in grid for text, _, _ in row):
@@ -310,14 +322,19 @@ _SNIFF_LINES = 50
 def _read_delimited(data: bytes, file_name: str, *, tab: bool) -> list[RawTable]:
     text = _decode(data)
     delimiter = "\t" if tab else _guess_delimiter(text)
+    name = PurePath(file_name).name or "CSV"
+    grid = []
     try:  # csv's own field limit (128 KiB) stops a runaway quote; MAX_CELL_CHARS is checked below
-        grid = [
-            [(clean_cell(value), False, False) for value in row]
-            for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        ]
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            # Counted before any cell is built: 10 MB of «;» would be ten million cells.
+            if len(grid) >= MAX_SOURCE_ROWS:
+                raise TableImportError(f"Таблица «{name}» слишком велика: больше {MAX_SOURCE_ROWS} строк")
+            if len(row) > MAX_SOURCE_COLUMNS:
+                raise TableImportError(f"В таблице «{name}» слишком много столбцов: больше {MAX_SOURCE_COLUMNS}")
+            grid.append([(clean_cell(value), False, False) for value in row])
     except csv.Error:
         raise TableImportError("Не удалось разобрать CSV: проверьте кавычки и разделители") from None
-    return [_build_table(grid, index=0, source="csv", name=PurePath(file_name).name or "CSV")]
+    return [_build_table(grid, index=0, source="csv", name=name)]
 
 
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

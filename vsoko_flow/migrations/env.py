@@ -24,7 +24,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    # No statement timeout: rewriting a large table may take longer than any request should.
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), statement_timeout_s=0, poolclass=pool.NullPool)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

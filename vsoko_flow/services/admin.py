@@ -24,7 +24,7 @@ from ..models import (
 from . import organisations as organisation_service
 from .errors import NotFound, Unprocessable
 from .runtime import Runtime
-from .users import add_membership, create_user, set_password
+from .users import add_membership, create_user, end_sessions, set_password
 
 PERIOD_LABELS = {
     "calendar_year": "Календарный год (нумерация с 1 января)",
@@ -582,6 +582,13 @@ def activate_member(rt: Runtime, organisation_id: int, user_id: int) -> MemberVi
             raise Unprocessable("Пользователь состоит и в других организациях: его включает администратор сервера")
         membership.user.is_active = True
         return _member_view(session, membership)
+
+
+def end_member_sessions(rt: Runtime, organisation_id: int, user_id: int) -> MemberView:
+    """«Завершить все сеансы»: the member is signed out everywhere, remember-me cookies included."""
+    with transaction(rt.sessions) as session:
+        end_sessions(_membership(session, organisation_id, user_id).user)
+    return get_member(rt, organisation_id, user_id)
 
 
 def reset_password(rt: Runtime, organisation_id: int, user_id: int, *, actor_id: int) -> str:

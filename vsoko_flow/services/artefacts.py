@@ -12,6 +12,7 @@ from ..db import contains_text, transaction
 from ..engine.fields import coerce_fields
 from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
+from ..safe_text import without_invisible
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .quality import trace_links
@@ -56,7 +57,8 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
     previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
     artefact = Artefact(
         kind=kind, organisation_id=organisation_id, state=definition.initial,
-        title=" ".join((title or (previous.title if previous else definition.default_title)).split())[:1000],
+        title=" ".join(without_invisible(title or (previous.title if previous else definition.default_title))
+                       .split())[:1000],
         school_year=school_year or current_school_year(today), fields=values,
         supersedes_id=previous.id if previous else None, author_id=actor.id,
     )

@@ -31,6 +31,7 @@ from ..documents.russian import surname_initials
 from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.history import append_entry
 from ..models import Artefact, ArtefactAssignee, Evidence, Membership, PlanItem, PlanSection, User
+from ..safe_text import without_invisible
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .plans import organisation_positions, preview_import
@@ -73,7 +74,7 @@ def deadline_understood(text: str, school_year: str) -> dict[str, Any]:
 
 def safe_file_name(name: str) -> str:
     """The name as the person sent it, minus any path and characters no file system accepts."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = without_invisible(unicodedata.normalize("NFC", name or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_NAME.sub("_", name).strip(" .")
     if len(name) > MAX_FILE_NAME:

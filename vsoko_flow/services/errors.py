@@ -13,6 +13,10 @@ class ServiceError(Exception):
         self.message = message
         self.details = details
 
+    def __reduce__(self):
+        # Keeps the details when the error crosses a process boundary (documents/sandbox.py).
+        return type(self), (self.message, self.details)
+
 
 class NotFound(ServiceError):
     status = 404

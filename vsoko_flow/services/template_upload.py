@@ -4,10 +4,14 @@ An uploaded .docx is hostile until proven otherwise. It is accepted only after e
 
 1. size ≤ 2 МБ and not empty;
 2. the zip is inspected before any parser sees it (`documents.uploads.check_docx`: member
-   count, uncompressed size, compression ratio, `..`/absolute names, no DOCTYPE), plus what a
-   template may not carry into official documents: macros, embedded objects, ActiveX and links
-   to external resources;
-3. it opens with python-docx/docxtpl;
+   count, uncompressed sizes, compression ratio, `..`/absolute names, no DOCTYPE in any XML
+   part, read in its own encoding — UTF-16 and UTF-32 too), plus what a template may not carry
+   into official documents: macros, embedded objects, ActiveX and links to external resources —
+   every relationship part is parsed as XML, and a `TargetMode` other than Internal (however
+   quoted or spaced) or a target that is an address refuses the file, except web hyperlinks;
+3. from here on everything runs in a separate process with memory, CPU, time and output limits
+   (`documents.sandbox`), so that no template can take the worker down; a refusal names the
+   limit. It opens with python-docx/docxtpl;
 4. every Jinja part docxtpl renders (body, headers, footers, footnotes, document properties)
    parses, and holds only what a document template needs: substitutions, `if` and `for`
    over the document's lists, a few harmless filters. No reaching Python internals, no calls,
@@ -16,7 +20,11 @@ An uploaded .docx is hostile until proven otherwise. It is accepted only after e
 6. a test render in the sandbox with a realistic context (two variants: everything filled,
    and the optional parts empty) succeeds.
 
-Only then is it stored — inactive. The administrator looks at the test render and accepts it;
+Only then is it stored — inactive. The test render of a stored version (its preview) is kept
+per template version and sample data, never made again on each view of its page. Every later
+render of an accepted version — in each transition — is limited the same way (documents/render.py).
+
+The administrator looks at the test render and accepts it;
 accepting activates that version and deactivates the others. Nothing lives in the web
 session, so any worker can serve any step. Reverting deactivates every version: the shipped
 template is used again.
@@ -27,24 +35,35 @@ import copy
 import datetime as dt
 import hashlib
 import io
+import json
 import re
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 from docx import Document
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SecurityError
+from lxml import etree
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import transaction
-from ..documents.render import DOCUMENT_ENV, QR_WIDTH, RenderError, TemplateSource, qr_png, release_documents
+from ..documents.render import (
+    DOCUMENT_ENV, QR_WIDTH, RenderError, TemplateSource, checked_rendered_size, qr_png,
+)
 from ..documents.russian import initials_surname
-from ..documents.uploads import UploadError, check_docx
+from ..safe_text import without_invisible
+from ..documents.sandbox import LimitExceeded, Limits, run_limited
+from ..documents.uploads import (
+    DOCX, UploadError, check_docx, is_xml_part, open_office_zip, safe_parser, stream_part,
+)
 from ..models import Membership, Organisation, OrganisationTemplate, StoredDocument, User
 from .errors import Conflict, NotFound, Unprocessable
 from .runtime import Runtime
@@ -97,15 +116,19 @@ _CONSTRUCT_NAMES = {
     nodes.ScopedEvalContextModifier: "переключение экранирования {% autoescape %}",
 }
 
-_BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg",
-                    ".odttf", ".ttf", ".fntdata")
-_DOCTYPE = re.compile(rb"<!\s*DOCTYPE", re.IGNORECASE)
+# The limits of a template's checks and test renders (and, in documents/render.py, of every
+# render of an accepted version).
+TEMPLATE_LIMITS = Limits()
+PREVIEW_CACHE_SIZE = 32
 # Macros, ActiveX, OLE objects and executables never reach official documents. (Word's own
 # printerSettings*.bin and the .xlsx data behind a chart are ordinary parts and pass.)
 _ACTIVE_CONTENT = re.compile(r"vbaproject|vbadata|(^|/)activex/|^word/embeddings/.*\.bin$"
                              r"|\.(exe|dll|js|vbs|bat|cmd|ps1|scr|jar|xlsm|docm|pptm|xlam|dotm)$")
-_EXTERNAL_TARGET = re.compile(rb"<Relationship\b[^>]*>", re.IGNORECASE)
-_HYPERLINK_TYPE = b"/relationships/hyperlink"
+_HYPERLINK_TYPE = "/relationships/hyperlink"
+_WEB_SCHEMES = ("http", "https", "mailto")
+_ADDRESS = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:|\\\\|//)", re.IGNORECASE)  # «file:», «http:», «\\host», «//host»
+EXTERNAL_MESSAGE = ("Шаблон ссылается на внешние ресурсы (связанный шаблон, рисунок или объект из сети или с другого "
+                    "компьютера): в официальные документы они не переносятся. Уберите связи и сохраните файл заново")
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
@@ -302,20 +325,29 @@ def check_template(source: TemplateSource, data: bytes, contexts: list[dict[str,
     """Run every check on an uploaded version of `source`; return the test render (.docx bytes).
 
     Raises TemplateRefused with a Russian message naming the problem. Pure: no database.
+    The package is checked here, by streaming; what parses or runs the template runs in a
+    limited process.
     """
-    try:
-        return _checked_render(source, data, contexts or sample_contexts(source))
-    finally:
-        release_documents()
-
-
-def _checked_render(source: TemplateSource, data: bytes, contexts: list[dict[str, Any]]) -> bytes:
     _check_size(data)
     try:
         check_docx(data)
     except UploadError as exc:
         raise TemplateRefused(str(exc)) from None
     _check_package(data)
+    return _limited(_checked_render, source, data, contexts or sample_contexts(source))
+
+
+def _limited(function, *args: Any) -> Any:  # noqa: ANN001 - a module-level function
+    try:
+        return run_limited(function, *args, limits=TEMPLATE_LIMITS)
+    except LimitExceeded as exc:
+        raise TemplateRefused(
+            f"Шаблон не уложился в ограничения тестовой отрисовки ({exc.description}). Упростите его: меньше "
+            "циклов и цепочек фильтров (replace, join), — и загрузите снова", details={"limit": exc.limit}) from None
+
+
+def _checked_render(source: TemplateSource, data: bytes, contexts: list[dict[str, Any]]) -> bytes:
+    """(In the limited process.) Parse every Jinja part, check its constructs and variables, test-render."""
     template = _open(data)
     parts = list(_jinja_parts(template))
     trees = [(label, _parse(label, text)) for label, text in parts]
@@ -349,26 +381,104 @@ def _check_size(data: bytes) -> None:
 
 
 def _check_package(data: bytes) -> None:
-    """What check_docx leaves to us: DOCTYPE in parts of any name, active content, external links."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in archive.infolist():
-            name = member.filename
-            lower = name.lower()
-            if _ACTIVE_CONTENT.search(lower):
-                raise TemplateRefused("Шаблон содержит макросы или внедрённые объекты — такие файлы не принимаются")
-            if lower.endswith(_BINARY_SUFFIXES) or member.is_dir():
-                continue
-            content = archive.read(member)
-            if _DOCTYPE.search(content):
-                raise TemplateRefused("Файл содержит объявление DOCTYPE — такие документы не принимаются")
-            if lower == "[content_types].xml" and b"macroEnabled" in content:
-                raise TemplateRefused("Шаблон содержит макросы (.docm) — сохраните его как обычный документ .docx")
-            if lower.endswith(".rels"):
-                for relationship in _EXTERNAL_TARGET.findall(content):
-                    if b'TargetMode="External"' in relationship and _HYPERLINK_TYPE not in relationship:
-                        raise TemplateRefused(
-                            "Шаблон ссылается на внешние ресурсы (связанный шаблон, рисунок или объект из сети): "
-                            "в официальные документы они не переносятся. Уберите связи и сохраните файл заново")
+    """What check_docx leaves to us: active content, macro-enabled types, external links."""
+    try:
+        with open_office_zip(data, DOCX) as archive:
+            for member in archive.infolist():
+                lower = member.filename.lower()
+                if _ACTIVE_CONTENT.search(lower):
+                    raise TemplateRefused("Шаблон содержит макросы или внедрённые объекты — такие файлы не принимаются")
+                if not is_xml_part(archive, member):  # check_docx refused a DOCTYPE in any member
+                    continue
+                if lower == "[content_types].xml" and "macroenabled" in _xml_text(archive, member).lower():
+                    raise TemplateRefused("Шаблон содержит макросы (.docm) — сохраните его как обычный документ .docx")
+                if lower.endswith(".rels"):
+                    _check_relationships(archive, member)
+                elif lower.startswith("word/"):
+                    _check_fields(archive, member)
+    except UploadError as exc:
+        raise TemplateRefused(str(exc)) from None
+
+
+def _xml_text(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> str:
+    """A small XML part as text, in its own encoding."""
+    return etree.tostring(_parse_part(archive, member), encoding="unicode")
+
+
+def _parse_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> etree._Element:
+    try:
+        return etree.fromstring(archive.read(member), safe_parser())
+    except etree.XMLSyntaxError:
+        raise TemplateRefused(f"Файл не открывается как документ Word (.docx): часть «{member.filename[:80]}» "
+                              "повреждена") from None
+
+
+# Word fields that fetch a file when the document is opened or updated: the same leak as an
+# external relationship (INCLUDEPICTURE "\\\\host\\x.png" sends the reader's credentials to the host).
+_REMOTE_FIELD = re.compile(r"^\s*(INCLUDEPICTURE|INCLUDETEXT|LINK|DDE|DDEAUTO|IMPORT)\b", re.IGNORECASE)
+_W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class _FieldInstructions:
+    """An lxml parser target collecting a Word part's field instructions: w:fldSimple/@w:instr, and
+    the w:instrText runs between a field's begin and its separator (Word splits them freely)."""
+
+    def __init__(self) -> None:
+        self.instructions: list[str] = []
+        self._open: list[list[str] | None] = []  # one per field begun; None once its instruction ended
+        self._in_text = False
+
+    def start(self, tag: str, attrib: dict) -> None:
+        local = tag.rpartition("}")[2]
+        if local == "fldSimple":
+            self.instructions.append(attrib.get(f"{_W_NS}instr", ""))
+        elif local == "instrText":
+            self._in_text = True
+        elif local == "fldChar":
+            kind = attrib.get(f"{_W_NS}fldCharType")
+            if kind == "begin":
+                self._open.append([])
+            elif kind in ("separate", "end") and self._open:
+                parts = self._open[-1] if kind == "separate" else self._open.pop()
+                if parts is not None:
+                    self.instructions.append("".join(parts))
+                if kind == "separate":
+                    self._open[-1] = None
+
+    def end(self, tag: str) -> None:
+        if tag.endswith("}instrText"):
+            self._in_text = False
+
+    def data(self, text: str) -> None:
+        if self._in_text and self._open and self._open[-1] is not None:
+            self._open[-1].append(text)
+
+    def close(self) -> None:
+        return None
+
+
+def _check_fields(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    fields = _FieldInstructions()
+    stream_part(archive, member, fields, DOCX)
+    for instruction in fields.instructions:
+        found = _REMOTE_FIELD.match(instruction)
+        if found:
+            raise TemplateRefused(f"Шаблон содержит поле Word {found.group(1).upper()}, которое загружает внешний файл: "
+                                  "в официальные документы такие поля не переносятся. Удалите поле и сохраните файл заново")
+
+
+def _check_relationships(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Every relationship read as XML: an external target — however the attribute is quoted,
+    spaced or encoded — is refused, except a hyperlink to a web page or an e-mail address."""
+    for relationship in _parse_part(archive, member).iter("{*}Relationship"):
+        mode = (relationship.get("TargetMode") or "internal").strip().lower()
+        target = (relationship.get("Target") or "").strip()
+        if mode == "internal" and not _ADDRESS.match(target):
+            continue
+        is_hyperlink = (relationship.get("Type") or "").strip().endswith(_HYPERLINK_TYPE)
+        if is_hyperlink and urlsplit(target).scheme.lower() in _WEB_SCHEMES:
+            continue
+        raise TemplateRefused(EXTERNAL_MESSAGE)
 
 
 def _open(data: bytes) -> DocxTemplate:
@@ -517,7 +627,7 @@ def test_render(data: bytes, context: dict[str, Any]) -> bytes:
         template.render(full_context, DOCUMENT_ENV)
         out = io.BytesIO()
         template.save(out)
-        rendered = out.getvalue()
+        rendered = checked_rendered_size(out.getvalue())
         Document(io.BytesIO(rendered))  # the result must itself be a readable document
     except SecurityError:
         raise TemplateRefused(INTERNALS_MESSAGE) from None
@@ -527,6 +637,10 @@ def test_render(data: bytes, context: dict[str, Any]) -> bytes:
         raise TemplateRefused(f"Тестовая отрисовка шаблона не удалась: {_russian(exc)}") from None
     except RecursionError:
         raise TemplateRefused("Тестовая отрисовка шаблона не удалась: слишком глубокая вложенность") from None
+    except RenderError as exc:
+        raise TemplateRefused(f"Тестовая отрисовка шаблона не удалась: {exc}") from None
+    except MemoryError:
+        raise  # the limited process reports the memory limit
     except Exception as exc:  # noqa: BLE001 - a template may fail in any way; the user gets a message
         raise TemplateRefused(f"Тестовая отрисовка шаблона не удалась: {_describe(exc)}") from None
     return rendered
@@ -728,7 +842,7 @@ def upload_template(rt: Runtime, organisation_id: int, user_id: int | None, name
 def _clean_file_name(file_name: str) -> str:
     # Kept as data only (never a path): the last path component, without control characters.
     base = re.split(r"[\\/]", file_name or "")[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    base = "".join(ch for ch in without_invisible(base) if ch.isprintable()).strip()
     return base[:200]
 
 
@@ -743,15 +857,55 @@ def version_content(rt: Runtime, organisation_id: int, name: str, version_id: in
 def render_version(rt: Runtime, organisation_id: int, name: str, version_id: int) -> tuple[bytes, str]:
     """The test render of a stored version with the organisation's sample data, and its file name."""
     source = _shipped(rt, name)
-    with rt.sessions() as session:
-        row = _version_row(session, organisation_id, name, version_id)
-        data, version = row.content, row.version
-        organisation = _organisation_sample(session, organisation_id)
-    try:
-        rendered = test_render(data, sample_contexts(source, organisation)[0])
-    finally:
-        release_documents()
+    rendered, _lines, version = _version_preview(rt, source, organisation_id, version_id)
     return rendered, f"Проверка — {source.title} (версия {version}).docx"
+
+
+def preview_version(rt: Runtime, organisation_id: int, name: str, version_id: int) -> list[str]:
+    """The text of the test render of a stored version, paragraph by paragraph."""
+    return _version_preview(rt, _shipped(rt, name), organisation_id, version_id)[1]
+
+
+def _version_preview(rt: Runtime, source: TemplateSource, organisation_id: int, version_id: int
+                     ) -> tuple[bytes, list[str], int]:
+    with rt.sessions() as session:
+        row = _version_row(session, organisation_id, source.name, version_id)
+        data, sha256, version = row.content, row.sha256, row.version
+        organisation = _organisation_sample(session, organisation_id)
+    rendered, lines = _cached_preview(data, sha256, sample_contexts(source, organisation)[0])
+    return rendered, lines, version
+
+
+# The test render of each version, by the version's hash and the sample data: made once per
+# process, not on each view of the version's page (a template may take seconds within its limits).
+_previews: OrderedDict[tuple[str, str], tuple[bytes, list[str]] | TemplateRefused] = OrderedDict()
+_previews_lock = threading.Lock()
+
+
+def _cached_preview(data: bytes, sha256: str, context: dict[str, Any]) -> tuple[bytes, list[str]]:
+    key = (sha256, hashlib.sha256(json.dumps(context, sort_keys=True, ensure_ascii=False).encode()).hexdigest())
+    with _previews_lock:
+        found = _previews.get(key)
+        if found is not None:
+            _previews.move_to_end(key)
+    if found is None:
+        try:
+            found = _limited(_preview, data, context)
+        except TemplateRefused as refused:
+            found = refused  # a refusal is remembered too: it would cost the same again
+        with _previews_lock:
+            _previews[key] = found
+            while len(_previews) > PREVIEW_CACHE_SIZE:
+                _previews.popitem(last=False)
+    if isinstance(found, TemplateRefused):
+        raise TemplateRefused(found.message, found.details)
+    return found
+
+
+def _preview(data: bytes, context: dict[str, Any]) -> tuple[bytes, list[str]]:
+    """(In the limited process.) The test render and its text."""
+    rendered = test_render(data, context)
+    return rendered, preview_lines(rendered)
 
 
 def accept_version(rt: Runtime, organisation_id: int, name: str, version_id: int) -> TemplateVersion:

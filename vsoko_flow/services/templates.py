@@ -1,4 +1,7 @@
-"""Which template renders a document: the organisation's own active version, else the shipped one."""
+"""Which template renders a document: the organisation's own active version, else the shipped one.
+
+An organisation's version comes back marked `uploaded`: it is rendered in a separate process with
+memory, CPU, time and output limits, at every transition (documents/render.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -37,6 +40,6 @@ def template_for(session: Session, rt: Runtime, organisation_id: int, name: str,
         if len(cache) >= _CACHE_LIMIT:
             cache.pop(next(iter(cache)))
         # Title, file name and variables stay those of the shipped template: the upload was
-        # checked to use only those variables.
-        cache[found_sha] = replace(shipped, data=data, sha256=hashlib.sha256(data).hexdigest())
+        # checked to use only those variables. It renders in a limited process (documents/render.py).
+        cache[found_sha] = replace(shipped, data=data, sha256=hashlib.sha256(data).hexdigest(), uploaded=True)
     return cache[found_sha]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..documents.russian import position_forms
+from ..safe_text import without_invisible
 from ..models import ROLES, ApiToken, Membership, Organisation, User, utcnow
 from .errors import NotFound, Unprocessable
 from .runtime import Runtime
@@ -28,9 +30,24 @@ def hash_password(password: str) -> str:
     return PASSWORDS.hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return PASSWORDS.hash(secrets.token_urlsafe(16))
+
+
+def spend_password_check_time(password: str) -> None:
+    """Verify against a hash of nothing: a sign-in with an unknown login (or a person without a
+    password) costs the same argon2 time as a wrong password, so timing does not tell which exist."""
+    try:
+        PASSWORDS.verify(_dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
 def check_password(user: User, password: str) -> bool:
     """True when the password fits; re-hashes an outdated hash (the caller commits)."""
     if not user.password_hash:
+        spend_password_check_time(password)
         return False
     try:
         PASSWORDS.verify(user.password_hash, password)
@@ -43,7 +60,22 @@ def check_password(user: User, password: str) -> bool:
 
 def set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Every session and remember-me cookie of the user stops working at their next request.
+
+    Both carry the token (see web/session.py `WebUser.get_id`), checked on every request."""
     user.session_token = secrets.token_hex(16)
+
+
+def sign_out_everywhere(rt: Runtime, user_id: int) -> None:
+    """Logout: the user's sessions end on every device, a copied cookie included."""
+    with transaction(rt.sessions) as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            end_sessions(user)
 
 
 def create_user(session: Session, login: str, last_name: str, first_name: str, middle_name: str = "",
@@ -54,8 +86,9 @@ def create_user(session: Session, login: str, last_name: str, first_name: str, m
         raise Unprocessable(f"Пользователь «{login}» уже есть")
     if gender not in ("f", "m"):
         raise Unprocessable("Пол: f (женский) или m (мужской) — нужен для склонения имени в документах")
-    user = User(login=login, last_name=last_name.strip(), first_name=first_name.strip(),
-                middle_name=middle_name.strip(), gender=gender, email=email, session_token=secrets.token_hex(16))
+    last_name, first_name, middle_name = (without_invisible(name).strip() for name in (last_name, first_name, middle_name))
+    user = User(login=login, last_name=last_name, first_name=first_name,
+                middle_name=middle_name, gender=gender, email=email, session_token=secrets.token_hex(16))
     if password:
         set_password(user, password)
     session.add(user)

@@ -8,12 +8,16 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..safe_text import CONTROL_MESSAGE, has_control_characters, without_invisible
+from ..services.errors import ServiceError
 from ..services.runtime import Runtime
 from .extensions import csrf, limiter, login_manager
 from .logging_setup import configure_logging
+from .session import abort_for
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -30,6 +34,7 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_handlers(app)
+    app.before_request(_clean_form_input)
     app.after_request(_security_headers)
     app.context_processor(_template_globals)
     if os.environ.get("VSOKO_BEHIND_PROXY") == "1":
@@ -53,6 +58,9 @@ def _default_config(rt: Runtime) -> dict:
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": os.environ.get("VSOKO_RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis away: count in memory meanwhile rather than refuse every sign-in with a 500.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_HEADERS_ENABLED": False,
     }
 
@@ -78,8 +86,12 @@ def _register_blueprints(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        with app.extensions["vsoko_runtime"].sessions() as session:
-            session.execute(select(1))
+        try:
+            with app.extensions["vsoko_runtime"].sessions() as session:
+                session.execute(select(1))
+        except SQLAlchemyError as exc:
+            app.logger.warning("health check: the database does not answer", extra={"error": str(exc)[:300]})
+            return jsonify(status="unavailable", message="База данных не отвечает"), 503
         return jsonify(status="ok")
 
 
@@ -132,7 +144,33 @@ def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+# Form fields whose value is compared as typed, never shown: left exactly as sent.
+_SECRET_FIELDS = frozenset({"password", "current", "new", "repeat", "csrf_token"})
+
+
+def _clean_form_input() -> None:
+    """Every form and query string: control characters refused with a Russian 400 page (a NUL
+    reached PostgreSQL as a 500), invisible bidi and zero-width characters removed from what
+    people typed and from uploaded file names. The JSON API checks its own models (web/api.py)."""
+    named = [*request.args.items(multi=True), *request.form.items(multi=True),
+             *((name, upload.filename or "") for name, upload in request.files.items(multi=True))]
+    refused = sorted({name for name, value in named if has_control_characters(value)})
+    if refused:
+        # The API's errors name the fields, as its own validation does.
+        abort_for(ServiceError(CONTROL_MESSAGE, {"fields": {name: "недопустимые управляющие символы"
+                                                            for name in refused}}))
+    if request.form:
+        request.form = type(request.form)(
+            (key, value if key in _SECRET_FIELDS else without_invisible(value))
+            for key, value in request.form.items(multi=True))
+    for upload in request.files.values():
+        upload.filename = without_invisible(upload.filename or "")
+
+
 def _security_headers(response):
+    if not request.path.startswith("/static/"):
+        # Signed-in pages and API answers hold a school's data: no browser or proxy keeps a copy.
+        response.headers.setdefault("Cache-Control", "no-store")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

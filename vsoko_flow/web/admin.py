@@ -6,9 +6,7 @@ a 404. The pages are a thin shell over `services.admin` and `services.template_u
 """
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -20,7 +18,7 @@ from ..models import JOURNAL_PERIODS, ROLES
 from ..services import admin as admin_service
 from ..services import template_upload as templates_service
 from ..services.errors import NotFound, ServiceError
-from .session import abort_for, current_organisation_id, current_roles, runtime
+from .session import abort_for, current_organisation_id, current_roles, runtime, send_download
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -132,10 +130,7 @@ def _service(call, *args, **kwargs):
 
 
 def _docx_response(data: bytes, file_name: str):
-    response = send_file(io.BytesIO(data), mimetype=templates_service.DOCX_MIME, as_attachment=True,
-                         download_name=file_name, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_download(data, file_name, templates_service.DOCX_MIME, "template")
 
 
 def _no_store(response):
@@ -334,6 +329,13 @@ def activate_user(user_id: int):
     return redirect(url_for("admin.user", user_id=user_id), 303)
 
 
+@bp.post("/users/<int:user_id>/sessions")
+def end_sessions(user_id: int):
+    member = _service(admin_service.end_member_sessions, runtime(), _org(), user_id)
+    flash(f"Все сеансы {member.full_name} завершены: чтобы продолжить работу, нужно войти заново.", "success")
+    return redirect(url_for("admin.user", user_id=user_id), 303)
+
+
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id: int):
     rt = runtime()
@@ -405,8 +407,7 @@ def template_version(name: str, version_id: int):
     info = _service(templates_service.template_info, rt, _org(), name)
     refusal, lines = None, []
     try:
-        rendered, _file_name = templates_service.render_version(rt, _org(), name, version_id)
-        lines = templates_service.preview_lines(rendered)
+        lines = templates_service.preview_version(rt, _org(), name, version_id)
     except ServiceError as error:
         if isinstance(error, NotFound):
             abort_for(error)

@@ -8,12 +8,11 @@ The API never reads or sets cookies; who is asking comes from `Authorization: Be
 from __future__ import annotations
 
 import hashlib
-import io
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Annotated, Any, Literal, Optional
 
-from flask import Blueprint, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ..deadlines.phrases import Kind
@@ -27,7 +26,9 @@ from ..services.errors import ServiceError, Unprocessable
 from ..services.jobs import job_for
 from ..services.meetings import MAX_AGENDA_ITEMS, clean_agenda, record_agenda
 from ..services.runtime import Runtime
+from ..safe_text import has_control_characters, without_invisible
 from ..services.transitions import fire_transition
+from .session import send_download
 from .openapi import MAX_ID, NO_NUL, ApiRegistry, BadRequest, Unauthorized, UploadField, build_document
 
 bp = Blueprint("api", __name__)
@@ -76,17 +77,19 @@ registry = ApiRegistry(bp, _authenticate)
 
 # ---------------------------------------------------------------- request models (strict: JSON types as documented)
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text. Checked here rather than as a schema `pattern`: a pattern
-    # on a long text makes schema tools compile a regex of the whole length.
-    if "\x00" in value:
-        raise ValueError("текст не может содержать символ NUL (\\u0000)")
-    return value
+def _plain_text(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and control characters break documents' XML. Checked
+    # here rather than as a schema `pattern`: a pattern on a long text makes schema tools compile
+    # a regex of the whole length. Invisible bidi and zero-width characters are removed.
+    if has_control_characters(value):
+        raise ValueError("текст не может содержать управляющие символы (NUL \\u0000 и другие, кроме табуляции "
+                         "и перевода строки)")
+    return without_invisible(value)
 
 
 def _text(max_length: int, min_length: int = 0) -> Any:
-    """A JSON string of bounded length without NUL."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_without_nul)]
+    """A JSON string of bounded length without control or invisible formatting characters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_plain_text)]
 
 
 Title = _text(1000)
@@ -881,10 +884,8 @@ def put_agenda(user_id: int, artefact_id: int, body: AgendaUpdate):
 def download_document(user_id: int, document_id: int):
     """Файл .docx как он был создан и сохранён (неизменяемый), с русским именем файла."""
     document = document_for(_rt(), user_id, document_id)
-    response = send_file(io.BytesIO(document.content), mimetype=DOCX, as_attachment=True,
-                         download_name=document.file_name, max_age=0)
+    response = send_download(document.content, document.file_name, DOCX, f"document-{document.id}")
     response.headers["X-Document-SHA256"] = document.sha256
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -12,8 +12,11 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from ..db import transaction
 from ..models import Membership, Organisation, User
-from ..services.users import MIN_PASSWORD_LENGTH, check_password, set_password
+from ..services.users import (
+    MIN_PASSWORD_LENGTH, check_password, set_password, sign_out_everywhere, spend_password_check_time,
+)
 from .extensions import limiter
+from .login_limits import ADDRESS_LIMIT, LOGIN_LIMIT, login_bucket, remember_device
 from .session import load_web_user, runtime
 
 bp = Blueprint("auth", __name__)
@@ -33,10 +36,6 @@ class PasswordForm(FlaskForm):
     repeat = PasswordField("Новый пароль ещё раз", validators=[EqualTo("new", "Пароли не совпадают")])
 
 
-def _login_key() -> str:
-    return (request.form.get("login") or "").strip().lower() or "-"
-
-
 def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
@@ -44,8 +43,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"], error_message="Слишком много попыток входа с этого адреса")
-@limiter.limit("5 per minute", key_func=_login_key, methods=["POST"],
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"], error_message="Слишком много попыток входа с этого адреса")
+@limiter.limit(LOGIN_LIMIT, key_func=login_bucket, methods=["POST"],
                error_message="Слишком много попыток входа для этого логина: подождите минуту")
 def login():
     if current_user.is_authenticated:
@@ -56,7 +55,7 @@ def login():
         if web_user is not None:
             session.clear()
             login_user(web_user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return remember_device(redirect(_safe_next(request.args.get("next"))), web_user.login)
         form.password.errors.append("Неверный логин или пароль")
     return render_template("login.html", form=form)
 
@@ -64,7 +63,10 @@ def login():
 def _authenticate(login_name: str, password: str):
     with transaction(runtime().sessions) as db:
         user = db.scalars(select(User).where(User.login == login_name)).first()
-        if user is None or not user.is_active or not check_password(user, password):
+        if user is None or not user.is_active:
+            spend_password_check_time(password)  # an unknown login takes as long as a wrong password
+            return None
+        if not check_password(user, password):
             return None
         memberships = db.scalars(select(Membership).join(Organisation).where(Membership.user_id == user.id)
                                  .order_by(Organisation.short_name)).all()
@@ -74,9 +76,11 @@ def _authenticate(login_name: str, password: str):
 @bp.post("/logout")
 @login_required
 def logout():
+    # Not only this browser's cookies: a copied session or remember-me cookie dies too.
+    sign_out_everywhere(runtime(), current_user.id)
     logout_user()
     session.clear()
-    flash("Вы вышли из системы.", "info")
+    flash("Вы вышли из системы на всех устройствах.", "info")
     return redirect(url_for("auth.login"))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from ..models import Membership, Organisation, User
+from ..safe_text import without_invisible
 from ..services.errors import ServiceError
 from ..services.runtime import Runtime
 from .extensions import login_manager
@@ -88,6 +89,7 @@ def send_download(data: bytes, file_name: str, mimetype: str, fallback_stem: str
     Werkzeug's ASCII fallback of a Cyrillic name is only spaces («      .docx»), so the plain
     `filename` names the file by `fallback_stem` («document-12.docx»); browsers use filename*.
     """
+    file_name = without_invisible(file_name)  # names stored before invisible characters were removed
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=file_name, max_age=0)
     suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
     fallback = file_name if file_name.isascii() and '"' not in file_name else f"{fallback_stem}.{suffix}"
