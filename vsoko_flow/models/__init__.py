@@ -6,8 +6,10 @@ from .artefact import (
 from .base import Base, utcnow
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
+from .signature import SIGNATURE_KINDS, SIGNATURE_STATES, ActingAssignment, Signature
 
 __all__ = [
+    "ActingAssignment",
     "ApiToken",
     "Artefact",
     "ArtefactAssignee",
@@ -26,7 +28,10 @@ __all__ = [
     "PlanItem",
     "PlanSection",
     "ROLES",
+    "SIGNATURE_KINDS",
+    "SIGNATURE_STATES",
     "Section",
+    "Signature",
     "StoredDocument",
     "User",
     "utcnow",

@@ -6,6 +6,8 @@ files. One module per domain: a reader looking for everything about meetings ope
 - councils  — adoption by the pedagogical council and approval by the director's order;
 - control   — rows on control: control items, reports and acceptance, execution reports;
 - plans     — plans and roadmaps: the plan table, the approval order, the yearly reports;
-- meetings  — meetings of a school's bodies: agenda, votes, protocols, extracts.
+- meetings  — meetings of a school's bodies: agenda, votes, protocols, extracts;
+- acting    — acting for another (И.о. директора): whose duties a member performs, and when;
+- signatures — who signs each document, by the names templates give in ``signers``.
 """
-from . import acts, common, control, councils, meetings, plans  # noqa: F401  (registration)
+from . import acting, acts, common, control, councils, meetings, plans, signatures  # noqa: F401  (registration)
