@@ -118,7 +118,7 @@ def signature_view(signature: Signature, signer: User, document: StoredDocument 
 
 def _signatures_of(session: Session, *where) -> list[tuple[Signature, User]]:
     return list(session.execute(select(Signature, User).join(User, User.id == Signature.signer_id)
-                                .where(*where).order_by(Signature.document_id, Signature.id)).tuples())
+                                .where(*where).order_by(Signature.document_id, Signature.id)).all())
 
 
 def _readable_document(session: Session, document_id: int, user_id: int | None) -> StoredDocument:
