@@ -20,6 +20,7 @@ from ..documents.russian import date_digits, surname_initials
 from ..models import ActingAssignment, Membership, Organisation, User, utcnow
 from ..procedures.acting import ACTING_ROLES, acting_capacity
 from .access import get_user, membership_in
+from .admin import parse_date
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .runtime import Runtime
 
@@ -120,19 +121,14 @@ def cancel_acting(rt: Runtime, actor_id: int | None, organisation_id: int, actin
 
 
 def _date(errors: dict[str, str], name: str, value: Any, label: str) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    text = str(value or "").strip()
-    if not text:
-        errors[name] = f"Укажите {label}"
+    try:
+        day = parse_date(value)
+    except ValueError:
+        errors[name] = f"{label[0].upper()}{label[1:]}: дата в виде ДД.ММ.ГГГГ"
         return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    errors[name] = f"{label[0].upper()}{label[1:]}: дата в виде ДД.ММ.ГГГГ"
-    return None
+    if day is None:
+        errors[name] = f"Укажите {label}"
+    return day
 
 
 def _checked(session: Session, organisation_id: int, login: str, starts_on: Any, ends_on: Any, order_date: Any,
