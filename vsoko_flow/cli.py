@@ -464,5 +464,7 @@ def workflows_diagram(kind: str) -> None:
     click.echo(mermaid_diagram(_runtime().definition(kind)))
 
 
+from . import cli_signatures  # noqa: E402,F401 - registers `documents signatures|print|sign` and `acting`
+
 if __name__ == "__main__":
     main()

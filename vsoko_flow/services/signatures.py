@@ -404,16 +404,15 @@ def print_copy(rt: Runtime, document_id: int, user_id: int | None) -> tuple[str,
 
 
 def public_signatures(session: Session, document_id: int) -> list[dict[str, Any]]:
-    """What the public verification page says of each signature: who, in what capacity, kind, status."""
-    found = []
-    for signature, signer in _signatures_of(session, Signature.document_id == document_id):
-        found.append({
-            "capacity": signature.capacity, "signer": _name(signer), "state": signature.state,
-            "state_label": STATE_LABELS.get(signature.state, signature.state),
-            "kind_label": KIND_LABELS.get(signature.kind, ""),
-            "signed_at": signature.signed_at.isoformat() if signature.signed_at else None,
-            "certificate": {"serial": signature.cert_serial, "owner": signature.cert_owner,
-                            "valid_from": signature.cert_valid_from.isoformat(),
-                            "valid_to": signature.cert_valid_to.isoformat()} if signature.kind == "qualified" else None,
-        })
-    return found
+    """What the public verification page says of each signature: in what capacity, kind, status, when,
+    and for a qualified one the certificate's serial and validity — the facts a printed mark states.
+    No names: the page names no people (the holder of the copy reads them on it)."""
+    rows = session.scalars(select(Signature).where(Signature.document_id == document_id).order_by(Signature.id))
+    return [{
+        "capacity": signature.capacity, "state": signature.state,
+        "state_label": STATE_LABELS.get(signature.state, signature.state),
+        "kind_label": KIND_LABELS.get(signature.kind, ""),
+        "signed_at": signature.signed_at.isoformat() if signature.signed_at else None,
+        "certificate": {"serial": signature.cert_serial, "valid_from": signature.cert_valid_from.isoformat(),
+                        "valid_to": signature.cert_valid_to.isoformat()} if signature.kind == "qualified" else None,
+    } for signature in rows]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..models import Artefact, Organisation, StoredDocument
 from .runtime import Runtime
+from .signatures import public_signatures
 
 PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -50,7 +51,9 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
       - ``document``: None unless authentic, else a dict with ``organisation``, ``title``, ``kind``,
         ``registration_number``, ``registration_date`` (ISO date or None), ``created_date`` (ISO),
         ``state``, ``state_label``, ``in_force``, ``superseded`` and ``status_label``
-        («Действует», «Утратил силу» or the workflow's label of the act's state).
+        («Действует», «Утратил силу» or the workflow's label of the act's state), and ``signatures``:
+        per signer, the capacity, name, kind and status of the signature (services/signatures.py) —
+        what the marks of the printed copy say, and which signatures are still awaited.
     Never raises for bad input.
     """
     normalised_id = normalise_public_id(public_id)
@@ -63,13 +66,14 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
         return _answer(NOT_FOUND)
     with rt.sessions() as session:
         row = session.execute(
-            select(StoredDocument.sha256, StoredDocument.content_sha256, StoredDocument.title,
+            select(StoredDocument.id, StoredDocument.sha256, StoredDocument.content_sha256, StoredDocument.title,
                    StoredDocument.registration_number, StoredDocument.registration_date, StoredDocument.created_at,
                    Artefact.kind, Artefact.state, Organisation.short_name)
             .join(Artefact, Artefact.id == StoredDocument.artefact_id)
             .join(Organisation, Organisation.id == StoredDocument.organisation_id)
             .where(StoredDocument.public_id == normalised_id)
         ).first()
+        signatures = public_signatures(session, row.id) if row is not None else []
     if row is None:
         return _answer(NOT_FOUND)
     # Both comparisons always run, in constant time: the answer's timing says nothing either.
@@ -91,6 +95,7 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
         "in_force": in_force,
         "superseded": superseded,
         "status_label": IN_FORCE_LABEL if in_force else SUPERSEDED_LABEL if superseded else state_label,
+        "signatures": signatures,
     })
 
 
