@@ -148,7 +148,7 @@ def artefact_signatures(rt: Runtime, artefact_id: int, user_id: int) -> dict[int
 
 
 def signature_status(signatures: list[dict[str, Any]]) -> str:
-    """«подписан» / «ожидает подписи: Соколова М.Б. (Директор)» / «не подписывается в системе»."""
+    """«Подписан» / «Ожидает подписи: Соколова М.Б. (Директор)»; "" for a document nobody signs in the system."""
     if not signatures:
         return ""
     waiting = [f"{s['signer']['name']} ({s['capacity']})" for s in signatures if s["state"] == PENDING]
@@ -158,7 +158,8 @@ def signature_status(signatures: list[dict[str, Any]]) -> str:
         parts.append("ожидает подписи: " + ", ".join(waiting))
     if declined:
         parts.append("отказ в подписи: " + ", ".join(declined))
-    return "; ".join(parts) or "подписан"
+    text = "; ".join(parts) or "подписан"
+    return text[0].upper() + text[1:]
 
 
 def signature_for(rt: Runtime, signature_id: int, user_id: int) -> dict[str, Any]:
