@@ -3,6 +3,7 @@ the signer, the form (password again or a .sig file) with CSRF, refusals in Russ
 the document list, the copy to print and the verification page."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -69,6 +70,10 @@ def test_simple_signature_through_the_form(rt, client, order):
     assert client.get(f"/documents/{order['document_id']}/download").data == order["content"]
     check = client.get(f"/verify/{order['public_id']}?h={order['hash']}").get_data(as_text=True)
     assert "Директор</strong> —" in check and "подписано: простая электронная подпись" in check
+    # The printed copy's own SHA-256 is recognised too.
+    printed_sha = hashlib.sha256(printed.data).hexdigest()
+    check = client.get(f"/verify/{order['public_id']}?h={printed_sha}").get_data(as_text=True)
+    assert "Документ подлинный" in check and "копии для печати" in check
 
 
 def test_qualified_signature_through_the_form_refused_then_accepted(rt, client, school, order):

@@ -32,7 +32,7 @@ from ..documents.russian import date_digits, surname_initials
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import SIGNATORIES
-from ..models import Artefact, Membership, Signature, StoredDocument, User, utcnow
+from ..models import Artefact, HistoryEntry, Membership, Signature, StoredDocument, User, utcnow
 from .access import get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .runtime import Runtime
@@ -370,13 +370,21 @@ def _zone(name: str) -> dt.tzinfo:
 # --------------------------------------------------------------------------- the copy to print
 
 
+def recorded_signatures(session: Session, *where) -> set[tuple[Any, Any, Any, Any]]:
+    """(document id, slot, SHA-256, kind) of every signature the hash-chained history records."""
+    entries = session.scalars(select(HistoryEntry).where(HistoryEntry.trigger == "sign", *where))
+    return {(e.fields.get("document_id"), e.fields.get("slot"), e.fields.get("sha256"), e.fields.get("kind"))
+            for e in entries}
+
+
 def marks_for(session: Session, document: StoredDocument, timezone: str) -> list[Mark]:
-    """The marks of the signatures made on exactly these bytes, in the order of the template's places."""
+    """The marks of the signatures made on exactly these bytes and recorded in the artefact's history."""
+    recorded = recorded_signatures(session, HistoryEntry.artefact_id == document.artefact_id)
     marks = []
     for signature, signer in _signatures_of(session, Signature.document_id == document.id,
                                             Signature.state == SIGNED):
-        if signature.document_sha256 != document.sha256:
-            continue  # never a mark for other bytes than these
+        if (document.id, signature.slot, document.sha256, signature.kind) not in recorded:
+            continue  # never a mark for other bytes than these, nor for a row changed behind the history
         if signature.kind == "simple":
             signed_at = signature.signed_at.replace(tzinfo=dt.UTC).astimezone(_zone(timezone))
             marks.append(simple_mark(signature.slot, signature.capacity, signer.full_name, signed_at))

@@ -91,7 +91,7 @@ def list_signatures(user_id: int, document_id: int):
 
 @registry.operation("POST", "/signatures/{signature_id}/simple", summary="Подписать простой электронной подписью",
                     tag=TAG, path_params=SIGNATURE_ID, body=SimpleSignRequest, response=SignatureInfo,
-                    errors=(403, 409, 422))
+                    errors=(403, 409, 422, 429))
 def sign_simple(user_id: int, signature_id: int, body: SimpleSignRequest):
     """Только тот, кто подписывает (403 — другой пользователь); 422 — неверный пароль, ничего не записано;
     409 — подпись уже закрыта; 429 — больше пяти попыток в минуту."""
