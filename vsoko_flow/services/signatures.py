@@ -31,7 +31,7 @@ from ..documents.render import TemplateSource
 from ..documents.russian import date_digits, surname_initials
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
-from ..engine.registry import SIGNATORIES
+from ..engine.registry import SIGNATORIES, load_builtins
 from ..models import Artefact, HistoryEntry, Membership, Signature, StoredDocument, User, utcnow
 from .access import get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -95,8 +95,7 @@ def signature_view(signature: Signature, signer: User, document: StoredDocument 
     """A signature as plain data (API, pages, CLI)."""
     data = {
         "id": signature.id, "document_id": signature.document_id, "artefact_id": signature.artefact_id,
-        "slot": signature.slot, "signatory": SIGNATORIES[signature.slot].description if signature.slot in SIGNATORIES
-        else signature.slot, "capacity": signature.capacity,
+        "slot": signature.slot, "signatory": _signatory(signature.slot), "capacity": signature.capacity,
         "signer": {"id": signer.id, "login": signer.login, "name": _name(signer), "full_name": signer.full_name},
         "state": signature.state, "state_label": STATE_LABELS.get(signature.state, signature.state),
         "due_date": signature.due_date.isoformat() if signature.due_date else None,
@@ -114,6 +113,11 @@ def signature_view(signature: Signature, signer: User, document: StoredDocument 
         data["document"] = {"id": document.id, "title": document.title, "file_name": document.file_name,
                             "sha256": document.sha256, "size": document.size}
     return data
+
+
+def _signatory(slot: str) -> str:
+    load_builtins()  # the signatories are registered by the procedure modules
+    return SIGNATORIES[slot].description if slot in SIGNATORIES else slot
 
 
 def _signatures_of(session: Session, *where) -> list[tuple[Signature, User]]:
