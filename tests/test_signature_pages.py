@@ -7,12 +7,12 @@ import hashlib
 import io
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.flows import docx_text, take_to_force
 from tests.gost_keys import valid_now
 from tests.test_api import Api
+from tests.test_cli import run_vsoko
 from tests.web_helpers import csrf_token, login, post_form
 from vsoko_flow.documents.marks import QUALIFIED_HEADING, SIMPLE_HEADING
 from vsoko_flow.models import Membership, Signature, StoredDocument
@@ -127,25 +127,32 @@ def test_signatures_through_the_api(rt, client, school, order):
     assert "SignatureInfo" in schema["components"]["schemas"]
 
 
-def test_the_command_line_shows_signatures(rt, school, order, monkeypatch, settings):
-    from vsoko_flow.cli import main
-
-    monkeypatch.setenv("VSOKO_DATABASE_URL", settings.database_url)
-    runner = CliRunner()
-    shown = runner.invoke(main, ["documents", "signatures", str(order["document_id"])])
-    assert shown.exit_code == 0, shown.output
-    assert f"[{order['signature_id']}] Директор Соколова М.Б.: ожидает подписи, срок 2025-04-04" in shown.output
-    signed = runner.invoke(main, ["documents", "sign", str(order["signature_id"]), "--as", "director"],
-                           input=DEMO_PASSWORD + "\n")
-    assert signed.exit_code == 0 and "Подписано" in signed.output
-    shown = runner.invoke(main, ["documents", "signatures", str(order["document_id"]), "--json"])
-    assert '"kind": "simple"' in shown.output
-    added = runner.invoke(main, ["acting", "add", str(school.id), "--login", "deputy", "--from", "01.06.2025",
-                                 "--to", "07.06.2025", "--order-date", "30.05.2025", "--order-number", "40-к"])
-    assert added.exit_code == 0 and "И.о. директора Иванова И.И. с 01.06.2025 по 07.06.2025" in added.output
-    clash = runner.invoke(main, ["acting", "add", str(school.id), "--login", "secretary", "--from", "05.06.2025",
-                                 "--to", "09.06.2025", "--order-date", "30.05.2025", "--order-number", "41-к"])
-    assert clash.exit_code == 1 and "Ошибка: Период пересекается" in clash.output
+def test_the_command_line_shows_signatures(rt, school, order, settings, tmp_path):
+    shown = run_vsoko(settings, "documents", "signatures", order["document_id"])
+    assert shown.returncode == 0, shown.stderr
+    assert f"[{order['signature_id']}] Директор Соколова М.Б.: ожидает подписи, срок 2025-04-04" in shown.stdout
+    with rt.sessions.begin() as session:
+        session.scalars(select(Membership).where(Membership.user_id == school["director"])).one().cert_serial = ""
+    sig = tmp_path / "Приказ.docx.sig"
+    sig.write_bytes(valid_now(DIRECTOR).sign(order["content"] + b"!"))
+    refused = run_vsoko(settings, "documents", "sign", order["signature_id"], "--as", "director", "--sig", sig)
+    assert refused.returncode == 1 and refused.stderr.startswith("Ошибка: Подпись не относится к этому документу")
+    sig.write_bytes(valid_now(DIRECTOR).sign(order["content"]))
+    signed = run_vsoko(settings, "documents", "sign", order["signature_id"], "--as", "director", "--sig", sig)
+    assert signed.returncode == 0 and "квалифицированная электронная подпись" in signed.stdout, signed.stderr
+    shown = run_vsoko(settings, "documents", "signatures", order["document_id"], "--json")
+    assert '"kind": "qualified"' in shown.stdout
+    printed = tmp_path / "print.docx"
+    assert run_vsoko(settings, "documents", "print", order["document_id"], "--out", printed).returncode == 0
+    assert QUALIFIED_HEADING in docx_text(printed.read_bytes())
+    added = run_vsoko(settings, "acting", "add", school.id, "--login", "deputy", "--from", "01.06.2025",
+                      "--to", "07.06.2025", "--order-date", "30.05.2025", "--order-number", "40-к")
+    assert added.returncode == 0 and "И.о. директора Иванова И.И. с 01.06.2025 по 07.06.2025" in added.stdout
+    clash = run_vsoko(settings, "acting", "add", school.id, "--login", "secretary", "--from", "05.06.2025",
+                      "--to", "09.06.2025", "--order-date", "30.05.2025", "--order-number", "41-к")
+    assert clash.returncode == 1 and clash.stderr.startswith("Ошибка: Период пересекается")
+    listed = run_vsoko(settings, "acting", "list", school.id, "--json")
+    assert '"order_number": "40-к"' in listed.stdout
 
 
 def test_the_admin_records_an_acting_director(client, school):
