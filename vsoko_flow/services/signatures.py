@@ -228,12 +228,16 @@ def _own_pending(session: Session, signature_id: int, user_id: int, lock: bool =
 
 def sign_simple(rt: Runtime, signature_id: int, user_id: int, password: str) -> dict[str, Any]:
     """A simple e-signature: the signer's own password again; the time and the SHA-256 recorded."""
+    # The password is checked before the write transaction: argon2 is slow on purpose, and SQLite
+    # would hold its one write lock for all of it.
+    with rt.sessions() as session:
+        _own_pending(session, signature_id, user_id)
+        if not password or not check_password(session.get(User, user_id), password):
+            raise Unprocessable("Пароль неверный: документ не подписан. Введите пароль, с которым вы входите в систему",
+                                details={"fields": {"password": "неверный пароль"}})
     with transaction(rt.sessions) as session:
         signature = _own_pending(session, signature_id, user_id, lock=True)
         user = session.get(User, user_id)
-        if not password or not check_password(user, password):
-            raise Unprocessable("Пароль неверный: документ не подписан. Введите пароль, с которым вы входите в систему",
-                                details={"fields": {"password": "неверный пароль"}})
         document = session.get(StoredDocument, signature.document_id)
         _record(session, signature, user, "simple", document.sha256)
         return signature_view(signature, user, document)
