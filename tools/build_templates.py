@@ -400,18 +400,23 @@ def signature_block(
     position: str,
     name: str,
     *,
-    slot: str,
+    slot: str | None = None,
     handwritten_line: bool = False,
     widths: tuple[float, float, float] = (50, 78, 37),
 ) -> None:
-    """Position on the left, the place of *slot*'s signature in the middle, «И.О. Фамилия» on the right."""
+    """Position on the left, the place of *slot*'s signature in the middle, «И.О. Фамилия» on the right.
+    Without a slot the document is not signed in the system: the middle holds only the line for a pen."""
     t = table(doc, list(widths))
     row = t.rows[0]
     cant_split(row)
     valign(row, "center")
     left, middle, right = row.cells
     par(left, position)
-    sign_place(middle, slot, "______________" if handwritten_line else "")
+    pen_line = "______________" if handwritten_line else ""
+    if slot is None:
+        par(middle, pen_line, align="center")
+    else:
+        sign_place(middle, slot, pen_line)
     par(right, name, align="right")
 
 

@@ -176,10 +176,12 @@ def person(membership: Membership | None) -> dict[str, str]:
     }
 
 
-def signer(membership: Membership | None) -> dict[str, str]:
+def signer(membership: Membership | None, signed_on: dt.date | None = None) -> dict[str, str]:
     """The signature block: position and «И.О. Фамилия». Never an e-signature mark: a document is
     stored unsigned, and the mark of a signature actually made goes on the copy shown and printed
-    (services/signatures.py, documents/marks.py)."""
+    (services/signatures.py, documents/marks.py). `signed_on` is ignored: it is accepted only so
+    that sources written before signatures existed keep working."""
+    del signed_on
     data = person(membership)
     return {"position": data["position"], "initials_surname": data["initials_surname"]}
 
@@ -220,6 +222,13 @@ def base_context(ctx: TransitionContext) -> dict[str, Any]:
         "school_year": ctx.artefact.school_year,
         "signer": director_block(ctx),
     }
+
+
+def unsigned(context: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """A draft's context. Kept for sources written when a template printed the mark itself: no
+    context carries a certificate any more, and a draft (``is_draft``) is never sent for signature."""
+    del base
+    return context
 
 
 def director_block(ctx: TransitionContext) -> dict[str, str]:
