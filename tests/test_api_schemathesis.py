@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from vsoko_flow.models import Artefact, PlanItem, PlanSection, StoredDocument
+from vsoko_flow.models import Artefact, PlanItem, PlanSection, Signature, StoredDocument
 from vsoko_flow.services.artefacts import create_artefact
 from vsoko_flow.services.demo import load_demo
 from vsoko_flow.services.meetings import create_meeting
@@ -63,7 +63,11 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        "PUT /artefacts/{artefact_id}/audit/lines/{line_id}",
                        "POST /artefacts/{artefact_id}/audit/lines/{line_id}/finding",
                        "POST /artefacts/{artefact_id}/audit/findings", "GET /quality/overview",
-                       "GET /quality/sources"}  # schemathesis leaves out the schema's own URL
+                       "GET /quality/sources",
+                       # signatures (web/api_signatures.py)
+                       "GET /documents/{document_id}/signatures", "GET /documents/{document_id}/print",
+                       "POST /signatures/{signature_id}/simple", "POST /signatures/{signature_id}/qualified",
+                       "POST /signatures/{signature_id}/decline"}  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -80,6 +84,7 @@ class DemoApi:
     items: list[tuple[int, int]] = field(default_factory=list)  # (item id, its plan's id)
     section_ids: list[int] = field(default_factory=list)
     plan_ids: list[int] = field(default_factory=list)  # the plan and the meeting: artefacts with rows
+    signature_ids: list[int] = field(default_factory=list)  # the demo's documents waiting for signatures
 
     def version_of(self, artefact_id: int) -> int:
         with self.rt.sessions() as session:
@@ -98,12 +103,13 @@ def demo_api(rt) -> DemoApi:
         documents = list(session.scalars(select(StoredDocument.id).order_by(StoredDocument.id)))
         items = [tuple(row) for row in session.execute(select(PlanItem.id, PlanItem.artefact_id).order_by(PlanItem.id))]
         sections = list(session.scalars(select(PlanSection.id).order_by(PlanSection.id)))
+        signatures = list(session.scalars(select(Signature.id).order_by(Signature.id)))
     triggers = sorted({t for d in rt.definitions.values() for t in d.transitions})
-    assert artefacts and documents and users and items and sections
+    assert artefacts and documents and users and items and sections and signatures
     return DemoApi(rt=rt, app=create_app(rt, {"TESTING": True}), token=token,
                    school_id=artefacts[0].organisation_id, artefact_ids=[a.id for a in artefacts],
                    document_ids=documents, triggers=triggers, items=items, section_ids=sections,
-                   plan_ids=sorted({plan_id for _, plan_id in items}))
+                   plan_ids=sorted({plan_id for _, plan_id in items}), signature_ids=signatures)
 
 
 def _plan_and_meeting(rt, users: dict[str, int]) -> None:
@@ -132,6 +138,8 @@ def _aim(case, demo: DemoApi, data) -> None:
                                         label="artefact_id")
     if "document_id" in path:
         path["document_id"] = data.draw(st.sampled_from(demo.document_ids), label="document_id")
+    if "signature_id" in path:
+        path["signature_id"] = data.draw(st.sampled_from(demo.signature_ids), label="signature_id")
     body = case.body
     if isinstance(body, dict):
         if "organisation_id" in body:

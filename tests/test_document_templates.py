@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import sys
 import zipfile
 from io import BytesIO
@@ -29,7 +30,6 @@ LANDSCAPE = {"plan_table", "execution_report"}
 
 ESIGN = "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ"
 NASTY = "Рога & Копыта <ООО>"
-SERIAL = "0090723969269472329CA708DF35F8B064"
 VERIFY_URL = "https://vsoko.example.ru/verify/7f3a9c1e"
 
 
@@ -39,15 +39,7 @@ def env() -> ImmutableSandboxedEnvironment:
 
 # --------------------------------------------------------------------------- contexts
 
-CERTIFICATE = {
-    "serial": SERIAL,
-    "owner": "Светлова Марина Борисовна",
-    "valid_from": "27.08.2024",
-    "valid_to": "20.11.2025",
-}
-
-
-def common(certificate: bool = True) -> dict:
+def common() -> dict:
     return {
         "org_full_name": "Муниципальное бюджетное общеобразовательное учреждение "
         "«Средняя общеобразовательная школа № 29»",
@@ -57,7 +49,6 @@ def common(certificate: bool = True) -> dict:
         "signer": {
             "position": "Директор",
             "initials_surname": "М.Б. Светлова",
-            "certificate": dict(CERTIFICATE) if certificate else None,
         },
     }
 
@@ -256,8 +247,8 @@ SAMPLES.update({
 })
 
 
-def context(name: str, *, certificate: bool = True, **overrides) -> dict:
-    ctx = common(certificate)
+def context(name: str, **overrides) -> dict:
+    ctx = common()
     ctx.update(copy.deepcopy(SAMPLES[name]))
     ctx.update(overrides)
     return ctx
@@ -339,7 +330,8 @@ def test_template_is_a_valid_docx(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_side_file_declares_exactly_the_template_variables(name):
     meta = side_file(name)
-    assert set(meta) == {"name", "title", "file_name", "variables"}
+    assert {"name", "title", "file_name", "variables"} <= set(meta) <= {
+        "name", "title", "file_name", "variables", "signers", "sign_within_working_days"}
     assert meta["name"] == name
     assert meta["title"] and isinstance(meta["title"], str)
     used = DocxTemplate(TEMPLATES / f"{name}.docx").get_undeclared_template_variables(env())
@@ -388,20 +380,33 @@ def test_renders_with_qr_image_and_verify_url(name):
     assert any(rel.reltype.endswith("/image") for rel in rels)
 
 
-@pytest.mark.parametrize("name", [
-    "polozhenie", "order_approval", "opinion_request", "protocol_extract",
-    "plan_table", "execution_report", "analytic_report", "meeting_protocol",
-])
-def test_esign_mark_only_with_certificate(name):
-    with_cert = full_text(render(name, context(name, certificate=True)))
-    assert ESIGN in with_cert
-    assert f"Сертификат: {SERIAL}" in with_cert
-    assert "Владелец: Светлова Марина Борисовна" in with_cert
-    assert "Действителен: с 27.08.2024 по 20.11.2025" in with_cert
-    without = render(name, context(name, certificate=False))
-    check_structure(without)
-    text = full_text(without)
-    assert ESIGN not in text and SERIAL not in text
+SIGNERS = {
+    "polozhenie": ["director"], "order_approval": ["director"], "opinion_request": ["director"],
+    "protocol_extract": ["certifier"], "plan_table": ["director"], "execution_report": ["actor"],
+    "analytic_report": ["actor"], "meeting_protocol": ["chair", "secretary"], "acquaintance_sheet": [],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_template_prints_an_esign_mark(name):
+    """A certificate on file is not a signature: what a template renders never carries the mark,
+    even when the data of a certificate is offered to it."""
+    ctx = context(name)
+    ctx["signer"] = {**ctx["signer"], "certificate": {"serial": "0090", "owner": "Светлова Марина Борисовна",
+                                                      "valid_from": "27.08.2024", "valid_to": "20.11.2025"}}
+    data = render(name, ctx)
+    check_structure(data)
+    text = full_text(data)
+    assert ESIGN not in text and "Владелец:" not in text and "Сертификат:" not in text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_signer_has_a_place_of_signature(name):
+    """The side file names who signs, and the rendered document keeps a bookmark where each mark goes."""
+    assert side_file(name).get("signers", []) == SIGNERS[name]
+    with zipfile.ZipFile(BytesIO(render(name, context(name)))) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    assert sorted(set(re.findall(r'w:name="vsoko_sign_(\w+)"', xml))) == sorted(SIGNERS[name])
 
 
 def test_acquaintance_sheet_has_no_esign_mark():
@@ -464,8 +469,11 @@ def test_polozhenie_grifs_title_and_sections():
     ]:
         assert expected in texts, expected
     assert "ПРОЕКТ" not in texts
-    # the mark stands under the approval grif
-    assert texts.index("УТВЕРЖДЕНО") < texts.index(ESIGN) < texts.index("ПОЛОЖЕНИЕ")
+    # the place of the director's signature stands under the approval grif
+    assert ESIGN not in texts
+    with zipfile.ZipFile(BytesIO(data)) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    assert xml.index("УТВЕРЖДЕНО") < xml.index('w:name="vsoko_sign_director"') < xml.index(">ПОЛОЖЕНИЕ<")
     assert text.count("Положение о внутренней") == 0  # the title is split: ПОЛОЖЕНИЕ / о …
 
     doc = Document(BytesIO(data))
@@ -575,8 +583,8 @@ def test_order_item_with_special_characters_keeps_next_item():
     assert "2. Контроль за исполнением приказа оставляю за собой." in texts
 
 
-def test_order_signature_block_is_handwritten_without_certificate():
-    texts = paragraphs(render("order_approval", context("order_approval", certificate=False)))
+def test_order_signature_block_names_the_signer():
+    texts = paragraphs(render("order_approval", context("order_approval")))
     assert "Директор" in texts and "М.Б. Светлова" in texts
 
 
@@ -674,8 +682,8 @@ def test_protocol_extract_people_count(present, phrase):
     assert f"Присутствовали: {phrase}" in texts
 
 
-def test_protocol_extract_without_certificate_has_signature_line():
-    texts = paragraphs(render("protocol_extract", context("protocol_extract", certificate=False)))
+def test_protocol_extract_has_a_line_for_the_handwritten_signature():
+    texts = paragraphs(render("protocol_extract", context("protocol_extract")))
     assert "Верно" in texts
     assert any(t.strip("_") == "" and "_" in t for t in texts)
 

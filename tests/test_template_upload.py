@@ -166,7 +166,7 @@ def test_an_accepted_upload_is_used_by_the_next_transition_and_revert_brings_bac
     page = text(admin.get(version_url))
     assert MARKER in page and "Проверка пройдена" in page and "Принять" in page
     assert "средняя общеобразовательная школа № 29" in page
-    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" in page
+    assert "ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ" not in page  # the check never fakes a signature either
     download = admin.get(f"{version_url}/check.docx")
     assert download.status_code == 200
     assert download.mimetype == template_upload.DOCX_MIME
@@ -347,3 +347,13 @@ def test_refusals_are_unprocessable_errors_with_russian_messages(rt):
     with pytest.raises(Unprocessable) as syntax:
         template_upload.check_template(source, docx("{{ title }"))
     assert "Ошибка в шаблоне (основной текст, в абзаце «{{ title }»)" in syntax.value.message
+
+
+@pytest.mark.parametrize("mark", ["ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ", "Подписано простой электронной подписью",
+                                  "документ подписан квалифицированной электронной подписью"])
+def test_a_template_that_prints_an_esign_mark_itself_is_refused(rt, mark):
+    """A mark printed by the template would stand on documents nobody signed."""
+    source = rt.templates.get("polozhenie")
+    with pytest.raises(Unprocessable) as refused:
+        template_upload.check_template(source, docx(f"{{{{ title }}}} {mark}"))
+    assert "Шаблон печатает отметку об электронной подписи" in refused.value.message

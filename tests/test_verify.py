@@ -9,7 +9,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from sqlalchemy import select, text
 
-from vsoko_flow.models import HistoryEntry, StoredDocument
+from vsoko_flow.models import HistoryEntry, Signature, StoredDocument
+from vsoko_flow.services.signatures import print_copy
 from vsoko_flow.services.verify import verify_store
 
 from .flows import REQUEST_DAY, STUDENTS_DAY, docx_text, fire, new_draft, record_opinions, take_to_force
@@ -139,6 +140,8 @@ def test_deleted_document_is_caught(rt, school):
     fired = fire(rt, artefact_id, "send_for_opinions", school["deputy"], REQUEST_DAY,
                  request_date=REQUEST_DAY.isoformat())
     assert verify_store(rt).ok
+    # A tamperer removes the letter's pending signature too (it refers to the document).
+    execute(rt, "DELETE FROM signatures WHERE document_id = :id", id=fired.documents[0]["id"])
     execute(rt, "DELETE FROM documents WHERE id = :id", id=fired.documents[0]["id"])
     assert not verify_store(rt).ok
 
@@ -152,3 +155,20 @@ def test_state_changed_behind_the_history_is_caught(rt, school):
     assert verify_store(rt).problems == [
         f"документ № {artefact_id}: состояние «in_force» не совпадает с последней записью истории «opinions» "
         "(состояние изменено в обход истории)"]
+
+
+def test_a_signature_set_behind_the_history_is_caught(rt, settings, act_in_force):
+    """A row switched to «signed» in the database would put a mark on the printed copy: verify names it."""
+    with rt.sessions() as session:
+        signature_id = session.scalars(select(Signature.id).where(Signature.artefact_id == act_in_force)
+                                       .order_by(Signature.id)).first()
+        sha256 = session.scalars(select(StoredDocument.sha256).join(Signature, Signature.document_id == StoredDocument.id)
+                                 .where(Signature.id == signature_id)).one()
+    execute(rt, "UPDATE signatures SET state = 'signed', kind = 'simple', document_sha256 = :sha, "
+                "signed_at = '2025-04-03 10:00:00' WHERE id = :id", sha=sha256, id=signature_id)
+    report = verify_store(rt)
+    assert len(report.problems) == 1 and "отметка о ней подделана" in report.problems[0]
+    # …and the printed copy carries no mark for it.
+    with rt.sessions() as session:
+        document_id = session.get(Signature, signature_id).document_id
+    assert "Подписано простой электронной подписью" not in docx_text(print_copy(rt, document_id, None)[1])

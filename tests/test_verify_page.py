@@ -16,7 +16,7 @@ from vsoko_flow.services.verification import verify_document
 
 QR_LINK = re.compile(r"https://vsoko\.example/verify/[0-9a-f]{32}\?h=[0-9a-f]{64}")
 ALLOWED_KEYS = {"organisation", "title", "kind", "registration_number", "registration_date", "created_date",
-                "state", "state_label", "in_force", "superseded", "status_label"}
+                "state", "state_label", "in_force", "superseded", "status_label", "signatures"}
 
 
 @dataclass(frozen=True)

@@ -376,33 +376,23 @@ def place_line(doc) -> None:
     par(doc, "{{ org_city }}", align="center", before=6)
 
 
-def esign_mark(target, *, before: float = 0) -> None:
-    """The visual mark of an electronic signature (ГОСТ Р 7.0.97-2025), as boxed
-    paragraphs: one frame in Word and LibreOffice."""
-    lines = [
-        ("ДОКУМЕНТ ПОДПИСАН ЭЛЕКТРОННОЙ ПОДПИСЬЮ", "center", True),
-        ("Сертификат: {{ signer.certificate.serial }}", "left", False),
-        ("Владелец: {{ signer.certificate.owner }}", "left", False),
-        (
-            "Действителен: с {{ signer.certificate.valid_from }} по {{ signer.certificate.valid_to }}",
-            "left",
-            False,
-        ),
-    ]
-    for i, (text, align, bold) in enumerate(lines):
-        p = par(
-            target,
-            text,
-            align=align,
-            bold=bold,
-            size=SMALL_PT,
-            before=before if i == 0 else 0,
-            keep_next=i < len(lines) - 1,
-            keep_together=True,
-            left_indent=1.5,
-            right_indent=1.5,
-        )
-        _box(p)
+# Places of signature: a bookmark «vsoko_sign_<name>» per signatory named in the side file's
+# ``signers`` (vsoko_flow/procedures/signatures.py). The mark of a signature actually made
+# replaces the bookmarked paragraph on the printed copy (vsoko_flow/documents/marks.py); the
+# stored document never carries a mark.
+SIGNATORY_BOOKMARK_IDS = {"director": 901, "chair": 902, "secretary": 903, "certifier": 904, "actor": 905}
+
+
+def sign_place(target, slot: str, text: str = "", *, size: float = BODY_PT, align: str = "center"):
+    """The paragraph where the mark of *slot*'s signature goes: empty, or a line for a pen."""
+    p = par(target, text, align=align, size=size)
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(SIGNATORY_BOOKMARK_IDS[slot]))
+    start.set(qn("w:name"), f"vsoko_sign_{slot}")
+    end.set(qn("w:id"), str(SIGNATORY_BOOKMARK_IDS[slot]))
+    p._p.insert(1 if p._p.pPr is not None else 0, start)
+    p._p.append(end)
+    return p
 
 
 def signature_block(
@@ -410,22 +400,23 @@ def signature_block(
     position: str,
     name: str,
     *,
+    slot: str | None = None,
     handwritten_line: bool = False,
     widths: tuple[float, float, float] = (50, 78, 37),
 ) -> None:
-    """Position on the left, the signature (or the e-signature mark) in the middle,
-    «И.О. Фамилия» on the right."""
+    """Position on the left, the place of *slot*'s signature in the middle, «И.О. Фамилия» on the right.
+    Without a slot the document is not signed in the system: the middle holds only the line for a pen."""
     t = table(doc, list(widths))
     row = t.rows[0]
     cant_split(row)
     valign(row, "center")
     left, middle, right = row.cells
     par(left, position)
-    tag(middle, "{%p if signer.certificate %}")
-    esign_mark(middle)
-    tag(middle, "{%p else %}")
-    par(middle, "______________" if handwritten_line else "", align="center")
-    tag(middle, "{%p endif %}")
+    pen_line = "______________" if handwritten_line else ""
+    if slot is None:
+        par(middle, pen_line, align="center")
+    else:
+        sign_place(middle, slot, pen_line)
     par(right, name, align="right")
 
 
@@ -454,6 +445,10 @@ class Spec:
     variables: list[str]
     build: Callable[[], object]
     notes: dict[str, str] = field(default_factory=dict)
+    # Who signs the document in the system (vsoko_flow/procedures/signatures.py), each at the
+    # bookmark of sign_place; and the working days they have for it (None: no deadline).
+    signers: list[str] = field(default_factory=list)
+    sign_within_working_days: int | None = None
 
 
 def build_polozhenie():
@@ -477,7 +472,7 @@ def build_polozhenie():
     )
     tag(left, "{%p endfor %}")
     spacer(left)
-    # right: «ПРОЕКТ» or the approval grif (+ the e-signature mark)
+    # right: «ПРОЕКТ» or the approval grif (+ the place of the director's signature)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
     tag(right, "{%p elif approval_grif %}")
@@ -489,9 +484,7 @@ def build_polozhenie():
         size=TABLE_PT,
         left_indent=5,
     )
-    tag(right, "{%p if signer.certificate %}")
-    esign_mark(right, before=6)
-    tag(right, "{%p endif %}")
+    sign_place(right, "director", size=SMALL_PT)
     tag(right, "{%p endif %}")
     spacer(right)
 
@@ -544,7 +537,7 @@ def build_order_approval():
 
     blank(doc)
     blank(doc)
-    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="director")
     qr_block(doc)
     return doc
 
@@ -606,7 +599,7 @@ def build_opinion_request():
     par(doc, "Приложение: проект {{ act_title_genitive }}.", align="justify", before=12)
     blank(doc)
     blank(doc)
-    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="director")
     qr_block(doc)
     return doc
 
@@ -661,7 +654,8 @@ def build_protocol_extract():
     blank(doc)
     par(doc, "Верно", keep_next=True)
     signature_block(
-        doc, "{{ certifier.position }}", "{{ certifier.initials_surname }}", handwritten_line=True
+        doc, "{{ certifier.position }}", "{{ certifier.initials_surname }}", slot="certifier",
+        handwritten_line=True,
     )
     par(doc, "{{ certified_date }}")
     qr_block(doc)
@@ -736,7 +730,7 @@ def council_grif_cell(cell) -> None:
 
 
 def grif_table(doc, widths: list[float], approval_word: str) -> None:
-    """Council grif on the left; «ПРОЕКТ» or the approval grif (+ e-signature mark) on the right."""
+    """Council grif on the left; «ПРОЕКТ» or the approval grif (+ the director's place of signature) on the right."""
     t = table(doc, widths)
     row = t.rows[0]
     cant_split(row)
@@ -755,9 +749,7 @@ def grif_table(doc, widths: list[float], approval_word: str) -> None:
         size=TABLE_PT,
         left_indent=5,
     )
-    tag(right, "{%p if signer.certificate %}")
-    esign_mark(right, before=6)
-    tag(right, "{%p endif %}")
+    sign_place(right, "director", size=SMALL_PT)
     tag(right, "{%p endif %}")
     spacer(right)
 
@@ -886,7 +878,7 @@ def build_execution_report():
     tag(doc, "{%p endfor %}")
     blank(doc)
     signature_block(
-        doc, "{{ signer.position }}", "{{ signer.initials_surname }}", widths=(100, 90, 62)
+        doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="actor", widths=(100, 90, 62)
     )
     qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
     return doc
@@ -945,7 +937,7 @@ def build_analytic_report():
     tag(doc, "{%p endfor %}")
     blank(doc)
     blank(doc)
-    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}")
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="actor")
     qr_block(doc)
     return doc
 
@@ -993,12 +985,12 @@ def build_meeting_protocol():
 
     blank(doc)
     blank(doc)
-    signature_block(doc, "Председатель", "{{ chair }}")
+    signature_block(doc, "Председатель", "{{ chair }}", slot="chair")
     t = table(doc, [50, 78, 37])
     row = t.rows[0]
     cant_split(row)
     par(row.cells[0], "Секретарь", before=12)
-    par(row.cells[1], "")
+    sign_place(row.cells[1], "secretary")
     par(row.cells[2], "{{ secretary }}", align="right", before=12)
     qr_block(doc)
     return doc
@@ -1010,7 +1002,8 @@ COMMON_DOC = {
     "org_city": "place of compilation, printed as given («г. Курск»)",
     "verify_url": "URL of the authenticity check",
     "qr": "QR code (docxtpl InlineImage supplied by the renderer)",
-    "signer": "{position, initials_surname, certificate: None | {serial, owner, valid_from, valid_to}}",
+    "signer": "{position, initials_surname}: «Директор» or «И.о. директора» and the name; the mark of an "
+    "e-signature is never in the template (see signers)",
 }
 
 SPECS = [
@@ -1019,11 +1012,12 @@ SPECS = [
         title="Положение (локальный нормативный акт)",
         file_name="{{ title }}.docx",
         variables=[
-            "org_full_name", "org_short_name", "verify_url", "qr", "signer",
+            "org_full_name", "org_short_name", "verify_url", "qr",
             "is_draft", "title", "edition_note", "council_grif", "approval_grif",
             "opinions", "sections",
         ],
         build=build_polozhenie,
+        signers=['director'],
         notes={
             "is_draft": "True: «ПРОЕКТ» top right and no approval grif",
             "title": "«Положение о …»; the word «Положение» is printed apart, in capitals",
@@ -1043,6 +1037,8 @@ SPECS = [
             "order_date", "order_number", "heading", "preamble", "items", "attachments",
         ],
         build=build_order_approval,
+        signers=['director'],
+        sign_within_working_days=1,
         notes={
             "heading": "«Об утверждении Положения о …», no full stop",
             "preamble": "«В соответствии с …»; the template appends «, приказываю:»",
@@ -1071,6 +1067,8 @@ SPECS = [
             "response_deadline", "legal_basis",
         ],
         build=build_opinion_request,
+        signers=['director'],
+        sign_within_working_days=1,
         notes={
             "addressee": "addressee in the dative («Председателю Совета обучающихся»)",
             "body_genitive": "the body in the genitive («Совета обучающихся»)",
@@ -1083,18 +1081,17 @@ SPECS = [
         title="Выписка из протокола",
         file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}.docx",
         variables=[
-            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "org_full_name", "org_city", "verify_url", "qr",
             "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
             "present", "agenda_number", "agenda_item", "heard", "decision",
             "votes_for", "votes_against", "votes_abstained", "certifier", "certified_date",
         ],
         build=build_protocol_extract,
+        signers=['certifier'],
         notes={
             "protocol_heading": PROTOCOL_HEADING_NOTE,
             "present": "number of people present (int)",
             "certifier": "{position, initials_surname}: who certifies «Верно»",
-            "signer": "{position, initials_surname, certificate}; if signer.certificate is set, "
-            "the e-signature mark replaces the certifier's handwritten signature",
         },
     ),
     Spec(
@@ -1102,10 +1099,11 @@ SPECS = [
         title="План (таблица, альбомный лист)",
         file_name="{{ plan_title }}.docx",
         variables=[
-            "org_full_name", "org_short_name", "verify_url", "qr", "signer",
+            "org_full_name", "org_short_name", "verify_url", "qr",
             "plan_title", "is_draft", "council_grif", "approval_grif", "columns", "rows", "row_span",
         ],
         build=build_plan_table,
+        signers=['director'],
         notes={
             "plan_title": "«План функционирования … на 2024/2025 учебный год»",
             "is_draft": "True: «ПРОЕКТ» top right and no approval grif",
@@ -1127,6 +1125,7 @@ SPECS = [
             "heading", "report_date", "rows", "summary",
         ],
         build=build_execution_report,
+        signers=['actor'],
         notes={
             "heading": "«об исполнении плана … на 2024/2025 учебный год» (after «ОТЧЁТ»)",
             "rows": "[{section: true, text} | {section: false, n, title, due, responsible: [..], status, "
@@ -1143,13 +1142,14 @@ SPECS = [
             "heading", "report_date", "intro", "sections", "totals", "conclusions",
         ],
         build=build_analytic_report,
+        signers=['actor'],
         notes={
             "heading": "«по итогам исполнения плана … на 2024/2025 учебный год» (after the kind)",
             "sections": "[{title, total, accepted, on_time, late, not_executed, cancelled}], "
             "each count as {count, percent «66,7 %»}",
             "totals": "the same for the whole plan (title «Итого»)",
             "conclusions": "sentences («Выполнено в срок 42 из 50 пунктов (84,0 %).»)",
-            "signer": "the deputy director who closes the plan: {position, initials_surname, certificate}",
+            "signer": "the deputy director who closes the plan: {position, initials_surname}",
         },
     ),
     Spec(
@@ -1157,17 +1157,17 @@ SPECS = [
         title="Протокол заседания",
         file_name="Протокол от {{ protocol_date }} № {{ protocol_number }}.docx",
         variables=[
-            "org_full_name", "org_city", "verify_url", "qr", "signer",
+            "org_full_name", "org_city", "verify_url", "qr",
             "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
             "present", "agenda",
         ],
         build=build_meeting_protocol,
+        signers=['chair', 'secretary'],
         notes={
             "protocol_heading": PROTOCOL_HEADING_NOTE,
             "present": "number of people present (int)",
             "agenda": "[{number, title, heard: [..], spoke: [..], decisions: [{number «1.1.», text, "
             "deadline_text, responsible_text}], has_votes, votes_for, votes_against, votes_abstained}]",
-            "signer": "the chair: {position, initials_surname, certificate}; the mark stands in the chair's signature",
         },
     ),
 ]
@@ -1604,6 +1604,13 @@ def _side_file(spec: Spec) -> str:
         "file_name": spec.file_name,
         "variables": list(spec.variables),
     }
+    if spec.signers:
+        lines.append("# signers: who signs it in the system, each where the bookmark vsoko_sign_<name> stands "
+                     "(a draft — is_draft — is never signed)")
+        data["signers"] = list(spec.signers)
+    if spec.sign_within_working_days is not None:
+        lines.append("# sign_within_working_days: the signers' deadline, in working days from the day it is issued")
+        data["sign_within_working_days"] = spec.sign_within_working_days
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=200)
     return "\n".join(lines) + "\n" + body
 

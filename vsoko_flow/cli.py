@@ -556,6 +556,7 @@ def workflows_diagram(kind: str) -> None:
 
 # The quality cycle's commands (`vsoko quality …`) live in their own module.
 from . import cli_quality  # noqa: E402,F401
+from . import cli_signatures  # noqa: E402,F401 - registers `documents signatures|print|sign` and `acting`
 
 if __name__ == "__main__":
     main()

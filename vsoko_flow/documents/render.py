@@ -137,6 +137,10 @@ class TemplateSource:
     data: bytes
     sha256: str
     uploaded: bool = False  # an organisation's own version: rendered in a limited process
+    # Who signs the document, by registered signatory name, each in the place its bookmark marks
+    # (documents/marks.py); empty: nobody signs it in the system (an acquaintance sheet).
+    signers: tuple[str, ...] = ()
+    sign_within_working_days: int | None = None
 
 
 def load_template(docx_path: Path) -> TemplateSource:
@@ -146,6 +150,8 @@ def load_template(docx_path: Path) -> TemplateSource:
         name=docx_path.stem, title=str(side.get("title", docx_path.stem)),
         file_name=str(side.get("file_name", f"{docx_path.stem}.docx")),
         variables=frozenset(side.get("variables") or ()), data=data, sha256=hashlib.sha256(data).hexdigest(),
+        signers=tuple(str(name) for name in side.get("signers") or ()),
+        sign_within_working_days=side.get("sign_within_working_days"),
     )
 
 

@@ -14,7 +14,7 @@ from transitions import Machine
 
 from ..models.organisation import ROLES
 from .fields import FIELD_TYPES, FieldSpec
-from .registry import ACTIONS, CONTEXTS, RULES, load_builtins
+from .registry import ACTIONS, CONTEXTS, RULES, SIGNATORIES, load_builtins
 from .yaml_lines import LineList, LineMap, line_of, load_with_lines
 
 RULE_LEVELS = ("block", "warning")
@@ -381,11 +381,49 @@ def known_template_names(templates_dir: Path) -> set[str]:
     return {path.stem for path in templates_dir.glob("*.docx") if path.with_suffix(".yaml").exists()}
 
 
+# A template's side file may say who signs the document and within how many working days.
+MAX_SIGN_WITHIN_WORKING_DAYS = 30
+
+
+def template_signer_problems(templates_dir: Path) -> list[str]:
+    """Check ``signers`` (registered signatory names) and ``sign_within_working_days`` of every
+    template's side file: a document whose signers cannot be found would wait for nobody."""
+    load_builtins()
+    problems: list[str] = []
+    for path in sorted(templates_dir.glob("*.yaml")):
+        if not path.with_suffix(".docx").exists():
+            continue
+        try:
+            side = load_with_lines(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(f"{path.name}:{mark.line + 1 if mark else 1}: ошибка синтаксиса YAML: {exc}")
+            continue
+        if not isinstance(side, LineMap):
+            continue
+        signers = side.get("signers") or []
+        if not isinstance(signers, list):
+            problems.append(f"{path.name}:{side.line_of('signers')}: signers — список имён подписантов")
+            signers = []
+        for name in signers:
+            if name not in SIGNATORIES:
+                problems.append(f"{path.name}:{side.line_of('signers')}: неизвестный подписант «{name}»; "
+                                f"известны: {', '.join(sorted(SIGNATORIES))}")
+        if len(set(map(str, signers))) != len(signers):
+            problems.append(f"{path.name}:{side.line_of('signers')}: подписант указан дважды")
+        within = side.get("sign_within_working_days")
+        if within is not None and (isinstance(within, bool) or not isinstance(within, int)
+                                   or not 0 <= within <= MAX_SIGN_WITHIN_WORKING_DAYS):
+            problems.append(f"{path.name}:{side.line_of('sign_within_working_days')}: sign_within_working_days — "
+                            f"целое число рабочих дней от 0 до {MAX_SIGN_WITHIN_WORKING_DAYS}")
+    return problems
+
+
 def load_definitions(workflows_dir: Path, templates_dir: Path) -> dict[str, WorkflowDefinition]:
     """Load every `*.yaml` in the folder; raise DefinitionError with all problems of all files."""
     templates = known_template_names(templates_dir)
     definitions: dict[str, WorkflowDefinition] = {}
-    problems: list[str] = []
+    problems: list[str] = template_signer_problems(templates_dir)
     raw: dict[str, tuple[str, LineMap]] = {}
     for path in sorted(workflows_dir.glob("*.yaml")):
         try:

@@ -33,6 +33,7 @@ class Registered:
 RULES: dict[str, Registered] = {}
 ACTIONS: dict[str, Registered] = {}
 CONTEXTS: dict[str, Registered] = {}
+SIGNATORIES: dict[str, Registered] = {}
 
 
 def _register(table: dict[str, Registered], name: str, description: str,
@@ -59,6 +60,13 @@ def action(name: str, description: str, required: tuple[str, ...] = (), optional
 def document_context(name: str, description: str):
     """Register a document data source: func(ctx, base) -> list of template contexts (plain dicts)."""
     return _register(CONTEXTS, name, description, (), ())
+
+
+def signatory(name: str, description: str):
+    """Register who signs a document in one of its places (a template's side file names them in
+    ``signers``): func(ctx) -> the person who must sign there, or None when nobody in the
+    organisation can (a name typed as text)."""
+    return _register(SIGNATORIES, name, description, (), ())
 
 
 # Packages whose modules fill the registries when imported (one module per domain).

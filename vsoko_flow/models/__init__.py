@@ -8,8 +8,10 @@ from .job import JOB_STATES, Job, JobUnit
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
 from .quality import AuditLine, ChecklistVersion, CorrectiveSection, QualitySettings
+from .signature import SIGNATURE_KINDS, SIGNATURE_STATES, ActingAssignment, Signature
 
 __all__ = [
+    "ActingAssignment",
     "ApiToken",
     "Artefact",
     "ArtefactAssignee",
@@ -35,7 +37,10 @@ __all__ = [
     "PlanSection",
     "QualitySettings",
     "ROLES",
+    "SIGNATURE_KINDS",
+    "SIGNATURE_STATES",
     "Section",
+    "Signature",
     "StoredDocument",
     "User",
     "utcnow",

@@ -12,5 +12,9 @@ files. One module per domain: a reader looking for everything about meetings ope
 - findings  — findings of audits: evidence, recurrence, correction, causes;
 - corrective — corrective-action plans, new actions, effectiveness checks;
 - review    — «Анализ функционирования ВСОКО» of a school year: figures with sources, charts, next year's plan.
+- acting    — acting for another (И.о. директора): whose duties a member performs, and when;
+- signatures — who signs each document, by the names templates give in ``signers``.
 """
-from . import acts, audits, children, common, control, corrective, councils, findings, meetings, plans, review  # noqa: F401
+from . import (  # noqa: F401  (registration)
+    acting, acts, audits, children, common, control, corrective, councils, findings, meetings, plans, review, signatures,
+)

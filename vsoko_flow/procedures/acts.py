@@ -17,7 +17,7 @@ from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
 from ..models import Artefact, Membership
 from ..deadlines.workdays import add_working_days
-from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, unsigned, words
+from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, words
 
 # Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
 OPINION_BODIES: dict[str, dict[str, str]] = {
@@ -198,7 +198,7 @@ def act_text(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any
         "opinions": opinion_lines(ctx),
         "sections": [{"number": s.number, "text": s.text, "level": s.level} for s in ctx.artefact.sections],
     }
-    return [context if approved else unsigned(context, base)]
+    return [context]
 
 
 def _order_items(ctx: TransitionContext, titles: dict[str, str], responsible: dict[str, str]) -> list[str]:

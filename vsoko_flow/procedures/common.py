@@ -22,6 +22,7 @@ from ..engine.context import TransitionContext
 from ..engine.fields import FieldError, parse_date, quoted
 from ..engine.registry import ActionError, action, rule
 from ..models import Membership
+from .acting import director_signer
 
 LAW_273 = "Федерального закона от 29.12.2012 № 273-ФЗ «Об образовании в Российской Федерации»"
 EMPTY = "—"
@@ -175,23 +176,14 @@ def person(membership: Membership | None) -> dict[str, str]:
     }
 
 
-def _certificate_valid(membership: Membership, on: dt.date) -> bool:
-    starts, ends = membership.cert_valid_from, membership.cert_valid_to
-    return bool(membership.cert_serial) and (starts is None or starts <= on) and (ends is None or on <= ends)
-
-
-def signer(membership: Membership | None, signed_on: dt.date | None = None) -> dict[str, Any]:
-    """Signer block; the e-signature mark only when a certificate valid on the signing date is on file."""
+def signer(membership: Membership | None, signed_on: dt.date | None = None) -> dict[str, str]:
+    """The signature block: position and «И.О. Фамилия». Never an e-signature mark: a document is
+    stored unsigned, and the mark of a signature actually made goes on the copy shown and printed
+    (services/signatures.py, documents/marks.py). `signed_on` is ignored: it is accepted only so
+    that sources written before signatures existed keep working."""
+    del signed_on
     data = person(membership)
-    certificate = None
-    if signed_on is not None and membership is not None and _certificate_valid(membership, signed_on):
-        certificate = {
-            "serial": membership.cert_serial,
-            "owner": membership.cert_owner or membership.user.full_name,
-            "valid_from": date_digits(membership.cert_valid_from) if membership.cert_valid_from else "",
-            "valid_to": date_digits(membership.cert_valid_to) if membership.cert_valid_to else "",
-        }
-    return {"position": data["position"], "initials_surname": data["initials_surname"], "certificate": certificate}
+    return {"position": data["position"], "initials_surname": data["initials_surname"]}
 
 
 def author(ctx: TransitionContext) -> Membership | None:
@@ -228,8 +220,24 @@ def base_context(ctx: TransitionContext) -> dict[str, Any]:
         "org_address": org.address,
         "title": ctx.artefact.title,
         "school_year": ctx.artefact.school_year,
-        "signer": signer(ctx.member_with_role("director"), signed_on=ctx.today),
+        "signer": director_block(ctx),
     }
+
+
+def unsigned(context: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """A draft's context. Kept for sources written when a template printed the mark itself: no
+    context carries a certificate any more, and a draft (``is_draft``) is never sent for signature."""
+    del base
+    return context
+
+
+def director_block(ctx: TransitionContext) -> dict[str, str]:
+    """The director's signature block — «И.о. директора» and the acting person's name while the
+    director's duties are assigned to another (procedures/acting.py)."""
+    found = director_signer(ctx)
+    if found is None:
+        return signer(None)
+    return {"position": found.capacity, "initials_surname": found.initials_surname}
 
 
 # Participles agreeing with the artefact's grammatical gender: (утверждённое, утратившим, его).
@@ -250,9 +258,3 @@ def title_forms(ctx: TransitionContext) -> dict[str, str]:
         "gent": decline_phrase(title, Case.GENITIVE, animate=False) + suffix,
         "ablt": decline_phrase(title, Case.INSTRUMENTAL, animate=False) + suffix,
     }
-
-
-def unsigned(context: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """A draft carries its signer's name but no e-signature mark."""
-    return {**context, "signer": {**base["signer"], "certificate": None}}
-

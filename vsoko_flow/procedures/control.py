@@ -339,7 +339,7 @@ def execution_report_context(ctx: TransitionContext, base: dict[str, Any], headi
         "report_date": date_digits(report_date),
         "rows": rows,
         "summary": _summary(outcome_counts(controls)),
-        "signer": signer(ctx.membership, signed_on=ctx.today),
+        "signer": signer(ctx.membership),
     }
 
 

@@ -98,5 +98,5 @@ def protocol_extract(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
         "certifier": {"position": certifier_position, "initials_surname": secretary["initials_surname"]},
         "certified_date": date_digits(ctx.today),
         # The extract is certified («Верно») and signed by the secretary, not the director.
-        "signer": signer(ctx.membership, signed_on=ctx.today),
+        "signer": signer(ctx.membership),
     }]

@@ -348,7 +348,7 @@ def _agenda_context(item: AgendaItem, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _protocol_people(ctx: TransitionContext) -> dict[str, Any]:
+def protocol_people(ctx: TransitionContext) -> dict[str, Any]:
     """Chair (default: the director), secretary (default: whoever records), date, number, present."""
     chair_member, chair = member_or_text(ctx, ctx.value("chair"))
     if not chair:
@@ -372,15 +372,14 @@ def _protocol_people(ctx: TransitionContext) -> dict[str, Any]:
 
 @document_context("meeting_protocol", "Протокол заседания: повестка, слушали, выступили, решили, голосование")
 def meeting_protocol(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
-    people = _protocol_people(ctx)
+    people = protocol_people(ctx)
     agenda = agenda_of(ctx)
     names = _responsible_names(ctx, agenda)
     return [{
         **base,
         **{key: value for key, value in people.items() if not key.endswith("_member")},
         "agenda": [_agenda_context(item, names) for item in agenda],
-        # Signed by the chair: the e-signature mark only with the chair's certificate on file.
-        "signer": signer(people["chair_member"], signed_on=ctx.today),
+        "signer": signer(people["chair_member"]),
     }]
 
 
@@ -399,7 +398,7 @@ def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict
     """One extract per decision, for its executors: the agenda item with its original number, what
     was heard, that decision and the votes. Certified «Верно» by the meeting's secretary.
     Decisions taken without a vote (совещание при директоре) have no extracts: the form prints votes."""
-    people = _protocol_people(ctx)
+    people = protocol_people(ctx)
     agenda = agenda_of(ctx)
     names = _responsible_names(ctx, agenda)
     certifier_member = people["secretary_member"] or ctx.membership
@@ -424,7 +423,7 @@ def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict
                 "certifier": {"position": f"Секретарь {people['body_genitive']}",
                               "initials_surname": certifier["initials_surname"] or people["secretary"]},
                 "certified_date": date_digits(ctx.today),
-                "signer": signer(certifier_member, signed_on=ctx.today),
+                "signer": signer(certifier_member),
             })
     return extracts
 

@@ -33,7 +33,7 @@ from ..engine.context import TransitionContext
 from ..engine.registry import document_context
 from ..models import PlanItem, PlanSection
 from .common import (
-    LAW_273, digits, of_items, percent, person, plural, sentence, signer, text, title_forms, unsigned, words,
+    LAW_273, digits, of_items, percent, person, plural, sentence, signer, text, title_forms, words,
 )
 from .common import lines as cell_lines
 from .control import (
@@ -153,7 +153,7 @@ def plan_table(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, A
         "row_span": GRID_UNITS,
         "rows": rows,
     }
-    return [context if approved else unsigned(context, base)]
+    return [context]
 
 
 # --------------------------------------------------------------------------- the order
@@ -258,5 +258,5 @@ def analytic_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[s
         "sections": stats,
         "totals": _stat_row("Итого", totals),
         "conclusions": _conclusions(totals, numbers),
-        "signer": signer(ctx.membership, signed_on=ctx.today),
+        "signer": signer(ctx.membership),
     }]

@@ -12,6 +12,7 @@ from ..db import contains_text, transaction
 from ..engine.fields import coerce_fields
 from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
+from ..procedures.acting import roles_on
 from ..safe_text import without_invisible
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -126,7 +127,9 @@ def _history_summary(entry: HistoryEntry) -> dict[str, Any]:
             "fields": entry.fields, "documents": entry.document_hashes, "hash": entry.hash}
 
 
-def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | None = None) -> dict[str, Any]:
+def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | None = None,
+                     roles: set[str] | None = None) -> dict[str, Any]:
+    """Plain data of an artefact; with the member's `roles` that day, the transitions they may fire."""
     definition = rt.definition(artefact.kind)
     data = {
         "id": artefact.id, "kind": artefact.kind, "title": artefact.title, "state": artefact.state,
@@ -137,7 +140,7 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
         "created_at": artefact.created_at.isoformat(), "updated_at": artefact.updated_at.isoformat(),
     }
     if membership is not None:
-        roles = set(membership.roles or [])
+        roles = set(membership.roles or []) if roles is None else roles
         data["available_transitions"] = [
             {"trigger": t, "label": definition.transitions[t].label}
             for t in definition.available_triggers(artefact.state) if definition.transitions[t].roles & roles
@@ -148,7 +151,8 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
 def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[str, Any]:
     with rt.sessions() as session:
         artefact, membership = artefact_for(session, user_id, artefact_id)
-        data = artefact_summary(rt, artefact, membership)
+        roles = roles_on(session, membership, dt.date.today()) if membership is not None else None
+        data = artefact_summary(rt, artefact, membership, roles)
         data["sections"] = [{"number": s.number, "text": s.text} for s in artefact.sections]
         data["history"] = [_history_summary(e) for e in session.scalars(
             select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]
@@ -183,7 +187,10 @@ def list_artefacts(rt: Runtime, user_id: int | None, *, kind: str | None = None,
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.options(selectinload(Artefact.organisation))
                                .order_by(Artefact.id.desc()).limit(limit).offset(offset)).all()
-        items = [artefact_summary(rt, a, memberships.get(a.organisation_id)) for a in rows]
+        today = dt.date.today()
+        roles = {org: roles_on(session, m, today) for org, m in memberships.items()}
+        items = [artefact_summary(rt, a, memberships.get(a.organisation_id), roles.get(a.organisation_id))
+                 for a in rows]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 

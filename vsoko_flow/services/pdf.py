@@ -10,6 +10,7 @@ converted, and the PDF is stored in another; a concurrent insert of the same PDF
 from __future__ import annotations
 
 import atexit
+import hashlib
 import logging
 import os
 import shutil
@@ -28,6 +29,7 @@ from ..models import DocumentPdf, StoredDocument
 from .access import get_user, membership_in
 from .errors import NotFound, ServiceError
 from .runtime import Runtime
+from .signatures import print_copy_of
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +215,9 @@ def document_pdf(rt: Runtime, document_id: int, user_id: int | None, timeout: fl
                  ) -> tuple[str, bytes]:
     """(file name, PDF bytes) of a stored document, from the cache or converted now and cached.
 
+    The PDF is made from the copy for printing: the stored .docx with the marks of the signatures
+    made (services/signatures.py), cached by that copy's SHA-256 — a new signature, a new PDF.
+
     The user must be a member of the document's organisation; otherwise the document is
     reported as missing (NotFound), exactly like other reads. `user_id=None` is the server
     operator at the command line.
@@ -225,11 +230,11 @@ def document_pdf(rt: Runtime, document_id: int, user_id: int | None, timeout: fl
                 document = None
         if document is None:
             raise NotFound(f"Документ № {document_id} не найден")
-        name, sha256 = pdf_file_name(document.file_name), document.sha256
+        docx = print_copy_of(session, document, rt.settings.timezone)
+        name, sha256 = pdf_file_name(document.file_name), hashlib.sha256(docx).hexdigest()
         cached = _cached_pdf(session, sha256)
         if cached is not None:
             return name, cached
-        docx = document.content
     # The session is closed: LibreOffice runs outside any transaction or lock.
     pdf = convert_docx_to_pdf(docx, timeout=timeout)
     store_pdf(rt, sha256, pdf)

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session, undefer
 from ..documents.render import release_documents
 from ..documents.russian import surname_initials
 from ..engine.definitions import WorkflowDefinition
-from ..models import Artefact, ArtefactAssignee, Membership, StoredDocument, User
+from ..models import Artefact, ArtefactAssignee, Membership, Signature, StoredDocument, User
+from ..procedures.acting import task_roles_on
 from .access import membership_in
 from .errors import NotFound
 from .runtime import Runtime
+from .signatures import pending_for
 
 DEADLINE_HORIZON_DAYS = 14
 TASK_LIMIT = 50
@@ -38,6 +40,8 @@ DEADLINE_FIELDS: dict[str, str] = {
 # Rules that let only the item's assignees act (see procedures/control.py).
 ASSIGNEE_RULES = frozenset({"actor_is_assignee"})
 DUE_DATE_LABEL = "Исполнить пункт"
+SIGNATURE_LABEL = "Подписать документ"
+_OTHER_DEADLINES = {"signature": SIGNATURE_LABEL}
 # Which deadline fields each registered action sets (the response deadline names its field).
 _ACTION_DEADLINES = {"set_deadlines": ("acquaintance_deadline", "publication_deadline")}
 
@@ -92,11 +96,14 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
     with rt.sessions() as session:
         membership = _membership_or_404(session, user_id, organisation_id)
         login = session.scalar(select(User.login).where(User.id == user_id))
-        roles = set(membership.roles or [])
+        # An absent director's tasks go to the one acting for her that day (procedures/acting.py).
+        roles = task_roles_on(session, membership, today)
         actions, actions_total = _waiting_actions(rt, session, organisation_id, user_id, roles, limit)
         deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
                                                 today + dt.timedelta(days=horizon_days), limit)
+        signatures, signatures_total = pending_for(session, user_id, organisation_id, limit)
         return {"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
+                "signatures": signatures, "signatures_total": signatures_total,
                 "deadlines_total": deadline_counts[0], "overdue_total": deadline_counts[1],
                 "horizon_days": horizon_days, "today": today}
 
@@ -156,6 +163,10 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
                    for kind, definition in rt.definitions.items()]
     parts.append(due_rows("due_date", cast(Artefact.due_date, String), or_(*open_states), _assigned_to(user_id),
                           Artefact.due_date <= horizon))
+    # … and the documents waiting for the user's signature by a date.
+    parts.append(due_rows("signature", cast(Signature.due_date, String), Signature.signer_id == user_id,
+                          Signature.state == "pending", Signature.due_date <= horizon)
+                 .join(Signature, Signature.artefact_id == Artefact.id))
     found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     # The totals ride along on every row (window functions): the union is evaluated once.
     total = func.count().over().label("total")
@@ -169,7 +180,7 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
         definition = rt.definitions[row.kind]
         items.append({"artefact_id": row.artefact_id, "title": row.title, "kind_title": definition.title,
                       "state_label": definition.state_label(row.state), "field": row.field,
-                      "label": DEADLINE_FIELDS.get(row.field, DUE_DATE_LABEL), "due": due, "days_left": (due - today).days,
+                      "label": DEADLINE_FIELDS.get(row.field) or _OTHER_DEADLINES.get(row.field, DUE_DATE_LABEL), "due": due, "days_left": (due - today).days,
                       "overdue": due < today})
     return items, (int(counts[0]), int(counts[1]))
 

@@ -176,8 +176,6 @@ class TemplateInfo:
 # --------------------------------------------------------------------------- sample contexts
 
 SAMPLE_VERIFY_URL = "https://vsoko.example/verify/0123456789abcdef0123456789abcdef?h=test"
-SAMPLE_CERTIFICATE = {"serial": "0090723969269472329CA708DF35F8B064", "owner": "Соколова Марина Борисовна",
-                      "valid_from": "27.08.2024", "valid_to": "20.11.2026"}
 _SAMPLE_TITLE = "Положение о внутренней системе оценки качества образования"
 
 # What each shipped template receives in a real transition, with realistic values; the
@@ -268,7 +266,7 @@ def sample_contexts(source: TemplateSource, organisation: dict[str, Any] | None 
     """Contexts for the test render: [everything filled, optional parts empty].
 
     `organisation` may carry org_full_name, org_short_name, org_city, org_address and a
-    signer {position, initials_surname, certificate}; sample values fill the rest. A
+    signer {position, initials_surname}; sample values fill the rest. A
     template without a sample (a kind added later) gets a readable placeholder per variable.
     """
     organisation = organisation or {}
@@ -282,14 +280,12 @@ def sample_contexts(source: TemplateSource, organisation: dict[str, Any] | None 
         "verify_url": SAMPLE_VERIFY_URL,
         **{k: v for k, v in organisation.items() if k != "signer" and v},
     }
-    full_signer = {**signer, "certificate": signer.get("certificate") or dict(SAMPLE_CERTIFICATE)}
-    bare_signer = {**signer, "certificate": None}
     if source.name in SAMPLES:
         specific = copy.deepcopy(SAMPLES[source.name])
     else:
         specific = {name: f"«{name}»" for name in sorted(source.variables)}
-    full = {**base, **specific, "signer": full_signer}
-    minimal = {**full, **copy.deepcopy(_MINIMAL_OVERRIDES.get(source.name, {})), "signer": bare_signer}
+    full = {**base, **specific, "signer": signer}
+    minimal = {**full, **copy.deepcopy(_MINIMAL_OVERRIDES.get(source.name, {}))}
     allowed = set(source.variables) | {"verify_url"}
     return [{k: v for k, v in ctx.items() if k in allowed} for ctx in (full, minimal)]
 
@@ -304,16 +300,8 @@ def _organisation_sample(session: Session, organisation_id: int) -> dict[str, An
             Membership.organisation_id == organisation_id, User.is_active.is_(True)).order_by(Membership.id)):
         if "director" in (membership.roles or []):
             user = membership.user
-            certificate = None
-            if membership.cert_serial:
-                certificate = {
-                    "serial": membership.cert_serial, "owner": membership.cert_owner or user.full_name,
-                    "valid_from": f"{membership.cert_valid_from:%d.%m.%Y}" if membership.cert_valid_from else "",
-                    "valid_to": f"{membership.cert_valid_to:%d.%m.%Y}" if membership.cert_valid_to else "",
-                }
             data["signer"] = {"position": membership.position or "Директор",
-                              "initials_surname": initials_surname(user.last_name, user.first_name, user.middle_name),
-                              "certificate": certificate}
+                              "initials_surname": initials_surname(user.last_name, user.first_name, user.middle_name)}
             break
     return data
 
@@ -369,7 +357,22 @@ def _checked_render(source: TemplateSource, data: bytes, contexts: list[dict[str
             f"Шаблон «{source.title}» может использовать только: {', '.join(sorted(source.variables))}",
             details={"unknown_variables": sorted(unknown)})
     rendered = [test_render(data, context) for context in contexts]
+    for document in rendered:
+        _refuse_esign_mark(document)
     return rendered[0]
+
+
+# The mark of an e-signature is the system's to place, on the printed copy of a signed document.
+_ESIGN_MARK = re.compile(r"подписан\w*\s+(?:простой\s+|квалифицированной\s+)?электронной\s+подписью", re.IGNORECASE)
+
+
+def _refuse_esign_mark(document: bytes) -> None:
+    for paragraph in Document(io.BytesIO(document)).element.body.iter(qn("w:p")):
+        text = "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
+        if _ESIGN_MARK.search(text):
+            raise TemplateRefused("Шаблон печатает отметку об электронной подписи («" + text.strip()[:80] + "»). "
+                                  "Её ставит система — на копию для печати и только когда документ подписан: "
+                                  "удалите отметку из шаблона")
 
 
 def _check_size(data: bytes) -> None:
@@ -963,7 +966,8 @@ def shipped_content(rt: Runtime, name: str) -> tuple[bytes, str]:
 
 
 _VARIABLE_NOTE = re.compile(r"^#\s{2,}(\w+)(?::\s*(.*))?$")
-_SIGNER = "подписант: {position, initials_surname, certificate — нет или {serial, owner, valid_from, valid_to}}"
+_SIGNER = ("подписант: {position, initials_surname} — должность («Директор», «И.о. директора») и имя; отметку об "
+           "электронной подписи шаблон не печатает — её ставит система на копию для печати подписанного документа")
 # What the variables of the shipped templates hold, for the people who edit templates.
 VARIABLE_HELP: dict[str, str] = {
     "org_full_name": "полное наименование организации",

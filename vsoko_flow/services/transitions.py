@@ -27,6 +27,7 @@ from ..documents.render import (
     placeholder, release_documents, render_docx, render_draft, render_file_name,
 )
 from ..engine.context import TransitionContext
+from ..procedures.acting import roles_on
 from ..procedures.common import base_context
 from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
@@ -36,6 +37,7 @@ from ..models import Artefact, Membership, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
+from .signatures import IssuedDocument, request_signatures
 from .templates import active_uploads, template_for
 
 
@@ -74,7 +76,7 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
                        "обновите страницу и повторите действие")
     definition = rt.definition(artefact.kind)
     transition = _available_transition(definition, artefact, trigger)
-    _check_role(transition, membership)
+    _check_role(transition, roles_on(session, membership, today))
     submitted = _coerce(session, artefact.organisation_id, transition, raw_fields, comment, today)
     ctx = TransitionContext(session=session, artefact=artefact, definition=definition, transition=transition,
                             actor=actor, membership=membership, submitted=submitted, comment=comment,
@@ -91,6 +93,9 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     documents = [_finish(rt, ctx, draft, numbers) for draft in drafts]
     session.add_all(documents)
     session.flush()
+    # Each document that needs a signature waits for its signers: their «Подписать» tasks.
+    request_signatures(ctx, [IssuedDocument(draft.rendered.source, draft.context, document)
+                             for draft, document in zip(drafts, documents)])
     entry = append_entry(session, artefact, actor, trigger, from_state, comment=comment,
                          fields={**submitted, **ctx.updates}, document_hashes=[d.sha256 for d in documents])
     session.flush()
@@ -112,8 +117,9 @@ def _available_transition(definition: WorkflowDefinition, artefact: Artefact, tr
     return transition
 
 
-def _check_role(transition: TransitionDef, membership: Membership) -> None:
-    if not transition.roles.intersection(membership.roles or []):
+def _check_role(transition: TransitionDef, roles: set[str]) -> None:
+    """The member's roles that day, the duties they act in for another included (И.о. директора)."""
+    if not transition.roles.intersection(roles):
         raise Forbidden(f"У вас нет права выполнять действие «{transition.label}» в этой организации")
 
 

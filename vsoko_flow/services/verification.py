@@ -9,6 +9,7 @@ disclose nothing, so the page cannot be used to probe which documents exist.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from ..models import Artefact, Organisation, StoredDocument
 from .runtime import Runtime
+from .signatures import print_copy_of, public_signatures
 
 PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -46,11 +48,14 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
     Returns a plain dict:
       - ``result``: ``"authentic"``, ``"not_found"`` or ``"hash_required"``;
       - ``authentic``: bool;
-      - ``matched_by``: ``"qr"`` (the content hash from the QR code), ``"file"`` (the file's SHA-256) or None;
+      - ``matched_by``: ``"qr"`` (the content hash from the QR code), ``"file"`` (the file's SHA-256),
+        ``"print"`` (the SHA-256 of the copy for printing, with the marks of the signatures) or None;
       - ``document``: None unless authentic, else a dict with ``organisation``, ``title``, ``kind``,
         ``registration_number``, ``registration_date`` (ISO date or None), ``created_date`` (ISO),
         ``state``, ``state_label``, ``in_force``, ``superseded`` and ``status_label``
-        («Действует», «Утратил силу» or the workflow's label of the act's state).
+        («Действует», «Утратил силу» or the workflow's label of the act's state), and ``signatures``:
+        per signer, the capacity, name, kind and status of the signature (services/signatures.py) —
+        what the marks of the printed copy say, and which signatures are still awaited.
     Never raises for bad input.
     """
     normalised_id = normalise_public_id(public_id)
@@ -63,23 +68,28 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
         return _answer(NOT_FOUND)
     with rt.sessions() as session:
         row = session.execute(
-            select(StoredDocument.sha256, StoredDocument.content_sha256, StoredDocument.title,
+            select(StoredDocument.id, StoredDocument.sha256, StoredDocument.content_sha256, StoredDocument.title,
                    StoredDocument.registration_number, StoredDocument.registration_date, StoredDocument.created_at,
                    Artefact.kind, Artefact.state, Organisation.short_name)
             .join(Artefact, Artefact.id == StoredDocument.artefact_id)
             .join(Organisation, Organisation.id == StoredDocument.organisation_id)
             .where(StoredDocument.public_id == normalised_id)
         ).first()
-    if row is None:
-        return _answer(NOT_FOUND)
-    # Both comparisons always run, in constant time: the answer's timing says nothing either.
-    by_qr = hmac.compare_digest(presented, row.content_sha256 or "")
-    by_file = hmac.compare_digest(presented, row.sha256 or "")
-    if not (by_qr or by_file):
+        if row is None:
+            return _answer(NOT_FOUND)
+        signatures = public_signatures(session, row.id)
+        # Both comparisons always run, in constant time: the answer's timing says nothing either.
+        by_qr = hmac.compare_digest(presented, row.content_sha256 or "")
+        by_file = hmac.compare_digest(presented, row.sha256 or "")
+        # The copy for printing (the stored file with the marks of its signatures) is ours too.
+        by_print = not (by_qr or by_file) and any(s["state"] == "signed" for s in signatures) and hmac.compare_digest(
+            presented, hashlib.sha256(print_copy_of(session, session.get(StoredDocument, row.id),
+                                                    rt.settings.timezone)).hexdigest())
+    if not (by_qr or by_file or by_print):
         return _answer(NOT_FOUND)
     kind, state_label = _kind_and_state_label(rt, row.kind, row.state)
     in_force, superseded = row.state == "in_force", row.state == "superseded"
-    return _answer(AUTHENTIC, matched_by="qr" if by_qr else "file", document={
+    return _answer(AUTHENTIC, matched_by="qr" if by_qr else "file" if by_file else "print", document={
         "organisation": row.short_name,
         "title": row.title,
         "kind": kind,
@@ -91,6 +101,7 @@ def verify_document(rt: Runtime, public_id: str, presented_hash: str | None) -> 
         "in_force": in_force,
         "superseded": superseded,
         "status_label": IN_FORCE_LABEL if in_force else SUPERSEDED_LABEL if superseded else state_label,
+        "signatures": signatures,
     })
 
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from ..engine.history import first_broken_entry
-from ..models import Artefact, HistoryEntry, HistoryHead, StoredDocument
+from ..models import Artefact, HistoryEntry, HistoryHead, Signature, StoredDocument
 from .runtime import Runtime
+from .signatures import recorded_signatures
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,27 @@ def verify_store(rt: Runtime) -> VerifyReport:
             problems += _document_problems(doc, hashes_in_history.get(key, set()))
             session.expunge(doc)
     problems += _missing_documents(hashes_in_history, stored)
+    problems += _signature_problems(rt)
     return VerifyReport(len(artefacts), entries_count, documents_count, problems)
+
+
+def _signature_problems(rt: Runtime) -> list[str]:
+    """A signature counts (and is marked on the printed copy) only as its history entry records it:
+    a row set to «signed» behind the history, or signed over other bytes, is a forged mark."""
+    with rt.sessions() as session:
+        recorded = recorded_signatures(session)
+        signed = session.execute(select(Signature.id, Signature.document_id, Signature.slot, Signature.kind,
+                                        Signature.document_sha256, StoredDocument.sha256)
+                                 .join(StoredDocument, StoredDocument.id == Signature.document_id)
+                                 .where(Signature.state == "signed").order_by(Signature.id)).all()
+    problems = []
+    for row in signed:
+        where = f"подпись № {row.id} документа № {row.document_id}"
+        if row.document_sha256 != row.sha256:
+            problems.append(f"{where}: подписан не тот файл, что хранится (SHA-256 не совпадает)")
+        elif (row.document_id, row.slot, row.document_sha256, row.kind) not in recorded:
+            problems.append(f"{where}: подпись не записана в истории документа — отметка о ней подделана")
+    return problems
 
 
 def _document_problems(doc: StoredDocument, recorded: set[str]) -> list[str]:

@@ -941,3 +941,6 @@ def _build_openapi(rt: Runtime) -> dict[str, Any]:
                     "(и чужая организация), 409 конфликт версии или состояния, 413 слишком большой запрос, "
                     "422 не прошли проверку поля или правила.",
         extend=only_known_kinds)
+
+
+from . import api_signatures  # noqa: E402,F401 - registers the signature operations on `registry`

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import FieldError, FieldSpec, parse_date
 from ..services import artefacts as artefact_service
+from ..services import signatures as signature_service
 from ..services import tasks as task_service
 from ..services.compare import compare_editions
 from ..services.errors import Conflict, ServiceError, Unprocessable
@@ -47,6 +48,8 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 "move_item": "Изменён порядок пунктов", "rollover": "Создан переносом из прошлого учебного года",
                 "add_item": "Добавлен пункт плана", "delete_item": "Удалён пункт плана",
                 "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
+                # Signatures (services/signatures.py)
+                "sign": "Подписан документ", "decline_signature": "Отказ подписать документ",
                 # Meetings (services/meetings.py)
                 "edit_agenda": "Записаны повестка и ход заседания",
                 # The quality cycle (services/audits.py, procedures/corrective.py)
@@ -351,6 +354,18 @@ def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
              "paragraphs": [line for line in s["text"].split("\n") if line.strip()]} for s in data["sections"]]
 
 
+def with_signatures(rt, artefact_id: int, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Each document with its signatures: «подписан» / «ожидает подписи <кого>», and the user's own to sign."""
+    found = _service(signature_service.artefact_signatures, rt, artefact_id, current_user.id)
+    result = []
+    for document in documents:
+        signatures = found.get(document["id"], [])
+        mine = [s for s in signatures if s["state"] == "pending" and s["signer"]["id"] == current_user.id]
+        result.append({**document, "signatures": signatures,
+                       "signature_status": signature_service.signature_status(signatures), "to_sign": mine})
+    return result
+
+
 def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | None = None,
                     failed: dict[str, Any] | None = None, conflict: str | None = None):
     rt = runtime()
@@ -370,7 +385,8 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
         "can_supersede": may_create and data["state"] == "in_force" and organisation_id == current_organisation_id(),
         "actions": action_forms(definition, data, members, open_trigger, failed, conflict),
         "timeline": _timeline(definition, data, by_login),
-        "documents": data["documents"], "pdf": pdf_functions() is not None, "conflict": conflict,
+        "documents": with_signatures(rt, artefact_id, data["documents"]), "pdf": pdf_functions() is not None,
+        "conflict": conflict,
         "failed_trigger": failed["trigger"] if failed else None,
     }
     # Plans: the table of items and the control items; a control item: due date, plan, evidence (web/plans.py).
