@@ -1297,6 +1297,7 @@ def approval_corner(doc) -> None:
     par(right, "{{ org_short_name }}", size=TABLE_PT, left_indent=5)
     par(right, "______________ {{ signer.initials_surname }}", size=TABLE_PT, left_indent=5, before=6)
     par(right, "{{ approval.date }}", size=TABLE_PT, left_indent=5)
+    sign_place(right, "director", size=SMALL_PT)
     tag(right, "{%p endif %}")
     spacer(right)
 
@@ -1400,7 +1401,7 @@ def build_effectiveness_protocol():
     par(doc, "{{ conclusion }}", align="justify", indent=True, before=6)
     blank(doc)
     blank(doc)
-    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="actor", handwritten_line=True)
     qr_block(doc)
     return doc
 
@@ -1494,6 +1495,8 @@ QUALITY_SPECS = [
             "org_full_name", "org_city", "verify_url", "qr", "signer",
             "order_date", "order_number", "heading", "preamble", "items", "attachments", "programme",
         ],
+        signers=['director'],
+        sign_within_working_days=1,
         build=build_audit_order,
         notes={
             "heading": "«О проведении внутреннего аудита»",
@@ -1523,6 +1526,7 @@ QUALITY_SPECS = [
         variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "approval",
                    "act_date", "act_number", "audit_title", "basis", "period", "area", "scope", "criteria", "team",
                    "summary", "findings", "conclusion"],
+        signers=['director'],
         build=build_audit_act,
         notes={
             "is_draft": "True: «ПРОЕКТ» top right; else «УТВЕРЖДАЮ» with the director's name and approval.date",
@@ -1538,8 +1542,9 @@ QUALITY_SPECS = [
         name="corrective_plan_table",
         title="План корректирующих мероприятий",
         file_name="{{ plan_title }}.docx",
-        variables=["org_full_name", "org_short_name", "verify_url", "qr", "signer", "plan_title", "is_draft",
+        variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft",
                    "council_grif", "approval_grif", "rows"],
+        signers=['director'],
         build=build_corrective_plan_table,
         notes={**GRIFS_NOTES,
                "rows": "[{section: true, title, lines: [requirement, found, causes, corrections]} | {section: false, "
@@ -1551,10 +1556,11 @@ QUALITY_SPECS = [
         file_name="Протокол проверки результативности от {{ checked_on }}.docx",
         variables=["org_full_name", "org_city", "verify_url", "qr", "signer", "checked_on", "check_number", "rows",
                    "result", "conclusion"],
+        signers=['actor'],
         build=build_effectiveness_protocol,
         notes={"rows": "[{title, lines: [..]}]: finding, action, executor, acceptance, method, evidence",
                "result": "«эффективно» | «частично эффективно» | «не эффективно»",
-               "signer": "the checker: {position, initials_surname, certificate}"},
+               "signer": "the checker: {position, initials_surname}"},
     ),
     Spec(
         name="annual_review",
@@ -1563,6 +1569,7 @@ QUALITY_SPECS = [
         variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft",
                    "council_grif", "approval_grif", "heading", "report_date", "summary", "plans", "findings", "charts",
                    "effectiveness_rate", "decisions"],
+        signers=['director'],
         build=build_annual_review,
         notes={**GRIFS_NOTES,
                "summary": "sentences with the year's figures",

@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..documents.gost_cms import MAX_CMS_BYTES
 from ..services import signatures as signature_service
-from .api import DOCX, _Request, _rt, _without_nul, registry
+from ..safe_text import has_control_characters
+from .api import DOCX, _plain_text, _Request, _rt, registry
 from .extensions import limiter
 from .openapi import UploadField
 
@@ -21,10 +22,17 @@ SIGNATURE_ID = {"signature_id": "Номер подписи (id из GET /documen
 PASSWORD_ATTEMPTS = "5 per minute"
 
 
+def _password(value: str) -> str:
+    # Checked, never changed: invisible characters may be part of a password.
+    if has_control_characters(value):
+        raise ValueError("пароль не может содержать управляющие символы")
+    return value
+
+
 class SimpleSignRequest(_Request):
     """Простая электронная подпись: пароль пользователя, подписывающего документ (63-ФЗ ст. 9)."""
 
-    password: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_without_nul)] = Field(
+    password: Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_password)] = Field(
         description="Пароль для входа в систему того, кто подписывает (не токен API)")
 
 
@@ -32,7 +40,7 @@ class DeclineRequest(_Request):
     """Отказ подписать документ."""
 
     reason: Annotated[str, Field(min_length=1, max_length=signature_service.MAX_REASON),
-                      AfterValidator(_without_nul)] = Field(description="Причина отказа")
+                      AfterValidator(_plain_text)] = Field(description="Причина отказа")
 
 
 class QualifiedSignUpload(BaseModel):
