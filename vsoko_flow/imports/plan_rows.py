@@ -680,7 +680,7 @@ class _PlanBuilder:
         elif schedule.kind is Kind.UNRESOLVED:
             item.warnings.append(f"срок не распознан: «{text}»")
         else:
-            item.warnings.extend(f"срок: {message}" for message in schedule.messages)
+            item.warnings.extend(f"срок: {message}" for message in schedule.attention)
 
     def _responsible(self, item: ImportedItem, has_column: bool) -> None:
         if not has_column:

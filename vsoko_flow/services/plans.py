@@ -235,7 +235,7 @@ def _item_warnings(item: PlanItem) -> list[str]:
     elif schedule.get("kind", Kind.UNRESOLVED) == Kind.UNRESOLVED:
         warnings.append(f"срок не распознан: «{item.deadline_text}»")
     else:  # e.g. an explicit year outside the plan's school year
-        warnings += [f"срок: {message}" for message in schedule.get("messages", [])]
+        warnings += [f"срок: {message}" for message in Schedule.from_dict(schedule).attention]
     if not item.responsible_logins and not item.external_executors:
         warnings.append(f"ответственный не найден: «{item.responsible_text}»" if item.responsible_text
                         else "ответственный не указан")

@@ -405,15 +405,24 @@ class SchedulePeriod(BaseModel):
     note: Optional[str]
 
 
+class ScheduleOffset(BaseModel):
+    days: int
+    working: bool = Field(description="Рабочие дни производственного календаря")
+    before: bool = Field(description="true: «за N дней до события»; false: N дней после него")
+
+
 class ItemSchedule(BaseModel):
     """Как понят срок в учебном году плана."""
 
-    kind: str = Field(description="Вид: " + ", ".join(k.value for k in Kind) + " (unresolved — не понят)")
+    kind: str = Field(description="Вид: " + ", ".join(k.value for k in Kind)
+                      + " (linked — по другому графику или от события; text — не срок, причина в messages; "
+                        "unresolved — не понят)")
     periods: list[SchedulePeriod]
     recurrence: Optional[str]
     text: str
-    linked_to: Optional[str] = Field(description="Для kind=linked: другой график («ВШК»), сроки не угадываются")
+    linked_to: Optional[str] = Field(description="Для kind=linked: другой график («ВШК») или событие, сроки не угадываются")
     messages: list[str]
+    offset: Optional[ScheduleOffset] = Field(default=None, description="Для срока от события: сколько дней до или после")
 
 
 class PlanRow(BaseModel):
