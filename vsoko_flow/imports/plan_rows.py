@@ -295,6 +295,19 @@ def heading_key(text: str) -> str | None:
     return None
 
 
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10, "L": 50}
+_ROMAN = re.compile(r"^(?=[IVXL])L?X{0,3}(?:IX|IV|V?I{0,3})$")
+
+
+def roman_value(text: str) -> int | None:
+    """«IV» → 4, «XII» → 12 (Latin capitals, as section numbers are written); None for anything else."""
+    letters = (text or "").strip().rstrip(".").upper().translate(str.maketrans("ІХ", "IX"))
+    if not letters or not _ROMAN.match(letters):
+        return None
+    values = [_ROMAN_DIGITS[letter] for letter in letters]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
 def item_fingerprint(section_number: str | None, section_title: str, number: str, text: str) -> str:
     """Stable across imports of the same file: section, number and text, normalised."""
     basis = "\x1f".join((section_number or "", _normal_text(section_title), number, _normal_text(text)))

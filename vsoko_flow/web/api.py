@@ -466,13 +466,26 @@ class PlanItems(BaseModel):
     items_total: int
 
 
-class ItemChange(BaseModel):
+class Renumbered(BaseModel):
+    from_: str = Field(alias="from", description="Номер до изменения")
+    to: str = Field(description="Номер после изменения")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class _Renumbering(BaseModel):
+    renumbered: list[Renumbered] = Field(default_factory=list, description="Номера пунктов (и разделов: «раздел 2»), "
+                                         "которые изменились: номера следуют порядку")
+    message: str = Field(default="", description="Что перенумеровано, по-русски («Пункты 9.3–9.5 перенумерованы.»)")
+
+
+class ItemChange(_Renumbering):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     item: PlanRow
 
 
-class ItemDeleted(BaseModel):
+class ItemDeleted(_Renumbering):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     deleted_item_id: int
@@ -482,6 +495,12 @@ class SectionAdded(BaseModel):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     section: PlanSectionRows
+
+
+class SectionChanged(_Renumbering):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    section_id: int
 
 
 class AgendaDecisionStored(BaseModel):
@@ -728,6 +747,7 @@ def put_sections(user_id: int, artefact_id: int, body: SectionsUpdate):
 # ---------------------------------------------------------------- plan rows (plans, roadmaps, meetings' decisions)
 
 ITEM_ID = {**ARTEFACT_ID, "item_id": "Номер пункта плана (id из GET /artefacts/{artefact_id}/items)"}
+SECTION_ID = {**ARTEFACT_ID, "section_id": "Номер раздела плана (id из GET /artefacts/{artefact_id}/items)"}
 ITEMS_TAG = "Пункты плана"
 
 
@@ -735,6 +755,10 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     """A row of `control.plan_table` / `control.item_for_edit` (or of the import preview) for the API."""
     return {**row, "schedule": row["schedule"] or None,
             "fields": {key: str(value) for key, value in row["fields"].items()}}
+
+
+def _renumbering(change: plan_service.RowChange) -> dict[str, Any]:
+    return {"renumbered": [{"from": old, "to": new} for old, new in change.renumbered], "message": change.message}
 
 
 def _section_rows(section: dict[str, Any]) -> dict[str, Any]:
@@ -779,7 +803,7 @@ def add_item_view(user_id: int, artefact_id: int, body: ItemCreate):
         _rt(), artefact_id, user_id, version=body.version, section_id=body.section_id, fields=body.fields,
         responsible_logins=body.responsible_logins, external_executors=body.external_executors,
         deadline_text=body.deadline_text, responsible_text=body.responsible_text)
-    return (_item_change(artefact_id, user_id, change.id, change.version),
+    return ({**_item_change(artefact_id, user_id, change.id, change.version), **_renumbering(change)},
             {"Location": url_for("api.get_item", artefact_id=artefact_id, item_id=change.id)})
 
 
@@ -798,17 +822,19 @@ def update_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemUpd
                     path_params=ITEM_ID, query=VersionQuery, response=ItemDeleted, errors=(403, 409, 422))
 def delete_item_view(user_id: int, artefact_id: int, item_id: int, query: VersionQuery):
     """Только в проекте; номера следующих пунктов сдвигаются, текст удалённого остаётся в истории."""
-    version = plan_service.delete_item(_rt(), artefact_id, item_id, user_id, version=query.version)
-    return {"artefact_id": artefact_id, "version": version, "deleted_item_id": item_id}
+    change = plan_service.delete_item(_rt(), artefact_id, item_id, user_id, version=query.version)
+    return {"artefact_id": artefact_id, "version": change.version, "deleted_item_id": item_id,
+            **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/{item_id}/move", summary="Переместить пункт",
                     tag=ITEMS_TAG, path_params=ITEM_ID, body=ItemMove, response=ItemChange, errors=(403, 409, 422))
 def move_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemMove):
-    """Выше или ниже соседнего пункта; номера не меняются."""
-    version = plan_service.move_item(_rt(), artefact_id, item_id, user_id, -1 if body.direction == "up" else 1,
-                                     body.version)
-    return _item_change(artefact_id, user_id, item_id, version)
+    """Выше или ниже соседнего пункта (у крайнего пункта раздела — в соседний раздел); номера следуют новому
+    порядку, `renumbered` — какие номера изменились."""
+    change = plan_service.move_item(_rt(), artefact_id, item_id, user_id, -1 if body.direction == "up" else 1,
+                                    body.version)
+    return {**_item_change(artefact_id, user_id, item_id, change.version), **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/sections", summary="Добавить раздел (вопрос повестки)",
@@ -820,6 +846,27 @@ def add_section_view(user_id: int, artefact_id: int, body: SectionCreate):
     change = plan_service.add_section(rt, artefact_id, user_id, body.title, version=body.version, number=body.number)
     section = next(s for s in control_service.plan_table(rt, artefact_id, user_id)["sections"] if s["id"] == change.id)
     return {"artefact_id": artefact_id, "version": change.version, "section": _section_rows(section)}
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/sections/{section_id}/move",
+                    summary="Переместить раздел (вопрос повестки)", tag=ITEMS_TAG, path_params=SECTION_ID,
+                    body=ItemMove, response=SectionChanged, errors=(403, 409, 422))
+def move_section_view(user_id: int, artefact_id: int, section_id: int, body: ItemMove):
+    """Выше или ниже соседнего раздела вместе с пунктами (у заседания — с записанным ходом обсуждения);
+    разделы, пронумерованные по порядку (1, 2, … или I, II, …), и их пункты нумеруются заново."""
+    change = plan_service.move_section(_rt(), artefact_id, section_id, user_id, -1 if body.direction == "up" else 1,
+                                       body.version)
+    return {"artefact_id": artefact_id, "version": change.version, "section_id": section_id, **_renumbering(change)}
+
+
+@registry.operation("DELETE", "/artefacts/{artefact_id}/items/sections/{section_id}",
+                    summary="Удалить пустой раздел (вопрос повестки)", tag=ITEMS_TAG, path_params=SECTION_ID,
+                    query=VersionQuery, response=SectionChanged, errors=(403, 409, 422))
+def delete_section_view(user_id: int, artefact_id: int, section_id: int, query: VersionQuery):
+    """Только раздел без пунктов и только в проекте (422 — в разделе есть пункты); следующие разделы и их пункты
+    нумеруются заново."""
+    change = plan_service.delete_section(_rt(), artefact_id, section_id, user_id, version=query.version)
+    return {"artefact_id": artefact_id, "version": change.version, "section_id": section_id, **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/import", summary="Импорт пунктов из файла",

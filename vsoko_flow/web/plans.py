@@ -294,8 +294,11 @@ def item_new(plan_id: int):
     initial = {"fields": {}, "deadline_text": "", "responsible": [], "external": "", "version": str(plan["version"])}
 
     def save(values: dict[str, Any]) -> int:
-        return plan_service.add_item(runtime(), plan_id, current_user.id, version=_version(request.form),
-                                     section_id=section["id"] if section else None, **_row_changes(values)).id
+        change = plan_service.add_item(runtime(), plan_id, current_user.id, version=_version(request.form),
+                                       section_id=section["id"] if section else None, **_row_changes(values))
+        if change.renumbered:
+            flash(change.message, "info")
+        return change.id
 
     return _row_form(plan, blank, initial, save, "добавлен", section=section)
 
@@ -321,15 +324,15 @@ def item_delete(plan_id: int, item_id: int):
     if request.method == "GET":
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"], error=None)
     try:
-        plan_service.delete_item(runtime(), plan_id, item_id, current_user.id, version=_version(request.form))
+        change = plan_service.delete_item(runtime(), plan_id, item_id, current_user.id,
+                                          version=_version(request.form))
     except Conflict as error:
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"],
                                error=error.message), 409
     except ServiceError as error:
         abort_for(error)
     text = next((cell["text"] for cell in item["cells"] if cell["text"]), "")
-    flash(f"Пункт {item['number']} удалён{f': «{text[:120]}»' if text else ''}. "
-          "Номера следующих пунктов сдвинуты.", "success")
+    flash(f"Пункт {item['number']} удалён{f': «{text[:120]}»' if text else ''}. {change.message}".strip(), "success")
     return redirect(_plan_url(plan_id, "plan-items"))
 
 
@@ -412,22 +415,60 @@ def _artefact_page(artefact_id: int, status: int):
     return render_artefact(artefact_id, status)
 
 
-@bp.post("/<int:plan_id>/items/<int:item_id>/move")
-@login_required
-def item_move(plan_id: int, item_id: int):
+def _direction() -> int:
+    """↑ is -1, ↓ is +1; anything else is a broken form."""
     direction = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if direction is None:
         abort(400, "Не указано направление: «up» или «down»")
+    return direction
+
+
+@bp.post("/<int:plan_id>/items/<int:item_id>/move")
+@login_required
+def item_move(plan_id: int, item_id: int):
+    direction = _direction()
     plan = _plan_for_editing(plan_id)
     if plan is None:
         return redirect(_plan_url(plan_id))
     try:
-        plan_service.move_item(runtime(), plan_id, item_id, current_user.id, direction, _version(request.form))
+        change = plan_service.move_item(runtime(), plan_id, item_id, current_user.id, direction,
+                                        _version(request.form))
     except Conflict as error:
         abort(409, f"{error.message}")
     except ServiceError as error:
         abort_for(error)
+    if change.renumbered:
+        flash(f"Порядок изменён. {change.message}", "success")
     return redirect(_plan_url(plan_id, f"item-{item_id}"))
+
+
+@bp.post("/<int:plan_id>/sections/<int:section_id>/move")
+@login_required
+def section_move(plan_id: int, section_id: int):
+    """↑/↓ of a section (a meeting's agenda question) with its rows; the numbers follow the new order."""
+    direction = _direction()
+    return _section_change(plan_id, f"section-{section_id}", lambda version: plan_service.move_section(
+        runtime(), plan_id, section_id, current_user.id, direction, version), "Порядок разделов изменён.")
+
+
+@bp.post("/<int:plan_id>/sections/<int:section_id>/delete")
+@login_required
+def section_delete(plan_id: int, section_id: int):
+    """«Удалить» of a section without rows."""
+    return _section_change(plan_id, "plan-items", lambda version: plan_service.delete_section(
+        runtime(), plan_id, section_id, current_user.id, version=version), "Раздел удалён.")
+
+
+def _section_change(plan_id: int, anchor: str, change, done: str):  # noqa: ANN001 - callable
+    def save(plan: dict[str, Any]) -> str:
+        result = change(_version(request.form))
+        flash(f"{done} {result.message}".strip(), "success")
+        return anchor
+
+    def keep(error: ServiceError) -> None:
+        g.section_failed = {"message": error.message, "title": ""}
+
+    return _plan_page_form(plan_id, anchor, save, keep)
 
 
 # --- The next school year ---------------------------------------------------------------------------
