@@ -72,13 +72,13 @@ def listed(numbers: list[str]) -> str:
     return shown + (f" и ещё {len(numbers) - MAX_LISTED}" if len(numbers) > MAX_LISTED else "")
 
 
-@rule("items_present", "В плане есть хотя бы один пункт")
+@rule("items_present", "В плане есть хотя бы один пункт", before_form=True)
 def items_present(ctx: TransitionContext) -> list[str]:
     count = ctx.session.scalar(select(func.count()).select_from(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id))
     return [] if count else ["В плане нет ни одного пункта: импортируйте таблицу или добавьте пункты"]
 
 
-@rule("items_resolved", "У каждого пункта понятны срок и ответственный")
+@rule("items_resolved", "У каждого пункта понятны срок и ответственный", before_form=True)
 def items_resolved(ctx: TransitionContext) -> list[str]:
     items = plan_items(ctx)
     no_deadline = [i.number or str(i.position + 1) for i in items
@@ -94,7 +94,7 @@ def items_resolved(ctx: TransitionContext) -> list[str]:
     return messages
 
 
-@rule("control_items_closed", "Все пункты на контроле приняты или отменены")
+@rule("control_items_closed", "Все пункты на контроле приняты или отменены", before_form=True)
 def control_items_closed(ctx: TransitionContext) -> list[str]:
     open_count = ctx.session.scalar(select(func.count()).select_from(Artefact).where(
         Artefact.parent_id == ctx.artefact.id, Artefact.state.not_in(FINAL_CONTROL_STATES)))
@@ -159,7 +159,7 @@ def _item_fields(item: PlanItem, period: dict | None) -> dict:
     return fields
 
 
-@rule("actor_is_assignee", "Отчитывается исполнитель пункта (или руководитель, который может действовать за него)")
+@rule("actor_is_assignee", "Отчитывается исполнитель пункта (или руководитель, который может действовать за него)", before_form=True)
 def actor_is_assignee(ctx: TransitionContext) -> list[str]:
     if {"deputy", "director"} & set(ctx.membership.roles or []):
         return []

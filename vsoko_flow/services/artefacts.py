@@ -16,6 +16,7 @@ from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
 from .runtime import Runtime
 from .sections import parse_sections, sections_as_text
+from .transitions import offered_transitions
 
 
 def current_school_year(today: dt.date) -> str:
@@ -139,10 +140,15 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
     return data
 
 
-def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[str, Any]:
+def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None, today: dt.date | None = None) -> dict[str, Any]:
+    """One artefact with everything its page shows; each available action says whether its rules already
+    refuse it (`blocked`, with what to do instead) or warn (`warnings`) before a form is filled."""
     with rt.sessions() as session:
         artefact, membership = artefact_for(session, user_id, artefact_id)
         data = artefact_summary(rt, artefact, membership)
+        if membership is not None:
+            data["available_transitions"] = offered_transitions(
+                rt, session, artefact, get_user(session, user_id), membership, today)
         data["sections"] = [{"number": s.number, "text": s.text} for s in artefact.sections]
         data["history"] = [_history_summary(e) for e in session.scalars(
             select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]

@@ -304,6 +304,10 @@ class AvailableTransition(BaseModel):
     label: str
     fields: list[FieldInfo]
     comment_required: bool
+    blocked: list[str] = Field(default_factory=list, description="Почему действие сейчас не выполнится и что "
+                               "сделать вместо него (правила, не зависящие от полей формы); пусто — можно выполнять")
+    warnings: list[str] = Field(default_factory=list, description="Предупреждения, о которых нужно знать до "
+                                "выполнения действия")
 
 
 class OrganisationRef(BaseModel):

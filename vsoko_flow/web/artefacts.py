@@ -170,7 +170,8 @@ def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: 
         else:
             label, kind, options = name, "str", {}
         if kind == "opinions":
-            rows.append({"name": name, "label": label, "table": _opinion_table(definition, value)})
+            rows.append({"name": name, "label": label,
+                         "table": _opinion_table(definition, fields.get("opinion_history") or value)})
         elif not isinstance(value, (dict, list)):
             rows.append({"name": name, "label": label, "value": _display(kind, value, options, members)})
     order = {spec.name: i for i, spec in enumerate(definition.fields)}
@@ -178,12 +179,16 @@ def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: 
 
 
 def _opinion_table(definition: WorkflowDefinition, opinions: Any) -> list[list[str]]:
+    """Every opinion given, in order (a council asked again after its disagreement has two rows), or the
+    latest opinion of each council for acts recorded before the history of opinions was kept."""
     from ..procedures.acts import OPINION_BODIES
 
     specs = _field_specs(definition)
     results = specs["opinion_result"].options if "opinion_result" in specs else {}
+    given = opinions.items() if isinstance(opinions, dict) else [
+        (entry.get("body"), entry) for entry in opinions or [] if isinstance(entry, dict)]
     rows = []
-    for body, opinion in (opinions or {}).items():
+    for body, opinion in given:
         opinion = opinion if isinstance(opinion, dict) else {}
         rows.append([OPINION_BODIES.get(body, {}).get("nomn", body), ru_date(opinion.get("date")),
                      str(opinion.get("protocol_number") or ""), results.get(opinion.get("result"), opinion.get("result") or ""),
@@ -305,6 +310,9 @@ def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: 
             "problems": list(mine.get("rules") or []) + [msg for name, msg in errors.items() if name not in shown],
             "message": _form_message(mine) or (conflict if reopened else None),
             "conflict": bool(conflict) and reopened, "open": reopened or bool(mine),
+            # Known before the form is filled: why it cannot be done now (and what to do instead), or
+            # what to know before doing it.
+            "blocked": list(available.get("blocked") or []), "warnings": list(available.get("warnings") or []),
         })
     return forms
 
