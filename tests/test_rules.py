@@ -296,7 +296,9 @@ def test_opinion_cannot_precede_the_request(rt, school):
     error = refused(rt, artefact_id, "record_opinion", school["secretary"], STUDENTS_DAY,
                     opinion_body="student_council", opinion_date="07.03.2025", opinion_protocol_number="3",
                     opinion_result="positive")
-    assert error.message == "Дата мнения (07.03.2025) раньше даты направления проекта (10.03.2025)"
+    assert error.message == ("Дата мнения (07.03.2025) раньше даты направления проекта (10.03.2025): совет даёт "
+                             "мнение на направленный ему проект — укажите дату его протокола, не раньше даты "
+                             "направления")
 
 
 def test_opinion_on_the_day_of_the_request_is_recorded(rt, school):

@@ -144,7 +144,8 @@ def opinion_reasons_given(ctx: TransitionContext) -> list[str]:
 def opinion_after_request(ctx: TransitionContext) -> list[str]:
     requested, given = ctx.date_value("request_date"), ctx.date_value("opinion_date")
     if requested and given and given < requested:
-        return [f"Дата мнения ({_d(given)}) раньше даты направления проекта ({_d(requested)})"]
+        return [f"Дата мнения ({_d(given)}) раньше даты направления проекта ({_d(requested)}): совет даёт мнение "
+                "на направленный ему проект — укажите дату его протокола, не раньше даты направления"]
     return []
 
 
