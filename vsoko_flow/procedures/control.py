@@ -94,6 +94,18 @@ def items_resolved(ctx: TransitionContext) -> list[str]:
     return messages
 
 
+@rule("sections_have_items", "В каждом разделе плана есть пункты", before_form=True)
+def sections_have_items(ctx: TransitionContext) -> list[str]:
+    """A section without rows would be printed empty in the plan the council adopts."""
+    filled = {item.section_id for item in plan_items(ctx)}
+    empty = [f"«{section_text(section)}»" for section in plan_sections(ctx) if section.id not in filled]
+    if not empty:
+        return []
+    which = f"Раздел {empty[0]} без пунктов" if len(empty) == 1 else f"Разделы без пунктов: {listed(empty)}"
+    return [f"{which}: добавьте в него пункты («Добавить пункт» в разделе) или удалите пустой раздел («Удалить» "
+            "в строке раздела), чтобы в плане для совета не было пустых разделов"]
+
+
 @rule("control_items_closed", "Все пункты на контроле приняты или отменены", before_form=True)
 def control_items_closed(ctx: TransitionContext) -> list[str]:
     open_count = ctx.session.scalar(select(func.count()).select_from(Artefact).where(

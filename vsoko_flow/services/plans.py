@@ -30,7 +30,7 @@ from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.definitions import WorkflowDefinition
 from ..engine.history import append_entry
 from ..imports.plan_rows import ImportedPlan, item_fingerprint, parse_plan, roman_value
-from ..imports.responsible import Position, resolve_responsible
+from ..imports.responsible import Person, Position
 from ..imports.tables import TableImportError, read_table_file
 from ..models import Artefact, Membership, PlanItem, PlanSection, User, utcnow
 from .access import artefact_for, get_user
@@ -68,6 +68,23 @@ class ImportResult:
     version: int
 
 
+def organisation_people(session: Session, organisation_id: int) -> list[Person]:
+    """The organisation's active people, for «Ответственный» cells that name them («Петрова А.А.»)."""
+    return [Person(login=user.login, last_name=user.last_name, first_name=user.first_name,
+                   middle_name=user.middle_name or "", gender=user.gender or "", position=membership.position or "",
+                   roles=tuple(membership.roles or ()))
+            for membership, user in session.execute(select(Membership, User).join(User).where(
+                Membership.organisation_id == organisation_id, User.is_active.is_(True)))]
+
+
+def match_logins(match: dict[str, Any], positions: dict[str, Position]) -> list[str]:
+    """Everyone a matched «Ответственный» cell names: the holders of its positions, the people named and
+    the members of the role groups it names."""
+    holders = {login for key in match.get("position_keys", []) if key in positions
+               for login in positions[key].user_logins}
+    return sorted(holders | set(match.get("logins", [])))
+
+
 def organisation_positions(session: Session, organisation_id: int) -> list[Position]:
     """The organisation's positions with the logins of those who hold them (for «Ответственный»)."""
     holders: dict[str, list[str]] = defaultdict(list)
@@ -95,14 +112,18 @@ def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int
 def parse_upload(session: Session, artefact: Artefact, data: bytes, file_name: str) -> ImportedPlan:
     try:
         tables = read_table_file(data, file_name)
-        return parse_plan(tables, artefact.school_year, organisation_positions(session, artefact.organisation_id))
+        return parse_plan(tables, artefact.school_year, organisation_positions(session, artefact.organisation_id),
+                          people=organisation_people(session, artefact.organisation_id))
     except TableImportError as exc:
         raise Unprocessable(str(exc)) from None
 
 
-def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, file_name: str) -> dict[str, Any]:
-    """How every row would be stored, with warnings; marks rows and sections already in the plan.
+def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, file_name: str,
+                   today: dt.date | None = None) -> dict[str, Any]:
+    """How every row would be stored, with warnings — also for deadlines already past on `today`, which
+    would be overdue the day the plan is approved; marks rows and sections already in the plan.
     Writes nothing; refused exactly as the import itself would be (role, state)."""
+    today = today or dt.date.today()
     with rt.sessions() as session:
         artefact = _editable_plan(session, rt, artefact_id, user_id, version=None, lock=False)
         plan = parse_upload(session, artefact, data, file_name)
@@ -113,9 +134,26 @@ def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, fil
         for item in preview["items"]:
             item["duplicate"] = item["fingerprint"] in existing
             item["deadline_description"] = describe(Schedule.from_dict(item["schedule"])) if item["schedule"] else ""
+            # Not a warning of the row (it is not stored): a date to check before saving.
+            item["past_due"] = past_due_dates(item["schedule"], today)
+            item["past_due_warning"] = past_due_warning(item["past_due"], today) if item["past_due"] else ""
         for section in preview["sections"]:
             section["existing"] = (section["number"] or "", section["title"]) in sections
         return preview
+
+
+def past_due_dates(schedule: dict[str, Any] | None, today: dt.date) -> list[str]:
+    """The due dates of a row's schedule that are already past (ISO), in order."""
+    if not schedule:
+        return []
+    return [day.isoformat() for day in Schedule.from_dict(schedule).due_dates if day < today]
+
+
+def past_due_warning(past: list[str], today: dt.date) -> str:
+    shown = ", ".join(dt.date.fromisoformat(day).strftime("%d.%m.%Y") for day in past[:4])
+    more = f" и ещё {len(past) - 4}" if len(past) > 4 else ""
+    return (f"срок уже прошёл ({shown}{more}; сегодня {today.strftime('%d.%m.%Y')}): после утверждения пункт "
+            "сразу окажется просроченным — исправьте срок или отметьте исполнение")
 
 
 def commit_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, file_name: str,
@@ -160,8 +198,7 @@ def _store_plan(session: Session, artefact: Artefact, plan: ImportedPlan, positi
             continue
         existing.add(imported.fingerprint)
         match = imported.responsible_match or {}
-        logins = sorted({login for key in match.get("position_keys", []) if key in positions
-                         for login in positions[key].user_logins})
+        logins = match_logins(match, positions)
         session.add(PlanItem(
             artefact_id=artefact.id, section_id=section_rows[imported.section_index].id, position=next_item,
             number=imported.full_number or imported.number, fields={**imported.fields, **imported.extra},
@@ -197,6 +234,31 @@ def update_item(rt: Runtime, artefact_id: int, item_id: int, user_id: int, *, ve
             "item_id": item.id, "number": item.number, "deadline_text": item.deadline_text,
             "responsible_logins": item.responsible_logins})
         return artefact.version
+
+
+# The warnings of the import about a row's number: the number it was given stands once a person accepts it.
+NUMBER_WARNINGS = ("номер восстановлен", "номер не по порядку")
+
+
+def accept_restored_numbers(rt: Runtime, artefact_id: int, user_id: int, *, version: int | None) -> RowChange:
+    """«Принять все восстановленные номера»: one action clears the number warnings of every row (the
+    rows keep their other warnings). `RowChange.id` is the number of rows cleared."""
+    with transaction(rt.sessions) as session:
+        actor = get_user(session, user_id)
+        artefact = _editable_plan(session, rt, artefact_id, user_id, version)
+        accepted = []
+        for item in session.scalars(select(PlanItem).where(PlanItem.artefact_id == artefact.id)
+                                    .order_by(PlanItem.position, PlanItem.id)):
+            kept = [w for w in item.warnings or [] if not w.startswith(NUMBER_WARNINGS)]
+            if len(kept) != len(item.warnings or []):
+                item.warnings = kept
+                accepted.append(item.number)
+        if not accepted:
+            raise Unprocessable("В плане нет пунктов с восстановленными номерами: принимать нечего")
+        artefact.updated_at = utcnow()
+        session.flush()
+        append_entry(session, artefact, actor, "accept_numbers", artefact.state, fields={"numbers": accepted})
+        return RowChange(len(accepted), artefact.version)
 
 
 def _plan_item(session: Session, artefact: Artefact, item_id: int) -> PlanItem:
@@ -408,7 +470,10 @@ def _drop_agenda_entry(artefact: Artefact, index: int) -> None:
 
 
 def _next_section_number(sections: list[PlanSection]) -> str:
-    """«3» after sections 1 and 2, «1» for the first; a plan whose sections have no numbers keeps it so."""
+    """«3» after sections 1 and 2, «III» after I and II, «1» for the first; a plan whose sections have no
+    numbers keeps it so."""
+    if _section_style(sections) == "roman":
+        return _roman(max(roman_value(s.number.strip().rstrip(".")) or 0 for s in sections) + 1)
     numbers = [parts[1] for parts in map(_split_number, (s.number for s in sections)) if parts and not parts[0]]
     if numbers:
         return str(max(numbers) + 1)

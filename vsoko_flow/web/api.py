@@ -192,6 +192,10 @@ class ItemMove(_Request):
     direction: Literal["up", "down"] = Field(description="up — выше, down — ниже")
 
 
+class VersionBody(_Request):
+    version: PlanVersion
+
+
 class SectionCreate(_Request):
     """Новый раздел в конце плана; у заседания — новый вопрос повестки."""
 
@@ -560,6 +564,10 @@ class PreviewRow(BaseModel):
     schedule: Optional[ItemSchedule]
     warnings: list[str]
     duplicate: bool = Field(description="Такая строка уже есть в плане: второй раз не добавится")
+    past_due: list[str] = Field(default_factory=list, description="Сроки пункта, которые уже прошли (ГГГГ-ММ-ДД): "
+                                "после утверждения он сразу окажется просроченным")
+    past_due_warning: str = Field(default="", description="То же словами (предупреждение предпросмотра, не "
+                                  "сохраняется в пункте)")
     source_table: int = Field(description="Номер таблицы в файле, с 1")
     source_row: int = Field(description="Номер строки в таблице, с 1")
 
@@ -581,6 +589,8 @@ class ImportPreview(BaseModel):
     row_accounting: RowAccounting
     accounting_text: str = Field(description="«строк в файле: 9 = заголовок 1 + разделы 1 + пункты 7 + …»")
     flagged: int = Field(description="Сколько новых пунктов требуют внимания")
+    past_due: int = Field(default=0, description="Сколько новых пунктов со сроком, который уже прошёл")
+    number_only: int = Field(default=0, description="Сколько новых пунктов с предупреждением только о номере")
     sections: list[PreviewSection]
 
 
@@ -850,6 +860,22 @@ def add_section_view(user_id: int, artefact_id: int, body: SectionCreate):
     change = plan_service.add_section(rt, artefact_id, user_id, body.title, version=body.version, number=body.number)
     section = next(s for s in control_service.plan_table(rt, artefact_id, user_id)["sections"] if s["id"] == change.id)
     return {"artefact_id": artefact_id, "version": change.version, "section": _section_rows(section)}
+
+
+class NumbersAccepted(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    accepted: int = Field(description="У скольких пунктов сняты предупреждения о номере")
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/accept-numbers",
+                    summary="Принять все восстановленные номера", tag=ITEMS_TAG, path_params=ARTEFACT_ID,
+                    body=VersionBody, response=NumbersAccepted, errors=(403, 409, 422))
+def accept_numbers_view(user_id: int, artefact_id: int, body: VersionBody):
+    """Снимает предупреждения «номер восстановлен» и «номер не по порядку» у всех пунктов сразу (остальные
+    предупреждения остаются); 422 — таких пунктов нет."""
+    change = plan_service.accept_restored_numbers(_rt(), artefact_id, user_id, version=body.version)
+    return {"artefact_id": artefact_id, "version": change.version, "accepted": change.id}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/sections/{section_id}/move",

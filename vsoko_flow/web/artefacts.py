@@ -47,6 +47,7 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 "add_item": "Добавлен пункт плана", "delete_item": "Удалён пункт плана",
                 "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
                 "move_section": "Изменён порядок разделов", "delete_section": "Удалён раздел плана",
+                "accept_numbers": "Приняты номера пунктов",
                 # Meetings (services/meetings.py)
                 "edit_agenda": "Записаны повестка и ход заседания"}
 OPINION_COLUMNS = ("Совет", "Дата", "Протокол", "Мнение", "Замечания")

@@ -336,6 +336,22 @@ def item_delete(plan_id: int, item_id: int):
     return redirect(_plan_url(plan_id, "plan-items"))
 
 
+@bp.post("/<int:plan_id>/accept-numbers")
+@login_required
+def accept_numbers(plan_id: int):
+    """«Принять все восстановленные номера»: the number warnings of every row cleared at once."""
+    def save(plan: dict[str, Any]) -> str:
+        change = plan_service.accept_restored_numbers(runtime(), plan_id, current_user.id,
+                                                      version=_version(request.form))
+        flash(f"Номера приняты у пунктов: {change.id}. Остальные предупреждения этих пунктов остались.", "success")
+        return "plan-flagged"
+
+    def keep(error: ServiceError) -> None:
+        flash(error.message, "warning")
+
+    return _plan_page_form(plan_id, "plan-flagged", save, keep)
+
+
 # --- Sections and a meeting's agenda -----------------------------------------------------------------
 
 def _plan_page_form(plan_id: int, anchor: str, save, keep):  # noqa: ANN001 - callables
