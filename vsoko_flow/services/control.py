@@ -33,6 +33,7 @@ from ..engine.history import append_entry
 from ..models import Artefact, ArtefactAssignee, Evidence, Membership, PlanItem, PlanSection, User
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .meetings import MEETING_KIND
 from .plans import NUMBER_WARNINGS, match_logins, organisation_positions, preview_import
 from .runtime import Runtime
 
@@ -114,6 +115,18 @@ def _plan(session: Session, rt: Runtime, plan_id: int, user_id: int):  # noqa: A
 
 # --- A plan and what may be done with it ----------------------------------------------------------
 
+# How the pages name a table's rows: a plan has «пункты», a meeting's protocol has «решения».
+ROW_WORDS = {
+    "plan": {"one": "Пункт", "new": "Новый пункт", "add": "Добавить пункт", "added": "добавлен", "saved": "сохранён",
+             "deleted": "удалён", "rows": "пункты плана", "section_of": "раздела", "end": "В конце плана",
+             "file": "Файл с таблицей плана", "import": "Импорт пунктов плана из файла", "save": "Сохранить в план"},
+    "meeting": {"one": "Решение", "new": "Новое решение", "add": "Добавить решение", "added": "добавлено",
+                "saved": "сохранено", "deleted": "удалено", "rows": "решения заседания",
+                "section_of": "вопроса повестки", "end": "В конце протокола", "file": "Файл с таблицей решений",
+                "import": "Импорт решений заседания из файла", "save": "Сохранить решения"},
+}
+
+
 def plan_access(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
     """The plan's head and the user's rights: `may_manage` (roles of create_roles), `may_edit` (and a
     state whose rows may change)."""
@@ -128,6 +141,7 @@ def plan_access(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
             "columns": dict(definition.columns), "editable": artefact.state in definition.editable_states,
             "initial_label": definition.state_label(definition.initial), "may_manage": may_manage,
             "may_edit": may_manage and artefact.state in definition.editable_states,
+            "words": ROW_WORDS["meeting" if artefact.kind == MEETING_KIND else "plan"],
         }
 
 

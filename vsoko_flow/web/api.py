@@ -627,6 +627,7 @@ class WorkflowTransition(BaseModel):
 class Workflow(BaseModel):
     kind: str
     title: str
+    description: str = Field(description="Для чего этот вид документа — одна строка")
     default_title: str
     initial: str
     editable_states: list[str]
@@ -650,7 +651,8 @@ def _field_info(spec: FieldSpec) -> dict[str, Any]:
 
 def _workflow(definition: WorkflowDefinition) -> dict[str, Any]:
     return {
-        "kind": definition.kind, "title": definition.title, "default_title": definition.default_title,
+        "kind": definition.kind, "title": definition.title, "description": definition.description,
+        "default_title": definition.default_title,
         "initial": definition.initial, "editable_states": sorted(definition.editable_states),
         "create_roles": sorted(definition.create_roles), "fields": [_field_info(f) for f in definition.fields],
         "states": [{"name": s.name, "label": s.label, "final": s.final} for s in definition.states.values()],

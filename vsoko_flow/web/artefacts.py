@@ -522,12 +522,15 @@ def new():
     definition = next((d for d in kinds if d.kind == chosen), None)
     if definition is None:
         return render_template("artefact_new.html", kinds=kinds, definition=None)
+    shape = kind_shape(definition)
     form = {"title": "", "school_year": artefact_service.current_school_year(dt.date.today()),
-            "supersedes_id": request.args.get("supersedes", ""), "sections_text": ""}
+            "supersedes_id": request.args.get("supersedes", "") if shape["editions"] else "", "sections_text": ""}
     values, errors, message, status = None, {}, None, 200
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
-        form["sections_text"] = request.form.get("sections_text", "")
+        form["sections_text"] = request.form.get("sections_text", "") if shape["text"] else ""
+        if not shape["editions"]:
+            form["supersedes_id"] = ""  # a plan or a meeting has no editions to replace
         values = submitted_fields(definition.fields, request.form)
         try:
             artefact_id = _create(rt, organisation_id, definition, form, values)
@@ -537,12 +540,32 @@ def new():
         except ServiceError as error:
             abort_for(error)
         else:
-            flash("Проект создан. Проверьте текст и направьте его дальше.", "success")
+            flash(_created_message(shape, bool(form["sections_text"].strip() or form["supersedes_id"])), "success")
             return redirect(url_for("artefacts.show", artefact_id=artefact_id))
-    editions = _service(task_service.in_force_editions, rt, current_user.id, organisation_id, definition.kind)
+    editions = (_service(task_service.in_force_editions, rt, current_user.id, organisation_id, definition.kind)
+                if shape["editions"] else [])
     return render_template(
         "artefact_new.html", kinds=kinds, definition=definition, form=form, editions=editions, errors=errors,
-        message=message, fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
+        message=message, shape=shape,
+        fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
+
+
+def _created_message(shape: dict[str, bool], has_text: bool) -> str:
+    if shape["table"]:
+        return "Проект создан. Импортируйте таблицу из файла Word, Excel или CSV или добавьте пункты вручную."
+    if shape["text"] and not has_text:
+        return "Проект создан. Добавьте текст: «Изменить текст» — вписать или загрузить из Word (.docx)."
+    return "Проект создан. Проверьте текст и направьте его дальше."
+
+
+def kind_shape(definition: WorkflowDefinition) -> dict[str, bool]:
+    """What the «Новый документ» form of a kind shows, read from its workflow file: a text in numbered
+    sections (a rule asks for it), a table of rows (it has columns), editions that replace each other
+    (an action supersedes the previous one)."""
+    rules = {step.name for t in definition.transitions.values() for step in t.rules}
+    actions = {step.name for t in definition.transitions.values() for step in t.actions}
+    return {"text": "has_sections" in rules and not definition.columns, "table": bool(definition.columns),
+            "editions": "supersede_previous" in actions}
 
 
 def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict[str, str],  # noqa: ANN001

@@ -248,10 +248,11 @@ def _row_form(plan: dict[str, Any], item: dict[str, Any], initial: dict[str, Any
         abort_for(error)
     saved = _service(control_service.item_for_edit, rt, plan["id"], item_id, current_user.id)
     who = ", ".join(saved["responsible_names"] + saved["external_executors"]) or "не назначен"
-    flash(f"Пункт {saved['number']} {done}. Срок: {saved['deadline_description'] or 'не указан'}. "
+    one = plan["words"]["one"]
+    flash(f"{one} {saved['number']} {plan['words'][done]}. Срок: {saved['deadline_description'] or 'не указан'}. "
           f"Ответственные: {who}.", "success")
     for warning in saved["warnings"]:
-        flash(f"Пункт {saved['number']}: {warning}", "warning")
+        flash(f"{one} {saved['number']}: {warning}", "warning")
     return redirect(_plan_url(plan["id"], f"item-{item_id}"))
 
 
@@ -278,7 +279,7 @@ def item_edit(plan_id: int, item_id: int):
                                  **_row_changes(values))
         return item_id
 
-    return _row_form(plan, item, initial, save, "сохранён")
+    return _row_form(plan, item, initial, save, "saved")
 
 
 @bp.route("/<int:plan_id>/items/new", methods=["GET", "POST"])
@@ -300,7 +301,7 @@ def item_new(plan_id: int):
             flash(change.message, "info")
         return change.id
 
-    return _row_form(plan, blank, initial, save, "добавлен", section=section)
+    return _row_form(plan, blank, initial, save, "added", section=section)
 
 
 def _section_of(plan_id: int, raw: str) -> dict[str, Any] | None:
@@ -332,7 +333,9 @@ def item_delete(plan_id: int, item_id: int):
     except ServiceError as error:
         abort_for(error)
     text = next((cell["text"] for cell in item["cells"] if cell["text"]), "")
-    flash(f"Пункт {item['number']} удалён{f': «{text[:120]}»' if text else ''}. {change.message}".strip(), "success")
+    words = plan["words"]
+    flash(f"{words['one']} {item['number']} {words['deleted']}{f': «{text[:120]}»' if text else ''}. "
+          f"{change.message}".strip(), "success")
     return redirect(_plan_url(plan_id, "plan-items"))
 
 
