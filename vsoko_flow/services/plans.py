@@ -33,9 +33,9 @@ from ..imports.plan_rows import ImportedPlan, item_fingerprint, parse_plan, roma
 from ..imports.responsible import Person, Position
 from ..imports.tables import TableImportError, read_table_file
 from ..models import Artefact, Membership, PlanItem, PlanSection, User, utcnow
-from .access import artefact_for, get_user
+from .access import DraftWords, artefact_for, editable_draft, get_user
 from .artefacts import add_artefact
-from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .errors import NotFound, Unprocessable
 from .meetings import MEETING_KIND
 from .runtime import Runtime
 
@@ -94,19 +94,14 @@ def organisation_positions(session: Session, organisation_id: int) -> list[Posit
     return [Position(key=title, title=title, user_logins=tuple(sorted(logins))) for title, logins in holders.items()]
 
 
+PLAN_WORDS = DraftWords("План", "Пункты", "этот план", "обновите страницу")
+
+
 def _editable_plan(session: Session, rt: Runtime, artefact_id: int, user_id: int, version: int | None,
                    lock: bool = True):
-    artefact, membership = artefact_for(session, user_id, artefact_id, lock=lock)
-    definition = rt.definition(artefact.kind)
-    if not definition.columns:
+    if not rt.definition(artefact_for(session, user_id, artefact_id)[0].kind).columns:
         raise Unprocessable("У документа этого вида нет таблицы пунктов")
-    if version is not None and version != artefact.version:
-        raise Conflict(f"План уже изменён (версия {artefact.version}, у вас {version}): обновите страницу")
-    if artefact.state not in definition.editable_states:
-        raise Conflict(f"Пункты можно менять только в состоянии «{definition.state_label(definition.initial)}»")
-    if not definition.create_roles.intersection(membership.roles or []):
-        raise Forbidden("У вас нет права редактировать этот план")
-    return artefact
+    return editable_draft(session, rt.definition, user_id, artefact_id, version, PLAN_WORDS, lock)[0]
 
 
 def parse_upload(session: Session, artefact: Artefact, data: bytes, file_name: str) -> ImportedPlan:

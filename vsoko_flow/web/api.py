@@ -22,7 +22,9 @@ from ..engine.fields import FIELD_TYPES, FieldSpec
 from ..services import control as control_service
 from ..services import plans as plan_service
 from ..services.api_tokens import document_for, member_organisation_ids, user_id_for_token
-from ..services.artefacts import create_artefact, list_artefacts, set_sections, show_artefact
+from ..services.artefacts import (
+    create_artefact, list_artefacts, preview_sections_file, set_sections, set_sections_from_file, show_artefact,
+)
 from ..services.errors import ServiceError, Unprocessable
 from ..services.meetings import MAX_AGENDA_ITEMS, clean_agenda, record_agenda
 from ..services.runtime import Runtime
@@ -227,6 +229,13 @@ class ImportUpload(BaseModel):
                                           "не более 10 МБ")
     version: Optional[int] = Field(None, ge=1, le=MAX_ID,
                                    description="Версия плана; обязательна для импорта (без preview=true)")
+
+
+class TextUpload(ImportUpload):
+    """Текст акта из файла и версия документа, обязательная для сохранения (multipart/form-data)."""
+
+    file: UploadField = Field(description="Документ Word (.docx) или текст (.txt, UTF-8 или Windows-1251), "
+                                          "не более 10 МБ")
 
 
 class AgendaDecision(_Request):
@@ -758,6 +767,44 @@ def put_sections(user_id: int, artefact_id: int, body: SectionsUpdate):
     """Текст разбивается на разделы по номерам; 409 — версия устарела или документ уже не редактируется."""
     set_sections(_rt(), artefact_id, user_id, body.text, version=body.version)
     return _detail(artefact_id, user_id)
+
+
+class TextSection(BaseModel):
+    number: str
+    text: str
+
+
+class TextImport(BaseModel):
+    preview: bool = Field(description="true — только предпросмотр: текст не изменён")
+    version: int = Field(description="Версия документа (после сохранения — новая)")
+    file_name: str
+    sha256: str = Field(description="SHA-256 файла, как в истории")
+    sections: list[TextSection] = Field(description="Разделы, как они будут (были) сохранены")
+    skipped: list[str] = Field(description="Строки над первым разделом (название, грифы): в текст не входят")
+    warnings: list[str] = Field(description="Что проверить: нумерация не по порядку, таблицы в файле")
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/sections/import", summary="Текст акта из файла Word",
+                    tag="Документы", path_params=ARTEFACT_ID, query=ImportQuery, form=TextUpload, response=TextImport,
+                    errors=(403, 409, 422))
+def import_sections(user_id: int, artefact_id: int, query: ImportQuery, form: TextUpload):
+    """Разделы «1.», «1.1.» из .docx (в том числе с автоматической нумерацией Word) или .txt; строки над первым
+    разделом не входят в текст. С preview=true — только показать; без него — заменить текст (нужна version).
+    422 — файл не читается или в нём нет разделов; ничего не записано."""
+    rt = _rt()
+    file_name = control_service.safe_file_name(form.file.file_name)
+    data = form.file.data
+    if query.preview:
+        parsed = preview_sections_file(rt, artefact_id, user_id, data, file_name)
+        version = show_artefact(rt, artefact_id, user_id)["version"]
+    else:
+        if form.version is None:
+            raise BadRequest("Для сохранения текста укажите версию документа (поле version)",
+                             details={"fields": {"version": "обязательное поле (без preview=true)"}})
+        parsed = preview_sections_file(rt, artefact_id, user_id, data, file_name)
+        version = set_sections_from_file(rt, artefact_id, user_id, data, file_name, version=form.version)
+    return {"preview": query.preview, "version": version, "file_name": file_name,
+            "sha256": hashlib.sha256(data).hexdigest(), **parsed}
 
 
 # ---------------------------------------------------------------- plan rows (plans, roadmaps, meetings' decisions)

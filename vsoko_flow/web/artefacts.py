@@ -19,9 +19,12 @@ from ..services import artefacts as artefact_service
 from ..services import tasks as task_service
 from ..services.compare import compare_editions
 from ..services.errors import Conflict, ServiceError, Unprocessable
-from ..services.sections import sections_as_text
+from ..services.control import safe_file_name
+from ..services.sections import TEXT_FILE_TYPES, sections_as_text
 from ..services.transitions import fire_transition
+from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .documents import pdf_functions
+from .extensions import csrf
 from .plans import artefact_extras
 from .session import abort_for, current_organisation_id, runtime
 
@@ -450,18 +453,91 @@ def sections_edit(artefact_id: int):
                   f"сейчас документ в состоянии «{data['state_label']}».", "warning")
             return redirect(url_for("artefacts.show", artefact_id=artefact_id))
         text = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
-        return render_template("sections_edit.html", artefact=data, text=text, version=data["version"], error=None)
+        return _sections_page(data, text, data["version"])[0]
     text, version = request.form.get("text", ""), _version_from(request.form)
     try:
         artefact_service.set_sections(rt, artefact_id, current_user.id, text, version=version)
     except (Unprocessable, Conflict) as failure:
         # The person's text stays in the form; a stale version stays stale, so nothing is overwritten.
-        return render_template("sections_edit.html", artefact=data, text=text, version=version,
-                               error=failure.message, conflict=failure.status == 409), failure.status
+        return _sections_page(data, text, version, failure.status, error=failure.message,
+                              conflict=failure.status == 409)
     except ServiceError as failure:
         abort_for(failure)
     flash("Текст сохранён.", "success")
     return redirect(url_for("artefacts.show", artefact_id=artefact_id) + "#text")
+
+
+# --- The text from Word -----------------------------------------------------------------------------
+
+ACT_TEXT = "act-text"
+
+
+def _text_editing(artefact_id: int) -> dict[str, Any] | None:
+    """The act if the person may change its text now; None (with a flash) past the draft; 403 otherwise."""
+    data = _service(artefact_service.show_artefact, runtime(), artefact_id, current_user.id)
+    definition = runtime().definition(data["kind"])
+    if not definition.create_roles & _roles_in(data["organisation"]["id"]):
+        abort(403, "У вас нет права редактировать этот документ")
+    if data["state"] not in definition.editable_states:
+        flash(f"Текст можно менять только в состоянии «{definition.state_label(definition.initial)}»; "
+              f"сейчас документ в состоянии «{data['state_label']}».", "warning")
+        return None
+    return data
+
+
+def _sections_page(data: dict[str, Any], text: str, version: int, status: int = 200, **problems):  # noqa: ANN003
+    return render_template("sections_edit.html", artefact=data, text=text, version=version,
+                           accept=", ".join(TEXT_FILE_TYPES), **{"error": None, "upload_error": None, **problems}), status
+
+
+@bp.post("/<int:artefact_id>/sections/upload")
+@login_required
+def sections_upload(artefact_id: int):
+    """«Загрузить из Word»: the sections read from the file, shown before anything is stored."""
+    data = _text_editing(artefact_id)
+    if data is None:
+        return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    upload = request.files.get("file")
+    current = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
+    if upload is None or not upload.filename:
+        return _sections_page(data, current, data["version"], 422, upload_error="Выберите файл Word (.docx) или .txt")
+    content = upload.read(MAX_FILE_BYTES + 1)
+    file_name = safe_file_name(upload.filename)
+    try:
+        preview = artefact_service.preview_sections_file(runtime(), artefact_id, current_user.id, content, file_name)
+    except Unprocessable as error:
+        return _sections_page(data, current, data["version"], 422, upload_error=error.message)
+    except ServiceError as error:
+        abort_for(error)
+    return render_template("sections_import_preview.html", artefact=data, preview=preview,
+                           **carried(ACT_TEXT, artefact_id, content, file_name))
+
+
+@bp.post("/<int:artefact_id>/sections/upload/save")
+@login_required
+def sections_upload_save(artefact_id: int):
+    """«Сохранить текст»: the file of the preview, read again and stored as the act's text."""
+    accept_large_form()
+    data = _text_editing(artefact_id)
+    if data is None:
+        return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    current = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
+    returned = returned_file(ACT_TEXT, artefact_id)
+    if returned is None:
+        return _sections_page(data, current, data["version"], 422, upload_error=CHANGED)
+    content, file_name = returned
+    try:
+        artefact_service.set_sections_from_file(runtime(), artefact_id, current_user.id, content, file_name,
+                                                version=_version_from(request.form))
+    except (Unprocessable, Conflict) as failure:
+        return _sections_page(data, current, data["version"], failure.status, upload_error=failure.message)
+    except ServiceError as failure:
+        abort_for(failure)
+    flash(f"Текст загружен из «{file_name}».", "success")
+    return redirect(url_for("artefacts.show", artefact_id=artefact_id) + "#text")
+
+
+csrf.exempt("vsoko_flow.web.artefacts.sections_upload_save")
 
 
 # --- The list ---------------------------------------------------------------------------------------

@@ -9,18 +9,12 @@ back to be parsed again and stored. Nothing is written before «Сохранит
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
-import hmac
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms.validators import ValidationError
 
 from ..procedures.control import CONTROL_KIND
 from ..engine.definitions import WorkflowDefinition
@@ -30,14 +24,14 @@ from ..services import meetings as meeting_service
 from ..services import plans as plan_service
 from ..services import tasks as task_service
 from ..services.errors import Conflict, ServiceError, Unprocessable
+from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .extensions import csrf
 from .session import abort_for, runtime, send_download
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-# «Сохранить» re-posts the file base64-encoded (4/3 of its size) with the form around it.
-SAVE_REQUEST_LIMIT = MAX_IMPORT_BYTES * 4 // 3 + 1024 * 1024
+MAX_IMPORT_BYTES = MAX_FILE_BYTES
+PLAN_IMPORT = "plan-import"
 IMPORT_ACCEPT = ".docx,.xlsx,.csv,.tsv"
 # Plan states in which the page lists the control items.
 CONTROL_STATES = ("execution", "closed")
@@ -86,12 +80,6 @@ def ru_plural(count: int, one: str, few: str, many: str) -> str:
 
 # --- Import -----------------------------------------------------------------------------------------
 
-def _signature(plan_id: int, sha256: str, file_name: str) -> str:
-    key = runtime().settings.secret_key.encode()
-    message = f"plan-import:{plan_id}:{current_user.id}:{sha256}:{file_name}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
 def _import_form(plan: dict[str, Any], error: str | None = None, status: int = 200):
     return render_template("plan_import.html", plan=plan, error=error, accept=IMPORT_ACCEPT,
                            limit_mb=MAX_IMPORT_BYTES // (1024 * 1024)), status
@@ -123,35 +111,21 @@ def import_preview(plan_id: int):
         return _import_form(plan, error.message, 422)
     except ServiceError as error:
         abort_for(error)
-    sha256 = hashlib.sha256(data).hexdigest()
-    return render_template(
-        "plan_import_preview.html", plan=plan, preview=preview, file_name=file_name, size=len(data), sha256=sha256,
-        content=base64.b64encode(data).decode("ascii"), signature=_signature(plan_id, sha256, file_name))
+    return render_template("plan_import_preview.html", plan=plan, preview=preview,
+                           **carried(PLAN_IMPORT, plan_id, data, file_name))
 
 
 @bp.post("/<int:plan_id>/import/save")
 @login_required
 def import_save(plan_id: int):
-    # The form carries the file (up to 10 MB, base64): a larger limit for this request only, and the
-    # CSRF check after it (the app-wide check would read the form under the default limit).
-    request.max_content_length = SAVE_REQUEST_LIMIT
-    request.max_form_memory_size = SAVE_REQUEST_LIMIT
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError as error:
-        raise CSRFError(str(error)) from None
+    accept_large_form()
     plan = _plan_for_editing(plan_id)
     if plan is None:
         return redirect(_plan_url(plan_id))
-    file_name = request.form.get("file_name", "")
-    sha256 = request.form.get("sha256", "")
-    try:
-        data = base64.b64decode(request.form.get("content", ""), validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
-    if (not data or hashlib.sha256(data).hexdigest() != sha256
-            or not hmac.compare_digest(_signature(plan_id, sha256, file_name), request.form.get("signature", ""))):
-        return _import_form(plan, "Файл из предпросмотра не дошёл целиком или изменён: загрузите его ещё раз", 422)
+    returned = returned_file(PLAN_IMPORT, plan_id)
+    if returned is None:
+        return _import_form(plan, CHANGED, 422)
+    data, file_name = returned
     try:
         result = plan_service.commit_import(runtime(), plan_id, current_user.id, data, file_name,
                                             version=_version(request.form))
