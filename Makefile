@@ -3,6 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# The real school documents, when they lie beside the checkout, are read by the optional
+# tests/test_import_seeds.py; on a plain clone the variable is empty and those tests say so.
+VSOKO_SEEDS_DIR ?= $(wildcard $(CURDIR)/../shared/seeds)
+export VSOKO_SEEDS_DIR
 
 .PHONY: run test check bench clean
 

@@ -49,8 +49,9 @@ from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.users import add_membership, create_user
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vsoko_bench"
-# The real Положение of seed 001 (the size a school actually has); the short demo text otherwise.
-SEED_POLOZHENIE = PROJECT_ROOT.parent / "shared" / "seeds" / "001_e2ba3dcb129a5466.txt"
+# The Положение written for the tests (eight sections, the size of a school's act); the short demo
+# text where the tests are not beside the package.
+TESTS_POLOZHENIE = PROJECT_ROOT / "tests" / "data" / "polozhenie.txt"
 TITLE = "Положение о внутренней системе оценки качества образования"
 SCHOOL_YEAR = "2024/2025"
 REQUEST_DAY = dt.date(2025, 3, 10)
@@ -117,13 +118,10 @@ class Scenario:
 
 
 def sections_text() -> tuple[str, str]:
-    """(text, where it came from): the seed Положение up to its plan table, as the tests use it."""
-    if SEED_POLOZHENIE.exists():
-        seed = SEED_POLOZHENIE.read_text(encoding="utf-8")
-        body = seed[seed.index("1. Общие положения"):seed.index("План функционирования ВСОКО в")]
-        return body, f"{SEED_POLOZHENIE.name} (seed, {len(body)} символов)"
-    body = POLOZHENIE_TEXT.read_text(encoding="utf-8")
-    return body, f"{POLOZHENIE_TEXT.name} (демо, {len(body)} символов)"
+    """(text, where it came from): the tests' Положение, as the tests use it, or the demo one."""
+    path, origin = (TESTS_POLOZHENIE, "тесты") if TESTS_POLOZHENIE.is_file() else (POLOZHENIE_TEXT, "демо")
+    body = path.read_text(encoding="utf-8")
+    return body, f"{path.name} ({origin}, {len(body)} символов)"
 
 
 # ---------------------------------------------------------------- the bare render

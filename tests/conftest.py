@@ -19,7 +19,9 @@ POSTGRES_URL = os.environ.get("VSOKO_TEST_DATABASE_URL")
 
 
 def pytest_report_header(config):
-    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (a file per test)'}"
+    seeds = os.environ.get("VSOKO_SEEDS_DIR")
+    return [f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (a file per test)'}",
+            f"seed documents: {seeds or 'none (VSOKO_SEEDS_DIR is not set): tests/test_import_seeds.py is skipped'}"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""Driving a Положение through its life in tests, with the dates of a real school year."""
+"""Driving a Положение through its life in tests, with the dates of a real school year; its text is the
+project's own (`tests/data/polozhenie.txt`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,12 +8,10 @@ from pathlib import Path
 
 from docx import Document
 
-from vsoko_flow.config import PROJECT_ROOT
 from vsoko_flow.services.artefacts import create_artefact
 from vsoko_flow.services.transitions import fire_transition
 
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
-SEED_POLOZHENIE = SEEDS / "001_e2ba3dcb129a5466.txt"
+from .data import polozhenie_text
 
 REQUEST_DAY = dt.date(2025, 3, 10)
 STUDENTS_DAY = dt.date(2025, 3, 14)
@@ -21,18 +20,10 @@ COUNCIL_DAY = dt.date(2025, 3, 31)
 ORDER_DAY = dt.date(2025, 4, 3)
 
 
-def seed_polozhenie_text() -> str:
-    """The body of the real Положение of seed 001, up to its plan table (which is a plan, not text)."""
-    text = SEED_POLOZHENIE.read_text(encoding="utf-8")
-    start = text.index("1. Общие положения")
-    end = text.index("План функционирования ВСОКО в")
-    return text[start:end]
-
-
 def new_draft(rt, school, title: str | None = None, supersedes: int | None = None, **fields) -> int:
     return create_artefact(rt, school["deputy"], school.id, "polozhenie", title=title, school_year="2024/2025",
                            fields=fields, supersedes_id=supersedes,
-                           sections_text=None if supersedes else seed_polozhenie_text(), today=REQUEST_DAY)
+                           sections_text=None if supersedes else polozhenie_text(), today=REQUEST_DAY)
 
 
 def fire(rt, artefact_id: int, trigger: str, actor: int, day: dt.date, **fields):

@@ -13,7 +13,8 @@ from vsoko_flow.db import transaction
 from vsoko_flow.services.organisations import create_organisation
 from vsoko_flow.services.users import add_membership, create_user, issue_token
 
-from .flows import adopt, docx_text, new_draft, record_opinions, seed_polozhenie_text
+from .data import polozhenie_text
+from .flows import adopt, docx_text, new_draft, record_opinions
 from .web_helpers import csrf_token, login
 
 TODAY = dt.date.today()
@@ -117,7 +118,7 @@ def test_polozhenie_lifecycle_by_three_people_through_the_api(api, school):
     assert [f["name"] for f in send["fields"]] == ["request_date"]
 
     edited = api.ok("PUT", f"/artefacts/{artefact_id}/sections", "deputy",
-                    json={"version": artefact["version"], "text": seed_polozhenie_text()})
+                    json={"version": artefact["version"], "text": polozhenie_text()})
     assert edited["version"] > artefact["version"]
     assert edited["items"][0]["number"] == "1." and len(edited["items"]) > 10
 
@@ -193,7 +194,7 @@ def test_list_filters_and_pages(api, school, rt):
 
 def test_stale_version_is_409_and_nothing_is_written(api, school, rt):
     artefact_id = new_draft(rt, school)
-    api.ok("PUT", f"/artefacts/{artefact_id}/sections", "deputy", json={"version": 1, "text": seed_polozhenie_text()})
+    api.ok("PUT", f"/artefacts/{artefact_id}/sections", "deputy", json={"version": 1, "text": polozhenie_text()})
     before = _snapshot(api, artefact_id)
     assert before["version"] == 2
 
@@ -234,7 +235,7 @@ def test_failed_rule_is_422_with_the_rules_message(api, school):
 
     future = TODAY + dt.timedelta(days=3)
     api.ok("PUT", f"/artefacts/{artefact['id']}/sections", "deputy",
-           json={"version": artefact["version"], "text": seed_polozhenie_text()})
+           json={"version": artefact["version"], "text": polozhenie_text()})
     version = _snapshot(api, artefact["id"])["version"]
     error = api.error("POST", f"/artefacts/{artefact['id']}/transitions", "deputy", 422, json={
         "trigger": "send_for_opinions", "version": version, "fields": {"request_date": future.isoformat()}})

@@ -1,5 +1,5 @@
 """The rows of plans and meetings through the JSON API: reading them, importing a table (preview that
-stores nothing, then the import; seed tables built from the seed files), adding, editing, moving and
+stores nothing, then the import; the project's plan tables built into files), adding, editing, moving and
 deleting rows, adding sections, a meeting's agenda, and the contracts of every write: 409 for a
 stale version with nothing written, 404 for another school, 403 for a teacher, 422 for bad input."""
 from __future__ import annotations
@@ -16,7 +16,8 @@ from vsoko_flow.models import Artefact, HistoryEntry, PlanItem
 
 from .flows import docx_text, new_draft
 from .test_api import Api, api, stranger  # noqa: F401 - fixtures
-from .test_import_seeds import build_csv, build_docx, seed_tables
+from .data.plans import TABLES
+from .plan_files import build_csv, build_docx
 from .test_meetings import journals  # noqa: F401 - fixture
 from .test_plan_pages import counts, new_plan, plan_csv, plan_docx, plan_in_execution, zip_bomb
 
@@ -103,8 +104,8 @@ def test_import_preview_stores_nothing_then_the_import_stores_the_rows(api, rt, 
     assert [c["key"] for c in shown["columns"] if c["text"]] == ["activity", "result"]
     row = {r["number"]: r for r in shown["sections"][0]["items"]}["1.3"]
     assert row["warnings"] == ["ответственный не найден: «Заместитель директора по ВР»"]
-    assert row["fields"]["activity"] == "Внедрение системы мониторинга воспитательных систем и образовательно-" \
-                                        "воспитательных программ"
+    assert row["fields"]["activity"] == "Мониторинг реализации рабочей программы воспитания и планов классных " \
+                                        "руководителей"
     assert api.ok("GET", f"/artefacts/{plan_id}/items/{row['id']}", "deputy") == row
     with rt.sessions() as session:
         entry = session.scalars(select(HistoryEntry).where(HistoryEntry.artefact_id == plan_id)
@@ -115,16 +116,16 @@ def test_import_preview_stores_nothing_then_the_import_stores_the_rows(api, rt, 
     assert (again["items_added"], again["duplicates"], again["sections_added"]) == (0, 7, 0)
 
 
-@pytest.mark.parametrize("key, form, kind, year, sections, total, last_numbers", [
-    ("001-1", "docx", "vsoko_plan", "2024/2025", 3, 15, [f"3.{n}" for n in range(1, 7)]),
-    ("001-2", "csv", "roadmap", "2024/2025", 2, 18, [f"2.{n}" for n in range(1, 13)]),
-    ("004-1", "docx", "roadmap", "2022/2023", 2, 16, [f"2.{n}" for n in range(1, 13)]),
+@pytest.mark.parametrize("key, form, kind, sections, total, last_numbers", [
+    ("functioning", "docx", "vsoko_plan", 3, 15, [f"3.{n}" for n in range(1, 7)]),
+    ("roadmap", "csv", "roadmap", 2, 18, [f"2.{n}" for n in range(1, 13)]),
+    ("district", "docx", "roadmap", 2, 16, [f"2.{n}" for n in range(1, 13)]),
 ])
-def test_a_seed_table_imports_through_the_api(api, rt, school, key, form, kind, year, sections, total, last_numbers):
-    table = seed_tables()[key]
+def test_a_plan_table_imports_through_the_api(api, rt, school, key, form, kind, sections, total, last_numbers):
+    table = TABLES[key]
     data = build_docx(table)[0] if form == "docx" else build_csv(table, "cp1251", ";")[0]
     plan_id = api.ok("POST", "/artefacts", "deputy", status=201,
-                     json={"kind": kind, "organisation_id": school.id, "school_year": year})["id"]
+                     json={"kind": kind, "organisation_id": school.id, "school_year": table.school_year})["id"]
     preview = upload(api, plan_id, data, f"{key}.{form}", preview=True).get_json()
     assert preview["items_added"] == total and preview["version"] == 1
     result = upload(api, plan_id, data, f"{key}.{form}", version=1).get_json()
@@ -132,7 +133,7 @@ def test_a_seed_table_imports_through_the_api(api, rt, school, key, form, kind, 
     shown = api.ok("GET", f"/artefacts/{plan_id}/items", "deputy")
     assert len(shown["sections"]) == sections and shown["items_total"] == total
     assert [row["number"] for row in shown["sections"][-1]["items"]] == last_numbers
-    if key == "001-1":
+    if key == "functioning":
         first = shown["sections"][0]["items"][0]
         assert first["fields"]["document_format"] == "Статистико-аналитическая справка"
         assert [p["due"] for p in first["schedule"]["periods"]] == ["2024-12-31", "2025-06-30"]
@@ -197,7 +198,7 @@ def test_add_edit_move_and_delete_rows(api, rt, school):
     fixed = api.ok("PATCH", f"/artefacts/{plan_id}/items/{rows(api, plan_id)['1.3']['id']}", "deputy", json={
         "version": added["version"], "responsible_logins": ["psychologist"], "deadline_text": "Март"})
     assert fixed["item"]["warnings"] == [] and fixed["item"]["responsible_logins"] == ["psychologist"]
-    assert fixed["item"]["fields"]["activity"].startswith("Внедрение системы мониторинга воспитательных")
+    assert fixed["item"]["fields"]["activity"].startswith("Мониторинг реализации рабочей программы воспитания")
     moved = api.ok("POST", f"/artefacts/{plan_id}/items/{item['id']}/move", "deputy",
                    json={"version": fixed["version"], "direction": "up"})
     assert numbers(api, plan_id)[-2:] == ["1.7", "1.8"] and moved["version"] == fixed["version"] + 1

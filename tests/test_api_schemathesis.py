@@ -57,7 +57,8 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        "DELETE /artefacts/{artefact_id}/items/{item_id}",
                        "POST /artefacts/{artefact_id}/items/{item_id}/move",
                        "POST /artefacts/{artefact_id}/items/sections", "POST /artefacts/{artefact_id}/items/import",
-                       "PUT /artefacts/{artefact_id}/agenda", "POST /artefacts/{artefact_id}/sections/import",
+                       "PUT /artefacts/{artefact_id}/agenda", "GET /jobs/{job_id}",
+                       "POST /artefacts/{artefact_id}/sections/import",
                        "POST /artefacts/{artefact_id}/items/accept-numbers",
                        "POST /artefacts/{artefact_id}/items/sections/{section_id}/move",
                        "DELETE /artefacts/{artefact_id}/items/sections/{section_id}",
@@ -108,7 +109,8 @@ def demo_api(rt) -> DemoApi:
 
 
 def _plan_and_meeting(rt, users: dict[str, int]) -> None:
-    """Rows for the aimed cases: a plan imported from seed 000 and a meeting with one question and decision."""
+    """Rows for the aimed cases: a plan imported from the project's activity plan and a meeting with one
+    question and decision."""
     from .test_plan_pages import plan_docx
 
     with rt.sessions() as session:

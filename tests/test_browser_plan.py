@@ -1,9 +1,9 @@
 """A plan's year in a real browser (Debian chromium via Playwright, no JavaScript of ours):
-the deputy creates a plan and imports it from a Word file built from seed 000, fixes the rows
-the system flagged, sends it to the council; the secretary records the adoption; the director
-approves it by order; the psychologist sees her item on «Мои задачи», attaches evidence and
-reports; the deputy accepts. A council meeting written by hand: its agenda, a decision, the
-protocol. Screenshots of the main pages go to tests/artifacts/."""
+the deputy creates a plan and imports it from a Word file (the first section of the project's
+activity plan), fixes the rows the system flagged, sends it to the council; the secretary
+records the adoption; the director approves it by order; the psychologist sees her item on
+«Мои задачи», attaches evidence and reports; the deputy accepts. A council meeting written by
+hand: its agenda, a decision, the protocol. Screenshots of the main pages go to tests/artifacts/."""
 from __future__ import annotations
 
 import datetime as dt
@@ -98,7 +98,7 @@ def test_plan_year_in_the_browser(rt, school, live_server, browser, tmp_path):  
 
     # The psychologist (her position matches «Психолог») sees her item and reports with evidence.
     psychologist = signed_in_page(browser, live_server, "psychologist")
-    item = psychologist.get_by_role("link", name=re.compile(r"^1\.5 Диагностика уровня готовности первоклассников"))
+    item = psychologist.get_by_role("link", name=re.compile(r"^1\.5 Диагностика готовности первоклассников"))
     assert item.first.is_visible()
     assert psychologist.get_by_role("link", name="Подписаться на календарь сроков").is_visible()
     screenshot(psychologist, "plan_05_tasks_executor")

@@ -1,5 +1,10 @@
-"""Every table of the five seed documents, built into .docx and .csv from the seed files themselves
-at test time, imports with no row lost: sections, items, responsible and deadlines row by row.
+"""The real documents the product was created from, when they are beside the project: every table
+of the five seed documents, built into .docx and .csv from the seed files at test time, imports
+with no row lost — sections, items, responsible and deadlines row by row.
+
+The seeds are not part of the repository: `make test` points VSOKO_SEEDS_DIR at them when they
+are there, and otherwise this module is skipped with the reason in the summary. Everything it
+checks is also checked on the project's own tables (`test_import_shapes`, `tests/data/plans.py`).
 
 The seed dumps write a table row as one line of tab-separated cells (seeds 000, 001, 002, 004)
 or, in seed 003, one cell per line with a leading tab and blank lines between rows.  The
@@ -9,103 +14,74 @@ the files, and compare the result with expectations written here from reading th
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
+import os
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pytest
-from docx import Document
 
-from vsoko_flow.config import PROJECT_ROOT
-from vsoko_flow.deadlines.phrases import parse_deadline
-from vsoko_flow.imports import (
-    TYPICAL_SCHOOL_POSITIONS,
-    ImportedItem,
-    ImportedPlan,
-    PlanShape,
-    RowKind,
-    parse_plan,
-    parse_plans,
-    read_table_file,
+from vsoko_flow.imports import PlanShape
+
+from .plan_files import (
+    FORMATS,
+    MAIN_HEADINGS,
+    Imported,
+    Row,
+    Table,
+    check_a_document_holding_two_plans,
+    check_import_identically,
+    check_items_carry_their_rows,
+    check_no_row_is_lost,
+    check_row_kinds,
+    check_same_fingerprints,
+    check_sections,
+    dates,
+    import_table,
+    plain,
 )
+from .test_responsible import check_every_responsible_text_is_known
 
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+SEEDS_DIR = os.environ.get("VSOKO_SEEDS_DIR", "")
+if not SEEDS_DIR:
+    pytest.skip("the real seed documents (VSOKO_SEEDS_DIR) are not beside the project: checked only on project data",
+                allow_module_level=True)
+SEEDS = Path(SEEDS_DIR)
+if not SEEDS.is_dir():
+    pytest.fail(f"VSOKO_SEEDS_DIR={SEEDS_DIR} is not a folder", pytrace=False)
 HEADING_WORDS = ("Мероприят", "Наименование", "Объект", "Формулировк", "Ответствен", "Срок")
-MAIN_HEADINGS = ("Мероприят", "Наименование", "Объект", "Формулировк")
 
 
 # ---------------------------------------------------------------------------
 # Finding the tables in the seed dumps
 
 
-@dataclass
-class SeedRow:
-    line: int  # 1-based line of the seed file where the row starts
-    cells: list[str]  # as written in the seed (may hold line breaks and <p> tags)
-
-
-@dataclass
-class SeedTable:
-    key: str
-    seed: str
-    pieces: list[list[SeedRow]]  # Word tables; a paragraph of text interrupts between pieces
-    breaks: list[str] = field(default_factory=list)
-    group_columns: int = 0  # seed 003: columns merged vertically over a meeting's rows
-
-    @property
-    def rows(self) -> list[SeedRow]:
-        return [row for piece in self.pieces for row in piece]
-
-    @property
-    def width(self) -> int:
-        return max(len(row.cells) for row in self.rows)
-
-    @property
-    def header(self) -> list[str]:
-        return self.pieces[0][0].cells
-
-    def column(self, *words: str) -> int | None:
-        return next((i for i, text in enumerate(self.header) if any(w in text for w in words)), None)
-
-    def cell(self, row: SeedRow, column: int | None) -> str:
-        if column is None or column >= len(row.cells):
-            return ""
-        return plain(row.cells[column])
-
-
-def plain(text: str) -> str:
-    """What a cell says, without HTML leftovers and extra whitespace (written for the test)."""
-    return " ".join(re.sub(r"<[^<>]+>", " ", text).split())
-
-
 def seed_lines(name: str) -> list[str]:
     return (SEEDS / name).read_text(encoding="utf-8").splitlines()
 
 
-def grid_tables(name: str) -> list[SeedTable]:
+def grid_tables(name: str) -> list[Table]:
     """Runs of tab-separated lines; blank lines inside a run are empty rows, a paragraph ends a run."""
-    runs: list[tuple[list[SeedRow], str | None]] = []
-    current: list[SeedRow] = []
-    blanks: list[SeedRow] = []
+    runs: list[tuple[list[Row], str | None]] = []
+    current: list[Row] = []
+    blanks: list[Row] = []
     for number, line in enumerate(seed_lines(name), start=1):
         if "\t" in line:
-            current += blanks + [SeedRow(number, line.split("\t"))]
+            current += blanks + [Row(number, line.split("\t"))]
             blanks = []
         elif not line.strip():
             if current:
-                blanks.append(SeedRow(number, []))
+                blanks.append(Row(number, []))
         elif current:
             runs.append((current, line.strip()))
             current, blanks = [], []
     if current:
         runs.append((current, None))
-    tables: list[SeedTable] = []
+    tables: list[Table] = []
     previous_break: str | None = None
     for rows, following in runs:
         if any(word in text for text in rows[0].cells for word in HEADING_WORDS):
-            tables.append(SeedTable(f"{name[:3]}-{len(tables) + 1}", name, [rows]))
+            tables.append(Table(f"{name[:3]}-{len(tables) + 1}", [rows]))
         else:  # no header: the same table goes on after a paragraph
             tables[-1].pieces.append(rows)
             tables[-1].breaks.append(previous_break or "")
@@ -113,7 +89,7 @@ def grid_tables(name: str) -> list[SeedTable]:
     return tables
 
 
-def vertical_tables(name: str) -> list[SeedTable]:
+def vertical_tables(name: str) -> list[Table]:
     """Seed 003: a cell per line («\\t<text>»), rows separated by blank lines."""
     lines = seed_lines(name)
     starts = [index for index, line in enumerate(lines) if line == "\t№"]
@@ -121,14 +97,14 @@ def vertical_tables(name: str) -> list[SeedTable]:
     for number, start in enumerate(starts):
         stop = starts[number + 1] if number + 1 < len(starts) else len(lines)
         last = max(index for index in range(start, stop) if "\t" in lines[index])
-        blocks: list[SeedRow] = []
+        blocks: list[Row] = []
         after_blank = True
         for index in range(start, last + 1):
             line = lines[index]
             if "\t" in line:
                 text = line.split("\t", 1)[1]
                 if after_blank:
-                    blocks.append(SeedRow(index + 1, [text]))
+                    blocks.append(Row(index + 1, [text]))
                 else:
                     blocks[-1].cells.append(text)
                 after_blank = False
@@ -140,28 +116,13 @@ def vertical_tables(name: str) -> list[SeedTable]:
         width = len(blocks[0].cells)
         for block in blocks:  # a row whose merged meeting cells were dumped as one empty line
             block.cells = [""] * (width - len(block.cells)) + block.cells
-        table = SeedTable(f"{name[:3]}-{number + 1}", name, [blocks])
+        table = Table(f"{name[:3]}-{number + 1}", [blocks])
         table.group_columns = table.column(*MAIN_HEADINGS)
         tables.append(table)
     return tables
 
 
-@cache
-def seed_tables() -> dict[str, SeedTable]:
-    found = {}
-    for path in sorted(SEEDS.glob("*.txt")):
-        lines = [line for line in seed_lines(path.name) if "\t" in line]
-        vertical = all(len(line.split("\t")) == 2 and not line.split("\t")[0].strip() for line in lines)
-        for table in vertical_tables(path.name) if vertical else grid_tables(path.name):
-            found[table.key] = table
-    return found
-
-
-# ---------------------------------------------------------------------------
-# Building the files
-
-
-def is_section_row(table: SeedTable, row: SeedRow) -> bool:
+def is_section_row(table: Table, row: Row) -> bool:
     """One text, in the number or main column, starting with a capital or a number (written for the test)."""
     filled = [(index, plain(text)) for index, text in enumerate(row.cells) if plain(text)]
     main = table.column(*MAIN_HEADINGS) or 0
@@ -171,87 +132,23 @@ def is_section_row(table: SeedTable, row: SeedRow) -> bool:
     )
 
 
-def set_text(cell, text: str) -> None:
-    paragraphs = text.split("\n")
-    cell.text = paragraphs[0]
-    for paragraph in paragraphs[1:]:
-        cell.add_paragraph(paragraph)
-
-
-def build_docx(table: SeedTable) -> tuple[bytes, dict[tuple[int, int], int]]:
-    document = Document()
-    sources: dict[tuple[int, int], int] = {}
-    for piece_index, piece in enumerate(table.pieces):
-        if piece_index:
-            document.add_paragraph(table.breaks[piece_index - 1])
-        word_table = document.add_table(rows=0, cols=table.width)
-        for row_index, row in enumerate(piece):
-            cells = word_table.add_row().cells
-            if is_section_row(table, row):
-                merged = cells[0].merge(cells[-1])
-                set_text(merged, next(text for text in row.cells if plain(text)))
-            else:
-                for column, text in enumerate(row.cells):
-                    set_text(cells[column], text)
-            sources[(piece_index, row_index)] = row.line
-        if table.group_columns:
-            merge_meetings(word_table, piece, table.group_columns)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue(), sources
-
-
-def merge_meetings(word_table, rows: list[SeedRow], columns: int) -> None:
-    """Seed 003: №, level and date of a meeting span all its decision rows (vMerge)."""
-    starts = [index for index, row in enumerate(rows) if index and row.cells[0].strip()] + [len(rows)]
-    for first, after in zip(starts, starts[1:]):
-        if after - first > 1:
-            for column in range(columns):
-                word_table.cell(first, column).merge(word_table.cell(after - 1, column))
-
-
-def build_csv(table: SeedTable, encoding: str, delimiter: str) -> tuple[bytes, dict[tuple[int, int], int]]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    sources = {}
-    for row_index, row in enumerate(table.rows):  # a CSV is one grid: the paragraphs between pieces go
-        writer.writerow(row.cells + [""] * (table.width - len(row.cells)))
-        sources[(0, row_index)] = row.line
-    return buffer.getvalue().encode(encoding), sources
-
-
-FORMATS = {
-    "docx": lambda table: build_docx(table),
-    "csv-utf8-bom": lambda table: build_csv(table, "utf-8-sig", ","),
-    "csv-cp1251": lambda table: build_csv(table, "cp1251", ";"),
-}
-
-
-@dataclass
-class Imported:
-    table: SeedTable
-    plan: ImportedPlan
-    sources: dict[tuple[int, int], int]  # (table, row) in the file → seed line
-    row_count: int
-
-    def line_of(self, item: ImportedItem) -> int:
-        return self.sources[(item.source.table, item.source.row)]
-
-    def item_at(self, line: int) -> ImportedItem:
-        return next(item for item in self.plan.items if self.line_of(item) == line)
-
-    def kinds(self) -> dict[int, RowKind]:
-        return {self.sources[(o.source.table, o.source.row)]: o.kind for o in self.plan.row_accounting.outcomes}
+@cache
+def seed_tables() -> dict[str, Table]:
+    found = {}
+    for path in sorted(SEEDS.glob("*.txt")):
+        lines = [line for line in seed_lines(path.name) if "\t" in line]
+        vertical = all(len(line.split("\t")) == 2 and not line.split("\t")[0].strip() for line in lines)
+        for table in vertical_tables(path.name) if vertical else grid_tables(path.name):
+            for row in table.rows:
+                row.spans = is_section_row(table, row)
+            table.school_year = EXPECTED[table.key].school_year
+            found[table.key] = table
+    return found
 
 
 def read_seed(key: str, form: str) -> Imported:
     """Build the file from the seed and import it (afresh on every call)."""
-    table = seed_tables()[key]
-    data, sources = FORMATS[form](table)
-    extension = "docx" if form == "docx" else "csv"
-    tables = read_table_file(data, f"{key}.{extension}")
-    plan = parse_plan(tables, EXPECTED[key].school_year, TYPICAL_SCHOOL_POSITIONS)
-    return Imported(table, plan, sources, len(sources))
+    return import_table(seed_tables()[key], form)
 
 
 import_seed = cache(read_seed)  # the tests only read what an import gives
@@ -396,103 +293,35 @@ def imported(request) -> Imported:
 
 
 def test_no_row_is_lost(imported: Imported):
-    accounting = imported.plan.row_accounting
-    assert accounting.balanced
-    assert accounting.source_rows == imported.row_count
-    assert {(o.source.table, o.source.row) for o in accounting.outcomes} == set(imported.sources)
-    assert accounting.source_rows == (
-        accounting.header_rows + accounting.section_rows + accounting.item_rows
-        + accounting.continuation_rows + accounting.empty_rows
-    )
-    blank = [line for line, row in zip(imported.sources.values(), imported.table.rows) if not any(row.cells)]
-    assert accounting.empty_rows == len(blank)
+    check_no_row_is_lost(imported)
 
 
 def test_shape_sections_and_item_counts(imported: Imported):
     expected = EXPECTED[imported.table.key]
-    plan = imported.plan
-    assert plan.shape is expected.shape
-    actual = []
-    for section in plan.sections:
-        items = plan.items_of(section.index)
-        actual.append((section.number, section.title, len(items), items[0].main_text, items[-1].main_text))
-    assert len(actual) == len(expected.sections)
-    for got, want in zip(actual, expected.sections):
-        number, title, count, first, last = want
-        assert got[0] == number and got[1].startswith(title) and got[2] == count, got
-        assert got[3].startswith(first) and got[4].startswith(last), got
-    assert len(plan.items) == sum(count for _, _, count, _, _ in expected.sections)
+    assert imported.plan.shape is expected.shape
+    check_sections(imported.plan, expected.sections)
 
 
 def test_row_kinds_match_the_seed_lines(imported: Imported):
     expected = EXPECTED[imported.table.key]
-    kinds = imported.kinds()
-    assert sorted(line for line, kind in kinds.items() if kind is RowKind.SECTION) == expected.section_lines
-    assert sorted(line for line, kind in kinds.items() if kind is RowKind.HEADER) == expected.header_lines
-    continuations = {
-        imported.line_of(item): [imported.sources[(ref.table, ref.row)] for ref in item.continuation_sources]
-        for item in imported.plan.items if item.continuation_sources
-    }
-    assert continuations == expected.continuation_lines
+    check_row_kinds(imported, expected.section_lines, expected.header_lines, expected.continuation_lines)
 
 
 def test_every_item_carries_its_seed_row(imported: Imported):
-    """Row by row: main text, responsible and deadline are the seed's cells (with continuation lines)."""
-    table, plan = imported.table, imported.plan
-    main = table.column(*MAIN_HEADINGS)
-    responsible = table.column("Ответствен", "Исполнител", "Учитель")
-    deadline = table.column("Срок")
-    by_line = {row.line: row for row in table.rows}
-    previous_text = ""
-    for item in plan.items:
-        lines = [imported.line_of(item)] + [imported.sources[(r.table, r.row)] for r in item.continuation_sources]
-        rows = [by_line[line] for line in lines]
-
-        def joined(column: int | None) -> str:
-            return " ".join(text for text in (table.cell(row, column) for row in rows) if text)
-
-        if table.group_columns:  # the decision's own number opens its text
-            text = re.sub(r"^\d+\.\s*", "", joined(main))
-        else:  # an empty main cell under a filled one is the same object (a merged cell written out)
-            text = joined(main) or previous_text
-        assert flat(item.main_text) == text, lines
-        previous_text = flat(item.main_text)
-        if responsible is not None:
-            assert flat(item.responsible) == joined(responsible), lines
-        if deadline is not None:
-            assert flat(item.deadline) == joined(deadline), lines
-            expected_schedule = parse_deadline(item.deadline, plan.school_year).to_dict()
-            assert item.schedule == expected_schedule
-            assert ("срок не указан" in item.warnings) == (not joined(deadline))
-        else:
-            assert item.schedule is None
-        assert item.fingerprint and len({i.fingerprint for i in plan.items}) == len(plan.items)
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
+    check_items_carry_their_rows(imported)
 
 
 def test_the_same_file_imports_to_the_same_fingerprints(imported: Imported):
-    again = read_seed(imported.table.key, "docx")
-    assert [item.fingerprint for item in again.plan.items] == [item.fingerprint for item in imported.plan.items]
-    assert again.plan.fingerprint == imported.plan.fingerprint
+    check_same_fingerprints(imported.plan, read_seed(imported.table.key, "docx").plan)
 
 
 @pytest.mark.parametrize("key", sorted(EXPECTED))
 def test_docx_and_csv_import_identically(key):
-    plans = [import_seed(key, form).plan for form in FORMATS]
-    first = [(i.full_number, i.fields, i.extra, i.schedule, i.warnings) for i in plans[0].items]
-    for other in plans[1:]:
-        assert [(i.full_number, i.fields, i.extra, i.schedule, i.warnings) for i in other.items] == first
+    check_import_identically([import_seed(key, form).plan for form in FORMATS])
 
 
 # ---------------------------------------------------------------------------
 # Particular rows
-
-
-def dates(item: ImportedItem) -> list[tuple[str, str]]:
-    return [(period["start"], period["end"]) for period in item.schedule["periods"]]
 
 
 @pytest.mark.parametrize("form", FORMATS)
@@ -648,22 +477,9 @@ def test_seed_004_district_plan(form):
 
 
 def test_seed_001_whole_document_holds_two_plans():
-    document = Document()
-    for table in (seed_tables()["001-1"], seed_tables()["001-2"]):
-        for piece_index, piece in enumerate(table.pieces):
-            if piece_index:
-                document.add_paragraph(table.breaks[piece_index - 1])
-            word_table = document.add_table(rows=0, cols=table.width)
-            for row in piece:
-                for cell, text in zip(word_table.add_row().cells, row.cells):
-                    set_text(cell, text)
-        document.add_paragraph("План мероприятий («дорожная карта»)")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    plans = parse_plans(read_table_file(buffer.getvalue(), "polozhenie.docx"), "2024/2025")
-    assert [plan.shape for plan in plans] == [PlanShape.FUNCTIONING, PlanShape.ROADMAP]
-    assert [plan.table_indexes for plan in plans] == [(0, 1), (2,)]
-    assert [len(plan.items) for plan in plans] == [15, 18]
-    assert all(plan.row_accounting.balanced for plan in plans)
-    second = parse_plan(read_table_file(buffer.getvalue(), "p.docx"), "2024/2025", plan_index=1)
-    assert second.shape is PlanShape.ROADMAP
+    check_a_document_holding_two_plans(seed_tables()["001-1"], seed_tables()["001-2"], [15, 18])
+
+
+def test_every_responsible_text_of_the_seeds_is_in_the_table():
+    plans = ((key, import_seed(key, "csv-utf8-bom").plan) for key in EXPECTED)
+    assert check_every_responsible_text_is_known(plans, actions_key="001-2") == 13

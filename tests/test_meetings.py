@@ -1,22 +1,23 @@
-"""Council and meeting decisions (seed 003): every meeting of the school's decisions register comes
-in as a meeting record, is held (protocol numbered in its body's journal, every decision put on
-control), and its decisions are executed, returned, accepted, cancelled and found overdue.
+"""Council and meeting decisions: every meeting of a school's decisions register (the project's
+register of 2023/2024, `tests/data/plans.py`) comes in as a meeting record, is held (protocol
+numbered in its body's journal, every decision put on control), and its decisions are executed,
+returned, accepted, cancelled and found overdue.
 
-The decisions table is built into a .docx by the test from the seed file itself (the helpers of
-`test_import_seeds` read the seed at test time): one table per meeting, with the header of the
+The decisions table is built into a .docx by the test: one table per meeting, with the header of the
 register and that meeting's rows, its № cell renumbered 1 as in the meeting's own table. The
-seed gives the month of each meeting; the day is chosen here.
+register gives the month of each meeting; the day is chosen here.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy import select
 
+from tests.data.plans import DECISIONS
 from tests.flows import docx_text
-from tests.test_import_seeds import SeedRow, SeedTable, build_docx, seed_tables
+from tests.plan_files import Table, build_docx
 from vsoko_flow.db import transaction
 from vsoko_flow.models import (
     Artefact, ArtefactAssignee, HistoryEntry, Journal, Organisation, PlanItem, StoredDocument, User,
@@ -54,67 +55,66 @@ class Meeting:
 
 WHOLE_YEAR = [("2023-09-01", "2024-08-31")]
 DEPUTY = "Зам.директора по УВР"
-# Read by hand from seed 003, table 1. The demo school (services/demo.py): «Заместитель
-# директора по УВР» — deputy; «Руководитель МО учителей математики» — mo_head; teachers
-# («учителя-предметники») — secretary (русский язык) and teacher (физика); «Администрация» —
-# the director and the deputy. It has no «классный руководитель» position.
+# Read by hand from the register. The demo school (services/demo.py): «Заместитель директора по
+# УВР» — deputy; «Руководитель МО учителей математики» — mo_head; teachers («учителя-предметники»)
+# — secretary (русский язык) and teacher (физика); «Администрация» — the director and the deputy.
+# It has no «классный руководитель» position.
 MEETINGS = [
     Meeting("1", "Педагогический совет", "pedsovet", dt.date(2023, 8, 30), [
-        Row("Доработать и включить в Программу развития школы", "Октябрь-декабрь 2023г",
+        Row("Включить в программу развития школы раздел", "Октябрь-декабрь 2023г",
             [("2023-10-01", "2023-12-31")], DEPUTY, ["deputy"]),
-        Row("Составить график проведения в школе контрольно- оценочных процедур", "Сентябрь- ноябрь2023г",
+        Row("Составить школьный график оценочных процедур", "Сентябрь- ноябрь2023г",
             [("2023-09-01", "2023-11-30")], DEPUTY, ["deputy"]),
-        Row("Разработать и организовать систему сбора, обработки, хранения", "В течение года", WHOLE_YEAR,
-            DEPUTY, ["deputy"]),
+        Row("Организовать сбор и хранение данных о результатах", "В течение года", WHOLE_YEAR, DEPUTY, ["deputy"]),
     ]),
     Meeting("2", "Методический совет", "metodsovet", dt.date(2023, 8, 31), [
-        Row("Оказать методическую помощь педагогам", "В течение года", WHOLE_YEAR, DEPUTY, ["deputy"]),
-        Row("Составить план внутришкольного контроля", "Октябрь-ноябрь 2023", [("2023-10-01", "2023-11-30")],
+        Row("Провести для педагогов практикум", "В течение года", WHOLE_YEAR, DEPUTY, ["deputy"]),
+        Row("Включить в план внутришкольного контроля", "Октябрь-ноябрь 2023", [("2023-10-01", "2023-11-30")],
             DEPUTY, ["deputy"]),
-        Row("Скорректировать план курсовой подготовки учителей", "Октябрь-ноябрь 2023г",
-            [("2023-10-01", "2023-11-30")], DEPUTY, ["deputy"]),
+        Row("Уточнить план курсовой подготовки учителей", "Октябрь-ноябрь 2023г", [("2023-10-01", "2023-11-30")],
+            DEPUTY, ["deputy"]),
     ]),
     Meeting("3", "Заседание ШМО учителей начальных классов", "shmo", dt.date(2023, 9, 15), [
-        Row("Рассмотреть наличие рабочих программ учебных предметов", "Сентябрь 2023г",
+        Row("Проверить соответствие рабочих программ", "Сентябрь 2023г",
             [("2023-09-01", "2023-09-30")], "Руководители ШМО, классные руководители, учителя-предметники",
             ["mo_head", "secretary", "teacher"]),
-        Row("Согласовать КИМы для оценки достижения учащимися", "Сентябрь-октябрь 2023г",
+        Row("Согласовать контрольные работы по предметам", "Сентябрь-октябрь 2023г",
             [("2023-09-01", "2023-10-31")], "", []),
-        Row("Рассмотреть возможность участия в мониторинге (ЦОКО)", "В течение года", WHOLE_YEAR, "", []),
-    ], body_genitive="школьного методического объединения учителей начальных классов, "
-                     "естественно-математического и гуманитарного направлений"),
+        Row("Участвовать в региональной диагностике читательской грамотности (ЦОКО)", "В течение года", WHOLE_YEAR,
+            "", []),
+    ], body_genitive="школьного методического объединения учителей начальных классов"),
     Meeting("4", "Совещание при директоре", "director_meeting", dt.date(2023, 8, 28), [
-        Row("Сбор данных об оснащенности учебного процесса", "", [], "Администрация", ["deputy", "director"]),
-        Row("Разработать систему контрольно- оценочных процедур", "", [], "", []),
+        Row("Собрать сведения об оснащении кабинетов", "", [], "Администрация", ["deputy", "director"]),
+        Row("Подготовить порядок проведения контрольных работ", "", [], "", []),
     ]),
     Meeting("5", "Общешкольное родительское собрание", "parents_meeting", dt.date(2023, 11, 16), [
-        Row("Особенности проведения ВПР в 4 классе", "", [], "Администрация", ["deputy", "director"]),
+        Row("О порядке проведения ВПР в 4-х классах", "", [], "Администрация", ["deputy", "director"]),
     ], body_genitive="общешкольного родительского собрания"),
-    Meeting("6", "Заседание ШМО учителей предметов естественно-математического", "shmo", dt.date(2023, 11, 24), [
-        Row("Организовать дополнительные занятия для учащихся", "В течение года", WHOLE_YEAR,
+    Meeting("6", "Заседание ШМО учителей естественно-математического цикла", "shmo", dt.date(2023, 11, 24), [
+        Row("Организовать консультации для обучающихся", "В течение года", WHOLE_YEAR,
             "Зам.директора по УВР Руководители ШМО, учителя-предметники, классные руководители",
             ["deputy", "mo_head", "secretary", "teacher"]),
         Row("", "", [], "", []),  # the register's empty «2.» row
     ]),
     Meeting("7", "Педагогический совет", "pedsovet", dt.date(2024, 2, 15), [
-        Row("Назначить ответственного за проведение ВПР в 2022-2023 уч.году", "Март 2024г",
+        Row("Назначить школьного координатора ВПР на 2023-2024 учебный год", "Март 2024г",
             [("2024-03-01", "2024-03-31")], DEPUTY, ["deputy"]),
-        Row("Разработать план подготовки и провести подготовительную работу", "Март 2024г",
+        Row("Составить план подготовки к ВПР по предметам", "Март 2024г",
             [("2024-03-01", "2024-03-31")], DEPUTY, ["deputy"]),
-        Row("Провести разъяснительную работу с родителями обучающихся.", "Февраль-март 2024г",
+        Row("Провести собрания с родителями о целях и порядке ВПР.", "Февраль-март 2024г",
             [("2024-02-01", "2024-03-31")], DEPUTY, ["deputy"]),
-        Row("С целью упорядочивания работы по подготовке обучающихся к ВПР", "октябрь",
+        Row("Для подготовки к ВПР составить план-график работ по предметам", "октябрь",
             [("2023-10-01", "2023-10-31")], "Зам.директора по УВР руководители ШМО, кл.руководители",
             ["deputy", "mo_head"]),
-        Row("Довести информацию о проведении мониторинговых", "Постоянно по мере поступления", WHOLE_YEAR,
+        Row("Сообщать родителям обучающихся о результатах", "Постоянно по мере поступления", WHOLE_YEAR,
             "Классные руководители", []),
-        Row("Провести анализ результатов ВПР, мониторинговых обследований на заседаниях ШМО.",
+        Row("Обсуждать результаты ВПР и диагностик на заседаниях ШМО.",
             "Постоянно по мере поступления", WHOLE_YEAR, "Зам.директора по УВР учителя-предметники",
             ["deputy", "secretary", "teacher"]),
     ]),
     Meeting("8", "Педагогический совет", "pedsovet", dt.date(2024, 5, 30), [
-        Row("Провести разъяснительную работу с родителями обучающихся, с учителями", "", [], DEPUTY, ["deputy"]),
-        Row("Провести анализ результатов ВПР и РМО на заседании педсовета", "Июнь-август 2024г",
+        Row("Провести разъяснительную работу с родителями и учителями", "", [], DEPUTY, ["deputy"]),
+        Row("Подготовить анализ результатов ВПР и региональных мониторингов", "Июнь-август 2024г",
             [("2024-06-01", "2024-08-31")], DEPUTY, ["deputy"]),
     ]),
 ]
@@ -124,16 +124,16 @@ BY_GROUP = {meeting.group: meeting for meeting in MEETINGS}
 # --------------------------------------------------------------------------- building the files
 
 
-def meeting_table(group: str) -> SeedTable:
+def meeting_table(group: str) -> Table:
     """The register's header and one meeting's rows, its № renumbered 1 (the meeting's own table)."""
-    register = seed_tables()["003-1"]
-    header, *rows = register.rows
+    header, *rows = DECISIONS.rows
     starts = [index for index, row in enumerate(rows) if row.cells[0].strip()]
     first = next(index for index in starts if rows[index].cells[0].strip() == group)
     after = next((index for index in starts if index > first), len(rows))
-    own = [SeedRow(row.line, list(row.cells)) for row in rows[first:after]]
+    own = [replace(row, cells=list(row.cells)) for row in rows[first:after]]
     own[0].cells[0] = "1"
-    return SeedTable(f"003-meeting-{group}", register.seed, [[header, *own]], group_columns=register.group_columns)
+    return Table(f"meeting-{group}", [[header, *own]], group_columns=DECISIONS.group_columns,
+                 school_year=DECISIONS.school_year)
 
 
 def meeting_docx(group: str) -> bytes:
@@ -232,8 +232,8 @@ def test_register_rows_keep_their_words_and_flags(rt, school, journals):
     shmo = decisions(rt, imported_meeting(rt, school, "6"))
     first, empty = shmo
     # One cell of the register holds three decisions: kept as written, in one decision.
-    assert "2. Организовать разъяснительную работу с родителями" in first.fields["activity"]
-    assert first.fields["activity"].rstrip().endswith("метапредметные задания.")
+    assert "2. Провести встречи с родителями по итогам ВПР." in first.fields["activity"]
+    assert first.fields["activity"].rstrip().endswith("задания на функциональную грамотность.")
     assert "ответственный не найден: «классные руководители»" in first.warnings
     assert {"не указан текст мероприятия", "срок не указан", "ответственный не указан"} <= set(empty.warnings)
     director = decisions(rt, imported_meeting(rt, school, "4", actor="deputy"))
@@ -344,7 +344,7 @@ def test_held_meeting_puts_every_decision_on_control(rt, school, held):
         "1.6": (dt.date(2024, 8, 31), ["deputy", "secretary", "teacher"]),
     }
     assert all(item.state == "planned" and item.school_year == YEAR for item in items.values())
-    assert items["1.1"].title == "1.1 Назначить ответственного за проведение ВПР в 2022-2023 уч.году"
+    assert items["1.1"].title == "1.1 Назначить школьного координатора ВПР на 2023-2024 учебный год."
     assert items["1.5"].fields["responsible_text"] == "Классные руководители"
 
 
@@ -374,15 +374,12 @@ def test_protocol_document(rt, school, held):
         "мониторингов.", "Справка прилагается.",
         "ВЫСТУПИЛИ:", AGENDA[0]["spoke"][0],
         "РЕШИЛИ:",
-        "1.1. Назначить ответственного за проведение ВПР в 2022-2023 уч.году", "Срок: Март 2024г",
-        "1.4. С целью упорядочивания работы по подготовке обучающихся к ВПР составить план-график, обеспечить "
-        "проведение в школе мониторинговых, социологических и статистических исследований по вопросам качества "
-        "образования и контрольно- оценочных процедур.",
+        "1.1. Назначить школьного координатора ВПР на 2023-2024 учебный год.", "Срок: Март 2024г",
+        "1.4. Для подготовки к ВПР составить план-график работ по предметам и провести пробные работы в формате ВПР.",
         "Срок: Октябрь 2024", "Ответственный: Зам.директора по УВР руководители ШМО, кл.руководители",
-        "1.5. Довести информацию о проведении мониторинговых, социологических и статистических исследований до "
-        "родителей обучающихся.",
+        "1.5. Сообщать родителям обучающихся о результатах оценочных процедур.",
         "Ответственный: Классные руководители",
-        "1.6. Провести анализ результатов ВПР, мониторинговых обследований на заседаниях ШМО.",
+        "1.6. Обсуждать результаты ВПР и диагностик на заседаниях ШМО.",
         "Ответственный: Зам.директора по УВР учителя-предметники",
         "Голосовали: «за» — 20, «против» — 0, «воздержались» — 1",
     ]
@@ -411,7 +408,7 @@ def test_one_extract_per_decision(rt, school, held):
     ]:
         assert line in fourth, line
     decided = next(line for line in fourth if line.startswith("РЕШИЛИ:"))
-    assert decided.startswith("РЕШИЛИ: 1.4. С целью упорядочивания работы")
+    assert decided.startswith("РЕШИЛИ: 1.4. Для подготовки к ВПР составить план-график")
     assert decided.endswith("Срок — Октябрь 2024. Ответственный — Зам.директора по УВР руководители ШМО, "
                             "кл.руководители.")
     assert not any("1.3." in line for line in fourth)

@@ -21,8 +21,9 @@ from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.users import add_membership, create_user
 
 from .test_meetings import AGENDA, control_items, documents, journals, lines  # noqa: F401 - fixture
+from .data.plans import first_section
 from .test_plan_pages import counts, imported_plan, items_by_number, new_plan, plan_csv, plan_in_execution, \
-    plan_version, seed_first_section
+    plan_version
 
 
 def order(rt, school, plan_id: int) -> list[str]:
@@ -103,7 +104,7 @@ def test_sections_added_by_hand_are_numbered_and_take_their_rows(rt, school):
                        deadline_text="Май")
     table = plan_table(rt, plan_id, school["deputy"])
     assert [(s["number"], s["title"]) for s in table["sections"]] == [
-        ("1", "Организационно-технологическое сопровождение мониторинга качества образования"),
+        ("1", "Организационное обеспечение оценки качества образования"),
         ("2", "Мониторинг удовлетворённости")]
     assert [row["number"] for row in table["sections"][1]["items"]] == ["2.1", "2.2"]
     assert [row["id"] for row in table["sections"][1]["items"]] == [first.id, second.id]
@@ -119,7 +120,7 @@ def test_sections_added_by_hand_are_numbered_and_take_their_rows(rt, school):
 def test_in_a_plan_numbered_through_the_rows_below_move_along(rt, school):
     """Sections without numbers, rows 1–4 through the plan: a row added to the first section is 3,
     and the second section's rows become 4 and 5."""
-    header = seed_first_section()[0]
+    header = first_section()[0]
     rows = [header, ["Раздел А"], ["1", "Первое", "Психолог", "", "Сентябрь"], ["2", "Второе", "Психолог", "", "Май"],
             ["Раздел Б"], ["3", "Третье", "Психолог", "", "Май"], ["4", "Четвёртое", "Психолог", "", "Май"]]
     plan_id = new_plan(rt, school)
@@ -192,7 +193,7 @@ def test_deleting_a_row_closes_the_gap_and_keeps_its_text_in_the_history(rt, sch
     version = plan_version(rt, plan_id)
     assert delete_item(rt, plan_id, doomed.id, school["deputy"], version=version).version == version + 1
     assert order(rt, school, plan_id) == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
-    assert items_by_number(rt, plan_id)["1.3"].fields["activity"].startswith("Мониторинг условий для успешной")
+    assert items_by_number(rt, plan_id)["1.3"].fields["activity"].startswith("Изучение условий социализации")
     entry = history(rt, plan_id)[-1]
     assert entry.trigger == "delete_item" and entry.fields["number"] == "1.3"
     assert entry.fields["fields"]["activity"] == doomed.fields["activity"] and entry.fields["renumbered"] == 4

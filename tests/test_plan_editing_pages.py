@@ -48,7 +48,7 @@ def test_a_row_is_added_by_hand_at_the_end_of_its_section(rt, school, app):
     assert f'href="/plans/{plan_id}/items/new?section={section}"' in page
     url = f"/plans/{plan_id}/items/new?section={section}"
     form = words_of(deputy.get(url))
-    assert "Новый пункт" in form and "В конце раздела «1. Организационно-технологическое сопровождение" in form
+    assert "Новый пункт" in form and "В конце раздела «1. Организационное обеспечение оценки качества" in form
     assert "Иванова И.И. — Заместитель директора по УВР" in form
 
     before = counts(rt, plan_id)
@@ -112,7 +112,7 @@ def test_a_row_is_deleted_after_its_confirmation_page(rt, school, app):
     assert deleted.status_code == 302 and deleted.headers["Location"].endswith("#plan-items")
     assert sorted(items_by_number(rt, plan_id)) == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
     page = words_of(deputy.get(f"/artefacts/{plan_id}"))
-    assert "Пункт 1.3 удалён: «Внедрение системы мониторинга воспитательных систем" in page
+    assert "Пункт 1.3 удалён: «Мониторинг реализации рабочей программы воспитания" in page
     assert "Удалён пункт плана" in page
     assert deputy.get(url).status_code == 404
 

@@ -1,7 +1,8 @@
-"""A ВСОКО activity plan's whole year: the school's own Word table (seed 000, built into a .docx by
-the test from the seed file) imported, its flagged rows fixed, sent to the council, adopted,
-approved by order, executed item by item through the control_item workflow, and closed with
-the execution report and the analytical справка — every step through the same engine.
+"""A ВСОКО activity plan's whole year: the school's own Word table (the project's activity plan,
+`tests/data/plans.py`, built into a .docx with its title table above) imported, its flagged rows
+fixed, sent to the council, adopted, approved by order, executed item by item through the
+control_item workflow, and closed with the execution report and the analytical справка — every
+step through the same engine.
 """
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from tests.data.plans import ACTIVITY
 from tests.flows import docx_text
-from tests.test_import_seeds import build_docx, seed_tables
+from tests.plan_files import build_docx
 from vsoko_flow.procedures.common import percent
 from vsoko_flow.models import Artefact, HistoryEntry, PlanItem, PlanSection, StoredDocument
 from vsoko_flow.services.artefacts import create_artefact
@@ -29,12 +31,12 @@ ORDER_DAY = dt.date(2023, 8, 31)
 REPORT_DAY = dt.date(2024, 9, 2)
 # Rows whose «Ответственный» names nobody of the demo school: «Заместитель директора по ВР»
 # (the demo school has one deputy, for УВР) and «Библиотечная служба».
-FLAGGED = ["1.3", "1.4", "2.6", "2.7", "6.5", "6.6", "6.8", "6.10"]
+FLAGGED = ["1.3", "1.4", "2.6", "2.7", "6.2", "6.3"]
 CUT = ["3.1"]  # «Заместитель директора по»: cut short, flagged, never matched to a deputy
 
 
-def seed_000_docx() -> bytes:
-    return build_docx(seed_tables()["000-1"])[0]
+def plan_docx() -> bytes:
+    return build_docx(ACTIVITY)[0]
 
 
 def fire(rt, artefact_id: int, trigger: str, actor: int, day: dt.date, comment: str = "", **fields):
@@ -67,14 +69,14 @@ def new_plan(rt, school) -> int:
 
 def imported_plan(rt, school) -> int:
     plan_id = new_plan(rt, school)
-    commit_import(rt, plan_id, school["deputy"], seed_000_docx(), "План ВСОКО 2023-2024.docx")
+    commit_import(rt, plan_id, school["deputy"], plan_docx(), "План ВСОКО 2023-2024.docx")
     return plan_id
 
 
 def fix_flagged_rows(rt, school, plan_id: int) -> None:
     items = plan_items(rt, plan_id)
     for number in FLAGGED + CUT:
-        logins = ["teacher"] if number in ("6.5", "6.6") else ["deputy"]  # the physics teacher runs the library
+        logins = ["teacher"] if number in ("6.2", "6.3") else ["deputy"]  # the physics teacher runs the library
         update_item(rt, plan_id, items[number].id, school["deputy"], version=None, responsible_logins=logins)
     # The deputy also decides to survey twice and to watch 2.7 every quarter.
     update_item(rt, plan_id, items["2.6"].id, school["deputy"], version=None, deadline_text="Ноябрь, апрель",
@@ -114,7 +116,7 @@ def year(rt, school):
     fire(rt, diagnostics, "accept", deputy, dt.date(2023, 10, 2), assessment="Исполнено в срок")
     # 1.7 (October): reported late and accepted.
     fire(rt, items["1.7", dt.date(2023, 10, 31)].id, "report", deputy, dt.date(2023, 11, 15),
-         result="Анкетирование родителей проведено", executed_on="2023-11-15")
+         result="Анкетирование девятиклассников проведено", executed_on="2023-11-15")
     fire(rt, items["1.7", dt.date(2023, 10, 31)].id, "accept", director, dt.date(2023, 11, 16))
     # 2.6 twice a year: November accepted, April cancelled with a reason.
     fire(rt, items["2.6", dt.date(2023, 11, 30)].id, "report", psychologist, dt.date(2023, 11, 28),
@@ -122,25 +124,25 @@ def year(rt, school):
     fire(rt, items["2.6", dt.date(2023, 11, 30)].id, "accept", deputy, dt.date(2023, 11, 29))
     fire(rt, items["2.6", dt.date(2024, 4, 30)].id, "cancel", deputy, dt.date(2024, 4, 1),
          comment="Повторное анкетирование заменено региональным мониторингом")
-    # 1.1 («Согласно ВШК», no due date) and 14.1 (May) accepted.
+    # 1.1 («Согласно ВШК», no due date) and 8.1 (May) accepted.
     fire(rt, items["1.1", None].id, "report", deputy, dt.date(2024, 3, 20), result="Мониторинг по графику ВШК",
          executed_on="2024-03-20")
     fire(rt, items["1.1", None].id, "accept", director, dt.date(2024, 3, 21))
-    fire(rt, items["14.1", dt.date(2024, 5, 31)].id, "report", director, dt.date(2024, 5, 20),
+    fire(rt, items["8.1", dt.date(2024, 5, 31)].id, "report", director, dt.date(2024, 5, 20),
          result="Публичный доклад размещён на сайте", executed_on="2024-05-20")
-    fire(rt, items["14.1", dt.date(2024, 5, 31)].id, "accept", deputy, dt.date(2024, 5, 21))
+    fire(rt, items["8.1", dt.date(2024, 5, 31)].id, "accept", deputy, dt.date(2024, 5, 21))
     fired["closed"] = fire(rt, plan_id, "close", deputy, REPORT_DAY, report_date=REPORT_DAY.isoformat())
     return {"plan_id": plan_id, "fired": fired, "items": items}
 
 
 def test_import_shows_every_row_and_flags_the_rows_to_fix(rt, school):
     plan_id = new_plan(rt, school)
-    preview = preview_import(rt, plan_id, school["deputy"], seed_000_docx(), "План.docx")
-    assert preview["shape"] == "activity" and len(preview["items"]) == 51 and len(preview["sections"]) == 14
+    preview = preview_import(rt, plan_id, school["deputy"], plan_docx(), "План.docx")
+    assert preview["shape"] == "activity" and len(preview["items"]) == 28 and len(preview["sections"]) == 8
     assert plan_items(rt, plan_id) == {}  # the preview writes nothing
-    commit_import(rt, plan_id, school["deputy"], seed_000_docx(), "План.docx")
+    commit_import(rt, plan_id, school["deputy"], plan_docx(), "План.docx")
     items = plan_items(rt, plan_id)
-    assert len(items) == 51
+    assert len(items) == 28
     flagged = [number for number, item in items.items()
                if any(w.startswith("ответственный не найден") for w in item.warnings)]
     assert flagged == FLAGGED
@@ -164,26 +166,29 @@ def test_fixed_rows_are_clean_and_a_second_import_adds_nothing(rt, school):
     items = plan_items(rt, plan_id)
     assert all(items[number].warnings == [] for number in FLAGGED)
     assert items["2.6"].schedule["kind"] == "dates" and items["2.7"].schedule["kind"] == "recurring"
-    again = commit_import(rt, plan_id, school["deputy"], seed_000_docx(), "План ВСОКО 2023-2024.docx")
-    assert (again.items_added, again.sections_added, again.duplicates) == (0, 0, 51)
+    again = commit_import(rt, plan_id, school["deputy"], plan_docx(), "План ВСОКО 2023-2024.docx")
+    assert (again.items_added, again.sections_added, again.duplicates) == (0, 0, 28)
     after = plan_items(rt, plan_id)
-    assert len(after) == 51 and after["2.6"].deadline_text == "Ноябрь, апрель"
-    assert after["6.5"].responsible_logins == ["teacher"]
+    assert len(after) == 28 and after["2.6"].deadline_text == "Ноябрь, апрель"
+    assert after["6.2"].responsible_logins == ["teacher"]
     with rt.sessions() as session:
-        assert len(session.scalars(select(PlanSection).where(PlanSection.artefact_id == plan_id)).all()) == 14
+        assert len(session.scalars(select(PlanSection).where(PlanSection.artefact_id == plan_id)).all()) == 8
 
 
 def test_approval_puts_every_occurrence_on_control(rt, school, year):
     items = plan_items(rt, year["plan_id"])
     controls = year["items"]
-    assert len(controls) == sum(occurrences(item) for item in items.values()) == 55
+    assert len(controls) == sum(occurrences(item) for item in items.values()) == 35
     assert sorted(due for (number, due) in controls if number == "2.7") == [
         dt.date(2023, 9, 30), dt.date(2023, 12, 31), dt.date(2024, 3, 31), dt.date(2024, 6, 30)]
     assert sorted(due for (number, due) in controls if number == "2.6") == [dt.date(2023, 11, 30), dt.date(2024, 4, 30)]
     linked = [number for number, item in items.items() if item.schedule["kind"] == "linked"]
     assert sorted(number for number, due in controls if due is None) == sorted(linked)
-    assert len(linked) == 17  # «Согласно ВШК», «По итогам ГИА», «НСОТ», «На основании единого графика …»
-    assert controls["8.1", dt.date(2024, 8, 31)].fields["deadline_text"] == "В течение года"
+    assert len(linked) == 11  # «Согласно ВШК», «По итогам ГИА», «НСОТ», «На основании единого графика …»
+    assert controls["6.1", dt.date(2024, 8, 31)].fields["deadline_text"] == "В течение года"
+    assert controls["5.1", dt.date(2024, 8, 31)].fields["deadline_text"] == "В течение учебного года"
+    assert sorted(due for (number, due) in controls if number == "6.2") == [
+        dt.date(2023, 9, 30), dt.date(2024, 1, 31), dt.date(2024, 5, 31)]
 
 
 def test_plan_document_and_order(rt, school, year):
@@ -199,7 +204,7 @@ def test_plan_document_and_order(rt, school, year):
                  "Педагогическим советом", "(протокол от 30.08.2023 № 1)", FULL_TITLE]:
         assert any(text.startswith(line) for text in approved), line
     assert "ПРОЕКТ" not in approved
-    assert "1.5" in approved and "Диагностика уровня готовности первоклассников к обучению в школе" in approved
+    assert "1.5" in approved and "Диагностика готовности первоклассников к обучению в школе" in approved
     order = document(rt, year["fired"]["approved"], "order_approval")
     assert "ПРИКАЗ" in order and f"Об утверждении Плана внутренней системы оценки качества образования на {YEAR} " \
                                  "учебный год" in order
@@ -222,7 +227,7 @@ def test_control_items_live_through_the_engine(rt, school, year):
     ]
     assert sorted(states.values()).count("accepted") == 5
     assert states[items["2.6", dt.date(2024, 4, 30)].id] == "cancelled"
-    assert list(states.values()).count("planned") == 55 - 6
+    assert list(states.values()).count("planned") == 35 - 6
 
 
 def test_execution_report_and_spravka(rt, school, year):
@@ -230,22 +235,22 @@ def test_execution_report_and_spravka(rt, school, year):
     assert f"об исполнении плана внутренней системы оценки качества образования на {YEAR} учебный год" in report
     assert report.count("Принято") == 5 and report.count("Отменено") == 1
     assert report.count("в срок") == 4 and report.count("с опозданием") == 1
-    assert report.count("не исполнено") == 49 and report.count("отменено") == 1
+    assert report.count("не исполнено") == 29 and report.count("отменено") == 1
     assert "по графику: Согласно ВШК" in report  # a linked item keeps its words
-    assert ("Всего на контроле 55 пунктов; принято 5 (в срок — 4, с опозданием — 1); не исполнено — 49; "
+    assert ("Всего на контроле 35 пунктов; принято 5 (в срок — 4, с опозданием — 1); не исполнено — 29; "
             "отменено — 1.") in report
     spravka = document(rt, year["fired"]["closed"], "analytic_report")
-    assert any(t.startswith("На контроле по плану находилось 55 пунктов") and "в 14 разделах" in t for t in spravka)
-    assert f"Выполнено в срок 4 из 55 пунктов ({percent(4, 55)})." in spravka
-    assert percent(4, 55) == "7,3 %" and percent(49, 55) == "89,1 %"
-    assert "Выполнено с опозданием — 1 (1,8 %), не исполнено — 49 (89,1 %), отменено — 1 (1,8 %)." in spravka
+    assert any(t.startswith("На контроле по плану находилось 35 пунктов") and "в 8 разделах" in t for t in spravka)
+    assert f"Выполнено в срок 4 из 35 пунктов ({percent(4, 35)})." in spravka
+    assert percent(4, 35) == "11,4 %" and percent(29, 35) == "82,9 %"
+    assert "Выполнено с опозданием — 1 (2,9 %), не исполнено — 29 (82,9 %), отменено — 1 (2,9 %)." in spravka
     # The section «1.» had 7 items on control: 1.1 and 1.5 accepted on time, 1.7 late.
-    first = spravka.index("1 Организационно-технологическое сопровождение мониторинга качества образования")
+    first = spravka.index("1 Организационное обеспечение оценки качества образования")
     assert spravka[first + 1:first + 12] == ["7", "3", "42,9 %", "2", "28,6 %", "1", "14,3 %", "4", "57,1 %",
                                              "0", "0,0 %"]
     total = spravka.index("Итого")
-    assert spravka[total + 1:total + 12] == ["55", "5", "9,1 %", "4", "7,3 %", "1", "1,8 %", "49", "89,1 %",
-                                             "1", "1,8 %"]
+    assert spravka[total + 1:total + 12] == ["35", "5", "14,3 %", "4", "11,4 %", "1", "2,9 %", "29", "82,9 %",
+                                             "1", "2,9 %"]
 
 
 def test_every_state_change_has_a_history_entry_and_the_store_verifies(rt, school, year):
@@ -261,7 +266,7 @@ def test_every_state_change_has_a_history_entry_and_the_store_verifies(rt, schoo
                         "send_to_council", "adopt", "approve", "close"]
     report = verify_store(rt)
     assert report.ok, report.problems
-    assert (report.artefacts, report.documents) == (1 + 55, 1 + 1 + 2 + 2)  # the plan and its control items
+    assert (report.artefacts, report.documents) == (1 + 35, 1 + 1 + 2 + 2)  # the plan and its control items
 
 
 # --------------------------------------------------------------------------- reordering

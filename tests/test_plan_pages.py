@@ -2,8 +2,9 @@
 preview that stores nothing, fixing flagged rows, reordering, rolling over, the control items
 of a plan in execution, evidence files, and the .ics feed of a person's deadlines.
 
-The plan file is built here from seed 000 itself (its first section: a row without a number,
-an «S» in place of «5», a deputy for upbringing the demo school does not have)."""
+The plan file is built here from the project's activity plan (`tests/data/plans.py`: its first
+section — a row without a number, an «S» in place of «5», a deputy for upbringing the demo school
+does not have)."""
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,6 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from vsoko_flow.config import PROJECT_ROOT
 from vsoko_flow.db import transaction
 from vsoko_flow.models import Artefact, Evidence, HistoryEntry, PlanItem, PlanSection
 from vsoko_flow.services.artefacts import create_artefact
@@ -34,34 +34,18 @@ from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.demo import DEMO_PASSWORD
 from vsoko_flow.services.users import add_membership, create_user, set_password
 
+from .data.plans import first_section
 from .web_helpers import counted_queries, csrf_token, login, post_form
 
-SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 YEAR = "2024/2025"
 _HIDDEN = re.compile(r'<input type="hidden" name="([a-z_0-9]+)" value="([^"]*)"')
 
 
-# --- Files built from the seed -----------------------------------------------------------------------
-
-def seed_first_section() -> list[list[str]]:
-    """Seed 000's header row and its first section (a section row, then seven items), as cells."""
-    lines = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8").splitlines()
-    rows: list[list[str]] = []
-    for line in lines:
-        if "\t" not in line:
-            continue
-        cells = line.split("\t")
-        if rows and re.match(r"^2\.\s", cells[0]):
-            break
-        rows.append(cells)
-    assert rows[0][1:] == ["Мероприятия", "Ответственный", "Индикатор/ Результат", "Срок исполнения"]
-    assert rows[1][0].startswith("1. Организационно-технологическое") and len(rows) == 9
-    return rows
-
+# --- Files built from the project's activity plan ------------------------------------------------------
 
 def plan_docx(rows: list[list[str]] | None = None) -> bytes:
     """A Word table as in the school's file: the section row is one cell spanning the table."""
-    rows = rows or seed_first_section()
+    rows = rows or first_section()
     width = max(len(row) for row in rows)
     document = Document()
     document.add_paragraph("План внутренней системы оценки качества образования (ВСОКО)")
@@ -80,7 +64,7 @@ def plan_docx(rows: list[list[str]] | None = None) -> bytes:
 
 def plan_csv(encoding: str = "utf-8", rows: list[list[str]] | None = None) -> bytes:
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";").writerows(rows or seed_first_section())
+    csv.writer(buffer, delimiter=";").writerows(rows or first_section())
     return buffer.getvalue().encode(encoding)
 
 
@@ -223,7 +207,7 @@ def test_import_preview_shows_every_row_and_stores_nothing_then_save_stores_the_
     assert preview.status_code == 200
     assert counts(rt, plan_id) == before                                   # nothing stored, not even history
     assert "строк в файле: 9 = заголовок 1 + разделы 1 + пункты 7 + продолжения 0 + пустые 0" in page
-    assert "1. Организационно-технологическое сопровождение мониторинга качества образования" in page
+    assert "1. Организационное обеспечение оценки качества образования" in page
     for number in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"):
         assert f'<td class="plan-table__num">{number}' in page
     assert "номер восстановлен: (пусто) → 1" in page and "номер восстановлен: S → 5" in page
@@ -241,7 +225,7 @@ def test_import_preview_shows_every_row_and_stores_nothing_then_save_stores_the_
     items, sections, history = counts(rt, plan_id)
     assert (items, sections, history) == (7, 1, before[2] + 1)
     stored = items_by_number(rt, plan_id)
-    assert stored["1.5"].fields["activity"].startswith("Диагностика уровня готовности первоклассников")
+    assert stored["1.5"].fields["activity"].startswith("Диагностика готовности первоклассников")
     assert stored["1.6"].responsible_logins == ["deputy", "psychologist"]
     shown = text_of(deputy.get(f"/artefacts/{plan_id}"))
     assert "Импортировано из «План ВСОКО 2023-24.docx»: пунктов 7, разделов 1." in shown
@@ -270,7 +254,7 @@ def test_a_csv_in_windows_1251_imports(rt, school, app):
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     preview = upload(deputy, plan_id, data, "plan.csv")
-    assert preview.status_code == 200 and "Мониторинг учебных достижений" in text_of(preview)
+    assert preview.status_code == 200 and "Мониторинг предметных результатов" in text_of(preview)
     assert save_from(deputy, plan_id, preview).status_code == 302
     assert counts(rt, plan_id)[:2] == (7, 1)
     assert items_by_number(rt, plan_id)["1.7"].deadline_text == "Октябрь"
@@ -321,7 +305,7 @@ def test_save_with_a_stale_version_is_a_conflict(rt, school, app):
     plan_id = new_plan(rt, school)
     deputy = signed_in(app, "deputy")
     preview = upload(deputy, plan_id, plan_docx(), "plan.docx")
-    commit_import(rt, plan_id, school["deputy"], plan_csv(rows=seed_first_section()[:3]), "part.csv")
+    commit_import(rt, plan_id, school["deputy"], plan_csv(rows=first_section()[:3]), "part.csv")
     response = save_from(deputy, plan_id, preview)
     assert response.status_code == 409 and "План уже изменён" in text_of(response)
     assert counts(rt, plan_id)[0] == 1
@@ -348,7 +332,7 @@ def test_plan_page_shows_the_table_in_column_order_and_the_flagged_rows_first(rt
     assert page.index("Требуют внимания") < page.index("Пункты плана")
     headings = re.findall(r'<th scope="col">([^<]+)</th>', page[page.index('id="plan-items"'):])
     assert headings[:4] == ["Мероприятия", "Ответственный", "Индикатор/результат", "Срок исполнения"]
-    assert '<th scope="colgroup"' in page and "1. Организационно-технологическое сопровождение" in page
+    assert '<th scope="colgroup"' in page and "1. Организационное обеспечение оценки качества" in page
     assert "Октябрь" in page and "31.10.2024" in page
     flagged = page[page.index('id="plan-flagged"'):page.index('id="plan-items"')]
     assert flagged.count("flagged__item") == 4 and "ответственный не найден: «Заместитель директора по ВР»" in flagged
@@ -536,7 +520,7 @@ def test_plan_page_queries_do_not_grow_with_the_rows(rt, school, app):
 
     small = plan_in_execution(rt, school)
     big = imported_plan(rt, school)
-    rows = seed_first_section()
+    rows = first_section()
     bigger = [rows[0]] + [[rows[1][0]]] + [[str(n), f"Мероприятие {n}", "Заместитель директора по УВР", "Отчёт",
                                              "Декабрь, май"] for n in range(1, 81)]
     commit_import(rt, big, school["deputy"], plan_csv(rows=bigger), "big.csv")

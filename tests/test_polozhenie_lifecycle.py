@@ -86,7 +86,7 @@ def test_every_step_renders_its_documents_with_requisites(rt, school):
     assert f"от {COUNCIL_DAY:%d.%m.%Y} № 1" in act
     assert "УТВЕРЖДЕНО" in act and "Ш29-13-1/5" in act
     assert "Принято с учётом мнения Совета обучающихся" in act
-    assert "1.1. Настоящее положение о внутренней системе оценки качества образования" in act
+    assert "1.1. Положение о внутренней системе оценки качества образования (далее — Положение, ВСОКО)" in act
     assert "ПРОЕКТ" not in act
     sheet = only(step, "acquaintance_sheet")
     assert "ЛИСТ ОЗНАКОМЛЕНИЯ" in sheet.upper()

@@ -1,6 +1,7 @@
-"""Year rollover: the plan of functioning of 2024/2025 (seed 001 §7, built into a .docx by the test
-from the seed file) lived through its year, closed, and copied into 2025/2026 — deadlines read
-again in the new year, unfinished rows carried over and marked, the old plan untouched.
+"""Year rollover: the plan of functioning of 2024/2025 (the project's plan of functioning,
+`tests/data/plans.py`, built into a .docx by the test) lived through its year, closed, and copied
+into 2025/2026 — deadlines read again in the new year, unfinished rows carried over and marked,
+the old plan untouched.
 """
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.test_import_seeds import build_docx, seed_tables
+from tests.data.plans import FUNCTIONING
+from tests.plan_files import build_docx
 from vsoko_flow.deadlines.phrases import Schedule, parse_deadline
 from vsoko_flow.models import Artefact, HistoryEntry, PlanItem, PlanSection
 from vsoko_flow.services.artefacts import create_artefact
@@ -40,10 +42,10 @@ def dues(item: PlanItem) -> list[dt.date]:
 
 
 def draft_plan(rt, school) -> int:
-    """Seed 001's plan of functioning imported, the two rows without a known executor fixed."""
+    """The plan of functioning imported, the two rows without a known executor fixed."""
     plan_id = create_artefact(rt, school["deputy"], school.id, "vsoko_plan", school_year=YEAR,
                               today=dt.date(2024, 8, 20))
-    commit_import(rt, plan_id, school["deputy"], build_docx(seed_tables()["001-1"])[0], "Положение о ВСОКО.docx")
+    commit_import(rt, plan_id, school["deputy"], build_docx(FUNCTIONING)[0], "Положение о ВСОКО.docx")
     items = items_of(rt, plan_id)
     update_item(rt, plan_id, items["3.1"].id, school["deputy"], version=None, responsible_logins=["director"])
     update_item(rt, plan_id, items["3.4"].id, school["deputy"], version=None, responsible_logins=["deputy"])
@@ -115,7 +117,7 @@ def test_rollover_copies_the_plan_into_the_next_school_year(rt, school, lived_pl
     old, copied = items_of(rt, lived_plan), items_of(rt, new_id)
     assert list(copied) == list(old)  # every row, in the same order
     first = copied["1.1"]
-    assert first.deadline_text == "Декабрь, июнь (1 п/г, 2 п/г учеб. года)"
+    assert first.deadline_text == "Декабрь, июнь (по итогам полугодий)"
     assert dues(old["1.1"]) == [dt.date(2024, 12, 31), dt.date(2025, 6, 30)]
     assert dues(first) == [dt.date(2025, 12, 31), dt.date(2026, 6, 30)]
     assert dues(copied["1.3"]) == [dt.date(2026, 2, 28), dt.date(2026, 5, 31)]  # «Февраль 9-е классы Май 10-е классы»

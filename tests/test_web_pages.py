@@ -22,7 +22,8 @@ from vsoko_flow.services.tasks import deadline_states
 from vsoko_flow.services.transitions import fire_transition
 from vsoko_flow.services.users import add_membership, create_user
 
-from .flows import COUNCIL_DAY, ORDER_DAY, adopt, new_draft, record_opinions, seed_polozhenie_text, take_to_force
+from .data import polozhenie_text
+from .flows import COUNCIL_DAY, ORDER_DAY, adopt, new_draft, record_opinions, take_to_force
 from .web_helpers import counted_queries, csrf_token, login, post_form
 
 _VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -77,7 +78,7 @@ def test_polozhenie_lifecycle_through_pages_by_three_people(rt, school, app):
 
     created = post_form(deputy, "/artefacts/new?kind=polozhenie", {
         "kind": "polozhenie", "title": "", "school_year": "2024/2025", "edition_note": "",
-        "affects_students": "true", "supersedes_id": "", "sections_text": seed_polozhenie_text()})
+        "affects_students": "true", "supersedes_id": "", "sections_text": polozhenie_text()})
     assert created.status_code == 302
     artefact_id = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
 
@@ -334,7 +335,7 @@ def test_editing_sections_saves_a_new_version(rt, school, app):
     deputy = signed_in(app, "deputy")
     form = deputy.get(f"/artefacts/{artefact_id}/sections").get_data(as_text=True)
     version = int(_VERSION.search(form).group(1))
-    assert "1.1. Настоящее положение о внутренней системе" in html.unescape(form)
+    assert "1.1. Положение о внутренней системе оценки качества образования" in html.unescape(form)
 
     saved = post_form(deputy, f"/artefacts/{artefact_id}/sections",
                       {"version": version, "text": "1. Общие положения\n1.1. Новый пункт.\nПродолжение пункта."})
@@ -361,7 +362,7 @@ def test_compare_highlights_a_changed_word(rt, school, app):
     assert created.status_code == 302
     new_id = int(created.headers["Location"].rsplit("/", 1)[-1])
     sections = show_artefact(rt, new_id, None)["sections"]
-    changed = sections[1]["text"].replace("Настоящее", "Данное", 1)
+    changed = sections[1]["text"].replace("определяет", "устанавливает", 1)
     assert changed != sections[1]["text"]
     text = "\n".join(f"{s['number']} {changed if i == 1 else s['text']}" for i, s in enumerate(sections))
     post_form(deputy, f"/artefacts/{new_id}/sections", {"version": page_version(deputy, new_id), "text": text})
@@ -371,7 +372,7 @@ def test_compare_highlights_a_changed_word(rt, school, app):
     compared = deputy.get(f"/artefacts/{new_id}/compare/{old_id}")
     assert compared.status_code == 200
     body = compared.get_data(as_text=True)
-    assert "<del>Настоящее</del><ins>Данное</ins>" in body
+    assert "<del>определяет</del><ins>устанавливает</ins>" in body
     assert re.search(r"Изменено: <strong>1</strong>", body)
 
 

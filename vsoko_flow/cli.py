@@ -127,10 +127,18 @@ def demo() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    """Запустить веб-сервер для разработки и одной школы (для района — gunicorn, см. README)."""
+    """Запустить веб-сервер для разработки и одной школы (для района — gunicorn, см. README).
+
+    Фоновые задачи (PDF, напоминания) выполняет поток этого же процесса, если не задано
+    VSOKO_JOBS_EMBEDDED=0 (тогда нужен `vsoko jobs worker`)."""
+    import os
+
     from .web import create_app
 
-    create_app().run(host=host, port=port)
+    app = create_app()
+    if os.environ.get("VSOKO_JOBS_EMBEDDED", "1") != "0":
+        app.extensions["vsoko_runtime"].queue.start_embedded()
+    app.run(host=host, port=port)
 
 
 @main.group()
@@ -379,13 +387,20 @@ def documents_export(artefact_id, out_dir, login) -> None:
 
 @documents.command("pdf-warm")
 @click.option("--limit", default=50, show_default=True, help="сколько документов преобразовать за запуск")
-@click.option("--timeout", default=60, show_default=True, help="секунд на один документ")
+@click.option("--queue-only", is_flag=True, help="только поставить задачу в очередь (выполнит vsoko jobs worker)")
 @handle_errors
-def documents_pdf_warm(limit: int, timeout: int) -> None:
-    """Заранее преобразовать в PDF документы, у которых его ещё нет (для cron; нужен LibreOffice)."""
-    from .services.pdf import warm_pdfs
+def documents_pdf_warm(limit: int, queue_only: bool) -> None:
+    """Заранее преобразовать в PDF документы, у которых его ещё нет (для cron; нужен LibreOffice).
 
-    click.echo(f"pdf_converted={warm_pdfs(_runtime(), limit, timeout)}")
+    Работа идёт фоновой задачей: её ход виден на странице задачи, а прерванная задача
+    продолжается с того документа, на котором остановилась."""
+    from .services.pdf import pdf_available
+
+    if not pdf_available():
+        _fail("LibreOffice не установлен на сервере")
+    job = _run_as_job("pdf_copies", {"limit": limit}, queue_only)
+    if job is not None:
+        click.echo(f"pdf_converted={job.result.get('converted', 0)}")
 
 
 @main.command()
@@ -421,20 +436,92 @@ def backup(target: Path | None) -> None:
 @click.option("--days", default=7, show_default=True, help="напоминать о сроках в ближайшие N дней")
 @click.option("--date", "on_date", type=click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"]), help="дата сводки")
 @handle_errors
-def remind(days: int, on_date) -> None:
-    """Разослать каждому исполнителю одно письмо: что просрочено и что скоро (для cron)."""
+@click.option("--queue-only", is_flag=True, help="только поставить задачу в очередь (выполнит vsoko jobs worker)")
+def remind(days: int, on_date, queue_only: bool) -> None:
+    """Разослать каждому исполнителю одно письмо: что просрочено и что скоро (для cron).
+
+    Рассылка — фоновая задача: прерванная, она продолжается с того, кому письмо ещё не ушло."""
     import datetime as dt
 
-    from .services.reminders import SmtpSettings, send_reminders
+    from .services.reminders import SmtpSettings
 
-    report = send_reminders(_runtime(), SmtpSettings.from_env(), on_date.date() if on_date else dt.date.today(), days)
-    click.echo(f"Отправлено писем: {report.sent}.")
-    for name in report.without_email:
+    SmtpSettings.from_env()  # a missing mail setting is said now, not in a worker's log
+    today = on_date.date() if on_date else dt.date.today()
+    job = _run_as_job("reminders", {"today": today.isoformat(), "days": days}, queue_only)
+    if job is None:
+        return
+    click.echo(f"Отправлено писем: {job.result.get('sent', 0)}.")
+    for name in job.result.get("without_email", []):
         click.echo(f"Нет адреса почты: {name}")
-    for failure in report.failed:
+    for failure in job.result.get("failed", []):
         click.echo(f"Не отправлено: {failure}", err=True)
-    if report.failed:
+    if job.result.get("failed"):
         sys.exit(1)
+
+
+def _run_as_job(kind: str, params: dict, queue_only: bool):  # noqa: ANN202 - JobView | None
+    """Submit a job; unless `queue_only`, run it in this process now and return how it ended."""
+    from .services.jobs import run_job, submit
+
+    rt = _runtime()
+    job_id = submit(rt, kind, params)
+    click.echo(f"job_id={job_id}")
+    if queue_only:
+        return None
+    state = run_job(rt, job_id)
+    job = _job_view(rt, job_id)
+    if state == "failed":
+        _fail(f"Задача № {job_id} не выполнена: {job.error}")
+    return job
+
+
+def _job_view(rt: Runtime, job_id: int):  # noqa: ANN202 - JobView
+    from .services.jobs import job_view
+
+    return job_view(rt, job_id)
+
+
+@main.group()
+def jobs() -> None:
+    """Фоновые задачи: обработчик очереди и состояние задач."""
+
+
+@jobs.command("worker")
+@click.option("--workers", default=2, show_default=True, help="потоков выполнения в этом процессе")
+def jobs_worker(workers: int) -> None:
+    """Обработчик очереди фоновых задач (для района — на одной или нескольких машинах)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .services.jobs import load_handlers
+
+    load_handlers()
+    _runtime().queue.consumer(workers=workers).run()
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def jobs_show(job_id: int, as_json: bool) -> None:
+    """Состояние задачи: сколько сделано, результат или ошибка."""
+    job = _job_view(_runtime(), job_id)
+    if as_json:
+        _echo_json({"id": job.id, "kind": job.kind, "title": job.title, "state": job.state, "total": job.total,
+                    "done": job.done, "result": job.result, "error": job.error})
+        return
+    click.echo(f"№ {job.id} «{job.title}»: {job.state_label}, выполнено {job.done} из {job.total}")
+    if job.error:
+        click.echo(f"Ошибка: {job.error}")
+
+
+@jobs.command("recover")
+@handle_errors
+def jobs_recover() -> None:
+    """Вернуть в очередь задачи, чей обработчик перестал отвечать (это делает и сам обработчик раз в минуту)."""
+    from .services.jobs import recover_stalled
+
+    click.echo(f"recovered={len(recover_stalled(_runtime()))}")
 
 
 @main.group()

@@ -37,6 +37,14 @@ class Settings:
     base_url: str
     # Times are stored in UTC and shown in the school's zone.
     timezone: str = "Europe/Moscow"
+    # The job queue (services/queue.py); empty: a SQLite file in the instance folder.
+    jobs_url: str = ""
+    # A running job whose worker has not said it is alive for this long is handed over again.
+    job_stale_seconds: float = 180.0
+
+    def __post_init__(self) -> None:
+        if not self.jobs_url:
+            object.__setattr__(self, "jobs_url", f"sqlite:///{self.instance_dir / 'jobs.sqlite3'}")
 
     @property
     def secret_key(self) -> str:
@@ -53,4 +61,6 @@ def load_settings() -> Settings:
         templates_dir=Path(os.environ.get("VSOKO_TEMPLATES_DIR", PROJECT_ROOT / "document_templates")),
         base_url=os.environ.get("VSOKO_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         timezone=os.environ.get("VSOKO_TIMEZONE", "Europe/Moscow"),
+        jobs_url=os.environ.get("VSOKO_JOBS_URL", ""),
+        job_stale_seconds=float(os.environ.get("VSOKO_JOB_STALE_SECONDS", "180")),
     )

@@ -16,6 +16,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001 - Alembic's hook
+    """Leave alone the tables the job queue keeps in the same PostgreSQL database (huey_*)."""
+    return not (type_ == "table" and reflected and compare_to is None and name.startswith("huey_"))
+
+
 def upgrade(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 

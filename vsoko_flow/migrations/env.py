@@ -5,6 +5,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from vsoko_flow.db import make_engine
+from vsoko_flow.migrations import include_object
 from vsoko_flow.models import Base
 
 config = context.config
@@ -36,7 +37,8 @@ def _run(connection) -> None:  # noqa: ANN001
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:

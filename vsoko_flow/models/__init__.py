@@ -4,6 +4,7 @@ from .artefact import (
     StoredDocument,
 )
 from .base import Base, utcnow
+from .job import JOB_STATES, Job, JobUnit
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
 
@@ -16,7 +17,10 @@ __all__ = [
     "Evidence",
     "HistoryEntry",
     "HistoryHead",
+    "JOB_STATES",
     "JOURNAL_PERIODS",
+    "Job",
+    "JobUnit",
     "Journal",
     "JournalCounter",
     "JournalEntry",

@@ -1,4 +1,4 @@
-"""What is due for whom, one digest e-mail per person (`vsoko remind`, for cron), and .ics feeds."""
+"""What is due for whom, one digest e-mail per person (the `reminders` job: `vsoko remind`, for cron), and .ics feeds."""
 from __future__ import annotations
 
 import datetime as dt
@@ -72,13 +72,6 @@ class SmtpSettings:
                    sender=os.environ.get("VSOKO_MAIL_FROM", cls.sender))
 
 
-@dataclass(frozen=True)
-class ReminderReport:
-    sent: int
-    without_email: list[str]
-    failed: list[str]
-
-
 def due_items(session: Session, rt: Runtime, today: dt.date, days_ahead: int,
               user_id: int | None = None) -> dict[int, list[DueItem]]:
     """Open control items due within `days_ahead` days (or overdue), by assigned user — one query."""
@@ -128,26 +121,25 @@ def digest_message(digest: Digest, sender: str, base_url: str, today: dt.date) -
     return message
 
 
-def send_reminders(rt: Runtime, smtp: SmtpSettings, today: dt.date, days_ahead: int = 7) -> ReminderReport:
-    """One e-mail per person with what is overdue and what is due within `days_ahead` days."""
-    digests = build_digests(rt, today, days_ahead)
-    without_email = [d.name for d in digests if not d.email]
-    failed: list[str] = []
-    sent = 0
-    recipients = [d for d in digests if d.email]
-    if not recipients:
-        return ReminderReport(0, without_email, failed)
+def send_digest_to(rt: Runtime, smtp: SmtpSettings, user_id: int, today: dt.date, days_ahead: int = 7
+                   ) -> dict[str, object]:
+    """One person's digest, sent on its own connection (a unit of the `reminders` job)."""
+    with rt.sessions() as session:
+        items = due_items(session, rt, today, days_ahead, user_id=user_id).get(user_id, [])
+        user = session.get(User, user_id)
+    if user is None or not user.is_active or not items:
+        return {"sent": False}
+    digest = Digest(user.id, user.full_name, user.email, items)
+    if not digest.email:
+        return {"without_email": True, "name": digest.name}
     try:
         with _connect(smtp) as connection:
-            for digest in recipients:
-                try:
-                    connection.send_message(digest_message(digest, smtp.sender, rt.settings.base_url, today))
-                    sent += 1
-                except smtplib.SMTPRecipientsRefused as exc:
-                    failed.append(f"{digest.name} <{digest.email}>: адрес отклонён сервером ({exc})")
+            connection.send_message(digest_message(digest, smtp.sender, rt.settings.base_url, today))
+    except smtplib.SMTPRecipientsRefused as exc:
+        return {"failed": f"{digest.name} <{digest.email}>: адрес отклонён сервером ({exc})"}
     except (OSError, smtplib.SMTPException) as exc:
         raise ServiceError(f"Не удалось отправить почту через {smtp.host}:{smtp.port}: {exc}") from None
-    return ReminderReport(sent, without_email, failed)
+    return {"sent": True}
 
 
 def _connect(smtp: SmtpSettings) -> smtplib.SMTP:

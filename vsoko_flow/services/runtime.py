@@ -36,6 +36,12 @@ class Runtime:
     def templates(self) -> TemplateCatalog:
         return TemplateCatalog(self.settings.templates_dir)
 
+    @cached_property
+    def queue(self):  # noqa: ANN201 - services.queue.JobQueue (imported here: huey only when jobs are used)
+        from .queue import JobQueue
+
+        return JobQueue(self)
+
     def definition(self, kind: str) -> WorkflowDefinition:
         try:
             return self.definitions[kind]

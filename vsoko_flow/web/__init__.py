@@ -67,9 +67,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, api, artefacts, auth, calendar, documents, plans, tasks, tokens, verify
+    from . import admin, api, artefacts, auth, calendar, documents, jobs, plans, tasks, tokens, verify
 
-    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar):
+    for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar, jobs):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     app.register_blueprint(api.bp, url_prefix="/api/v1")

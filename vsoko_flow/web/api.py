@@ -26,6 +26,7 @@ from ..services.artefacts import (
     create_artefact, list_artefacts, preview_sections_file, set_sections, set_sections_from_file, show_artefact,
 )
 from ..services.errors import ServiceError, Unprocessable
+from ..services.jobs import job_for
 from ..services.meetings import MAX_AGENDA_ITEMS, clean_agenda, record_agenda
 from ..services.runtime import Runtime
 from ..services.transitions import fire_transition
@@ -1004,6 +1005,29 @@ def download_document(user_id: int, document_id: int):
     response.headers["X-Document-SHA256"] = document.sha256
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+class JobStatus(BaseModel):
+    id: int
+    kind: str = Field(description="pdf_copies, reminders, …")
+    title: str
+    state: Literal["queued", "running", "done", "failed"]
+    total: int = Field(description="Сколько частей в задаче (документов, писем)")
+    done: int = Field(description="Сколько частей сделано")
+    percent: int
+    result: dict[str, Any]
+    error: str
+    page_url: str = Field(description="Страница задачи с ходом выполнения")
+
+
+@registry.operation("GET", "/jobs/{job_id}", summary="Фоновая задача: ход и результат", tag="Фоновые задачи",
+                    path_params={"job_id": "Номер фоновой задачи"}, response=JobStatus)
+def get_job(user_id: int, job_id: int):
+    """Задача, поставленная пользователем или его организацией: сколько сделано, результат или ошибка."""
+    job = job_for(_rt(), user_id, job_id)
+    return {"id": job.id, "kind": job.kind, "title": job.title, "state": job.state, "total": job.total,
+            "done": job.done, "percent": job.percent, "result": job.result, "error": job.error,
+            "page_url": url_for("jobs.show", job_id=job.id)}
 
 
 @registry.operation("GET", "/openapi.json", summary="Описание API (OpenAPI 3.1)", tag="Описание", auth=False)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..services import tasks as task_service
 from ..services.errors import ServiceError
+from ..services.job_kinds import cached_document_pdf, request_document_pdf
 from .session import abort_for, runtime, send_download
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -60,12 +61,17 @@ def pdf_functions():
 @bp.get("/<int:document_id>/pdf")
 @login_required
 def pdf(document_id: int):
+    """The PDF when it is made; otherwise a job makes it and its page shows the progress: the
+    conversion never runs inside a web request."""
     document = _document(document_id)  # the organisation check comes first
-    functions = pdf_functions()
-    if functions is None:
+    if pdf_functions() is None:
         abort(404, "PDF недоступен: на сервере не установлен LibreOffice")
     try:
-        file_name, data = functions[1](runtime(), document.id, current_user.id)
+        made = cached_document_pdf(runtime(), document.id, current_user.id)
+        if made is None:
+            job_id = request_document_pdf(runtime(), document.id, current_user.id)
+            return redirect(url_for("jobs.show", job_id=job_id))
     except ServiceError as error:
         abort_for(error)
+    file_name, data = made
     return _send(data, file_name, "application/pdf", document.id)
