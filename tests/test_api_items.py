@@ -201,13 +201,20 @@ def test_add_edit_move_and_delete_rows(api, rt, school):
     assert fixed["item"]["fields"]["activity"].startswith("Мониторинг реализации рабочей программы воспитания")
     moved = api.ok("POST", f"/artefacts/{plan_id}/items/{item['id']}/move", "deputy",
                    json={"version": fixed["version"], "direction": "up"})
-    assert numbers(api, plan_id)[-2:] == ["1.8", "1.7"] and moved["version"] == fixed["version"] + 1
+    assert numbers(api, plan_id)[-2:] == ["1.7", "1.8"] and moved["version"] == fixed["version"] + 1
+    assert moved["item"]["number"] == "1.7"  # the numbers follow the new order
+    assert moved["renumbered"] == [{"from": "1.8", "to": "1.7"}, {"from": "1.7", "to": "1.8"}]
+    assert moved["message"] == "Пункты 1.7–1.8 перенумерованы."
 
     doomed = rows(api, plan_id)["1.2"]["id"]
     deleted = api("DELETE", f"/artefacts/{plan_id}/items/{doomed}?version={moved['version']}", "deputy")
     assert deleted.status_code == 200, deleted.get_data(as_text=True)
-    assert deleted.get_json() == {"artefact_id": plan_id, "version": moved["version"] + 1, "deleted_item_id": doomed}
-    assert numbers(api, plan_id) == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.7", "1.6"]  # the gap closed
+    assert deleted.get_json() == {
+        "artefact_id": plan_id, "version": moved["version"] + 1, "deleted_item_id": doomed,
+        "renumbered": [{"from": f"1.{n}", "to": f"1.{n - 1}"} for n in range(3, 9)],
+        "message": "Пункты 1.2–1.7 перенумерованы."}
+    assert numbers(api, plan_id) == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7"]  # the gap closed
+    assert rows(api, plan_id)["1.6"]["id"] == item["id"]
     assert api.error("GET", f"/artefacts/{plan_id}/items/{doomed}", "deputy", 404)["message"] == \
         "Пункт плана не найден"
     triggers = [h["trigger"] for h in api.ok("GET", f"/artefacts/{plan_id}", "deputy")["history"]]

@@ -67,7 +67,12 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        # signatures (web/api_signatures.py)
                        "GET /documents/{document_id}/signatures", "GET /documents/{document_id}/print",
                        "POST /signatures/{signature_id}/simple", "POST /signatures/{signature_id}/qualified",
-                       "POST /signatures/{signature_id}/decline"}  # schemathesis leaves out the schema's own URL
+                       "POST /signatures/{signature_id}/decline",
+                       "POST /artefacts/{artefact_id}/sections/import",
+                       "POST /artefacts/{artefact_id}/items/accept-numbers",
+                       "POST /artefacts/{artefact_id}/items/sections/{section_id}/move",
+                       "DELETE /artefacts/{artefact_id}/items/sections/{section_id}",
+                       }  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
@@ -83,6 +88,7 @@ class DemoApi:
     triggers: list[str] = field(default_factory=list)
     items: list[tuple[int, int]] = field(default_factory=list)  # (item id, its plan's id)
     section_ids: list[int] = field(default_factory=list)
+    sections: list[tuple[int, int]] = field(default_factory=list)  # (section id, its plan's id)
     plan_ids: list[int] = field(default_factory=list)  # the plan and the meeting: artefacts with rows
     signature_ids: list[int] = field(default_factory=list)  # the demo's documents waiting for signatures
 
@@ -102,13 +108,15 @@ def demo_api(rt) -> DemoApi:
         artefacts = session.scalars(select(Artefact).order_by(Artefact.id)).all()
         documents = list(session.scalars(select(StoredDocument.id).order_by(StoredDocument.id)))
         items = [tuple(row) for row in session.execute(select(PlanItem.id, PlanItem.artefact_id).order_by(PlanItem.id))]
-        sections = list(session.scalars(select(PlanSection.id).order_by(PlanSection.id)))
+        sections = [tuple(row) for row in session.execute(
+            select(PlanSection.id, PlanSection.artefact_id).order_by(PlanSection.id))]
         signatures = list(session.scalars(select(Signature.id).order_by(Signature.id)))
     triggers = sorted({t for d in rt.definitions.values() for t in d.transitions})
     assert artefacts and documents and users and items and sections and signatures
     return DemoApi(rt=rt, app=create_app(rt, {"TESTING": True}), token=token,
                    school_id=artefacts[0].organisation_id, artefact_ids=[a.id for a in artefacts],
-                   document_ids=documents, triggers=triggers, items=items, section_ids=sections,
+                   document_ids=documents, triggers=triggers, items=items,
+                   section_ids=[section_id for section_id, _ in sections], sections=sections,
                    plan_ids=sorted({plan_id for _, plan_id in items}), signature_ids=signatures)
 
 
@@ -132,6 +140,8 @@ def _aim(case, demo: DemoApi, data) -> None:
     path = case.path_parameters or {}
     if "item_id" in path:  # a row together with its own plan
         path["item_id"], path["artefact_id"] = data.draw(st.sampled_from(demo.items), label="item")
+    elif "section_id" in path:  # a section together with its own plan
+        path["section_id"], path["artefact_id"] = data.draw(st.sampled_from(demo.sections), label="section")
     elif "artefact_id" in path:
         rows = "/items" in case.operation.path or case.operation.path.endswith("/agenda")
         path["artefact_id"] = data.draw(st.sampled_from(demo.plan_ids if rows else demo.artefact_ids),

@@ -151,14 +151,14 @@ def test_meeting_written_by_hand_in_the_browser(rt, school, live_server, browser
     assert secretary.get_by_text("Добавлен вопрос повестки «О подготовке к всероссийским проверочным работам»."
                                  ).is_visible()
     secretary.get_by_role("link", name="Добавить пункт: вопрос повестки 1. О подготовке").click()
-    assert secretary.get_by_role("heading", name="Новый пункт").is_visible()
+    assert secretary.get_by_role("heading", name="Новое решение").is_visible()
     secretary.get_by_label("Формулировка решения").fill("Провести пробные работы в формате ВПР в 4-х классах")
     secretary.get_by_label("Срок", exact=True).fill("Май")
     secretary.get_by_label("Смирнов А.В. — Руководитель МО учителей математики").check()
     screenshot(secretary, "meeting_01_new_decision")
-    secretary.get_by_role("button", name="Добавить пункт").click()
+    secretary.get_by_role("button", name="Добавить решение").click()
     secretary.wait_for_url(re.compile(rf"/artefacts/{meeting_id}#item-\d+$"))
-    assert secretary.get_by_text("Пункт 1.1 добавлен.").is_visible()
+    assert secretary.get_by_text("Решение 1.1 добавлено.").is_visible()
 
     # «Повестка и ход заседания»: СЛУШАЛИ, ВЫСТУПИЛИ, votes.
     agenda = secretary.locator("#agenda")

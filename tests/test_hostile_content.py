@@ -89,7 +89,7 @@ variables: [title]
 
 def _draft_with_template(rt, school, settings, tmp_path, **parts):
     """A draft, and a runtime whose «polozhenie» template is replaced by the given one."""
-    artefact_id = new_draft(rt, school)
+    artefact_id = new_draft(rt, school, affects_students=False)  # straight to the council
     template = (template_docx(**parts), SIDE_YAML)
     return artefact_id, custom_runtime(settings, tmp_path, templates={"polozhenie": template})
 

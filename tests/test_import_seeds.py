@@ -356,7 +356,7 @@ def test_seed_000_rows(form):
     assert dates(imported.item_at(37)) == [("2023-09-01", "2024-08-31")]
     truncated = imported.item_at(33)
     assert truncated.responsible == "Заместитель директора по"
-    assert any(w.startswith("ответственный неоднозначен") for w in truncated.warnings)
+    assert any(w.startswith("ответственный записан не полностью") for w in truncated.warnings)
     assert imported.item_at(31).responsible_match["groups"] == ["Администрация"]
     assert imported.item_at(64).responsible_match["position_keys"] == ["deputy_uvr"]  # «Зам по УВР»
     base = imported.item_at(80)

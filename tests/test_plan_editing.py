@@ -191,7 +191,7 @@ def test_deleting_a_row_closes_the_gap_and_keeps_its_text_in_the_history(rt, sch
     plan_id = imported_plan(rt, school)
     doomed = items_by_number(rt, plan_id)["1.3"]
     version = plan_version(rt, plan_id)
-    assert delete_item(rt, plan_id, doomed.id, school["deputy"], version=version) == version + 1
+    assert delete_item(rt, plan_id, doomed.id, school["deputy"], version=version).version == version + 1
     assert order(rt, school, plan_id) == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
     assert items_by_number(rt, plan_id)["1.3"].fields["activity"].startswith("Изучение условий социализации")
     entry = history(rt, plan_id)[-1]

@@ -401,8 +401,10 @@ def test_rows_move_up_and_down(rt, school, app):
     moved = post_form(deputy, f"/plans/{plan_id}/items/{items['1.2'].id}/move",
                       {"direction": "up", "version": plan_version(rt, plan_id)}, form_page=f"/artefacts/{plan_id}")
     assert moved.status_code == 302
-    order = [row["number"] for row in plan_table(rt, plan_id, school["deputy"])["sections"][0]["items"]]
-    assert order[:3] == ["1.2", "1.1", "1.3"]
+    rows = plan_table(rt, plan_id, school["deputy"])["sections"][0]["items"]
+    assert [row["number"] for row in rows[:3]] == ["1.1", "1.2", "1.3"]  # the numbers follow the new order
+    assert [row["id"] for row in rows[:2]] == [items["1.2"].id, items["1.1"].id]
+    assert "Пункты 1.1–1.2 перенумерованы." in text_of(deputy.get(f"/artefacts/{plan_id}"))
     stale = post_form(deputy, f"/plans/{plan_id}/items/{items['1.2'].id}/move",
                       {"direction": "down", "version": 1}, form_page=f"/artefacts/{plan_id}")
     assert stale.status_code == 409 and "План уже изменён" in text_of(stale)

@@ -33,12 +33,19 @@ TITLE = "Положение о внутренней системе оценки 
 NO_SECTIONS = "В тексте документа нет ни одного раздела: добавьте текст (разделы 1., 1.1., …) перед отправкой"
 NO_OPINION_NEEDED = ("Этот акт не затрагивает права обучающихся или работников: учёт мнения советов не требуется, "
                      "направьте его сразу на педагогический совет")
-MISSING_STUDENTS = ("Не учтено мнение: Совета обучающихся — акт затрагивает их права (ч. 3 ст. 30 273-ФЗ); "
-                    "запишите мнение до принятия")
-MISSING_PARENTS = ("Не учтено мнение: Совета родителей — акт затрагивает их права (ч. 3 ст. 30 273-ФЗ); "
-                   "запишите мнение до принятия")
-MISSING_UNION = ("Не учтено мнение: первичной профсоюзной организации — акт затрагивает их права "
-                 "(ч. 3 ст. 30 273-ФЗ); запишите мнение до принятия")
+SEND_FIRST = ("«Направить на учёт мнения советов» (директор, заместитель директора), затем «Записать мнение совета» "
+              "(заместитель директора, секретарь педагогического совета)")
+MISSING_BOTH = ("Не учтено мнение Совета обучающихся и Совета родителей: акт затрагивает права, которые они "
+                f"представляют (ч. 3 ст. 30 273-ФЗ). Сначала направьте проект советам: {SEND_FIRST}")
+MISSING_PARENTS = ("Не учтено мнение Совета родителей: акт затрагивает права, которые они представляют (ч. 3 ст. 30 "
+                   "273-ФЗ). Запишите мнение, когда совет его представит: «Записать мнение совета» (заместитель "
+                   "директора, секретарь педагогического совета)")
+MISSING_UNION = ("Не учтено мнение первичной профсоюзной организации: акт затрагивает права, которые они "
+                 f"представляют (ч. 3 ст. 30 273-ФЗ). Сначала направьте проект советам: {SEND_FIRST}")
+LEGACY_MISSING = ("Не учтено мнение Совета обучающихся и Совета родителей: акт затрагивает права, которые они "
+                  "представляют (ч. 3 ст. 30 273-ФЗ). Верните проект на доработку — «Вернуть на доработку» "
+                  "(директор, заместитель директора, секретарь педагогического совета) — и направьте его советам: "
+                  f"{SEND_FIRST}")
 SEVERAL_RULES = "Нарушены правила оформления"
 CHECK_FIELDS = "Проверьте заполнение полей"
 
@@ -137,11 +144,11 @@ def test_act_without_text_cannot_be_sent_for_opinions(rt, school):
     assert error.details["rules"] == [NO_SECTIONS]
 
 
-def test_act_without_text_cannot_go_to_council_and_warnings_are_reported_too(rt, school):
+def test_act_without_text_cannot_go_to_council_and_every_broken_rule_is_reported(rt, school):
     artefact_id = create_artefact(rt, school["deputy"], school.id, "polozhenie", today=REQUEST_DAY)
     error = refused(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
-    assert error.details["rules"] == [NO_SECTIONS]
-    assert error.details["warnings"] == [MISSING_STUDENTS, MISSING_PARENTS]
+    assert error.message == SEVERAL_RULES
+    assert error.details["rules"] == [NO_SECTIONS, MISSING_BOTH]
 
 
 def test_act_with_text_is_sent_for_opinions_with_a_five_working_day_deadline(rt, school):
@@ -171,14 +178,14 @@ def test_fields_present_names_the_empty_field_by_its_label(rt, school):
 
 
 def _require_edition_note(text: str) -> str:
-    anchor = "      - {name: opinions_recorded, level: warning}\n"
+    anchor = "      - {name: opinions_agreed, level: warning}\n"
     assert text.count(anchor) == 1
     return text.replace(anchor, anchor + "      - fields_present: {fields: [edition_note]}\n")
 
 
 def test_workflow_requiring_edition_note_refuses_council_without_it(rt, school, settings, tmp_path):
-    without_note = new_draft(rt, school, edition_note="")
-    with_note = new_draft(rt, school, title="Положение о рабочей группе по ВСОКО")
+    without_note = new_draft(rt, school, edition_note="", affects_students=False)
+    with_note = new_draft(rt, school, title="Положение о рабочей группе по ВСОКО", affects_students=False)
     with custom_runtime(settings, tmp_path, edit_workflow=_require_edition_note) as custom:
         error = refused(custom, without_note, "send_to_council", school["deputy"], COUNCIL_DAY)
         assert error.message == "Заполните поле «Отметка о редакции»"
@@ -234,36 +241,40 @@ def test_act_touching_staff_rights_asks_only_the_trade_union(rt, school):
 
 # --------------------------------------------------------------------------- opinions_recorded
 
-def test_council_without_opinions_is_only_a_warning(rt, school):
+def test_council_without_opinions_is_refused_and_says_to_send_the_draft_for_opinions_first(rt, school):
+    """The dead end of issue 11: the council used to take the act and the secretary could then not adopt it."""
     artefact_id = new_draft(rt, school)
-    result = fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
-    assert result.to_state == "council_review"
-    assert result.warnings == [MISSING_STUDENTS, MISSING_PARENTS]
+    error = refused(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
+    assert error.message == MISSING_BOTH and error.details["rules"] == [MISSING_BOTH]
 
 
-def test_act_cannot_be_adopted_without_the_councils_opinions(rt, school):
+def test_an_act_left_before_the_council_without_opinions_says_how_to_get_out(rt, school):
+    """An act that reached the council without opinions before this rule (older data): the refusal of the
+    adoption names the way out — back to the draft, then to the councils."""
     artefact_id = new_draft(rt, school)
-    fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
+    with transaction(rt.sessions) as session:
+        session.get(Artefact, artefact_id).state = "council_review"
     error = refused(rt, artefact_id, "adopt", school["secretary"], COUNCIL_DAY, **votes(42, 40, 0, 2))
-    assert error.message == SEVERAL_RULES
-    assert error.details["rules"] == [MISSING_STUDENTS, MISSING_PARENTS]
+    assert error.message == LEGACY_MISSING and error.details["rules"] == [LEGACY_MISSING]
+    fire_transition(rt, artefact_id, "return_to_draft", school["secretary"], comment="Нет мнений советов",
+                    today=COUNCIL_DAY)
+    record_opinions(rt, school, artefact_id)
+    assert fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY).to_state == "council_review"
 
 
-def test_act_cannot_be_adopted_with_the_parents_council_missing(rt, school):
+def test_act_cannot_go_to_council_with_the_parents_council_missing(rt, school):
     artefact_id = new_draft(rt, school)
     fire(rt, artefact_id, "send_for_opinions", school["deputy"], REQUEST_DAY, request_date=REQUEST_DAY.isoformat())
     fire(rt, artefact_id, "record_opinion", school["secretary"], STUDENTS_DAY, opinion_body="student_council",
          opinion_date=STUDENTS_DAY.isoformat(), opinion_protocol_number="3", opinion_result="positive")
-    fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
-    error = refused(rt, artefact_id, "adopt", school["secretary"], COUNCIL_DAY, **votes(42, 40, 0, 2))
+    error = refused(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
     assert error.message == MISSING_PARENTS
     assert error.details["rules"] == [MISSING_PARENTS]
 
 
-def test_act_touching_staff_cannot_be_adopted_without_the_trade_union(rt, school):
+def test_act_touching_staff_cannot_go_to_council_without_the_trade_union(rt, school):
     artefact_id = new_draft(rt, school, affects_students=False, affects_staff=True)
-    fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
-    error = refused(rt, artefact_id, "adopt", school["secretary"], COUNCIL_DAY, **votes(42, 40, 0, 2))
+    error = refused(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
     assert error.details["rules"] == [MISSING_UNION]
 
 
@@ -285,7 +296,9 @@ def test_opinion_cannot_precede_the_request(rt, school):
     error = refused(rt, artefact_id, "record_opinion", school["secretary"], STUDENTS_DAY,
                     opinion_body="student_council", opinion_date="07.03.2025", opinion_protocol_number="3",
                     opinion_result="positive")
-    assert error.message == "Дата мнения (07.03.2025) раньше даты направления проекта (10.03.2025)"
+    assert error.message == ("Дата мнения (07.03.2025) раньше даты направления проекта (10.03.2025): совет даёт "
+                             "мнение на направленный ему проект — укажите дату его протокола, не раньше даты "
+                             "направления")
 
 
 def test_opinion_on_the_day_of_the_request_is_recorded(rt, school):
@@ -298,7 +311,7 @@ def test_opinion_on_the_day_of_the_request_is_recorded(rt, school):
     with rt.sessions() as session:
         opinions = session.get(Artefact, artefact_id).fields["opinions"]
     assert opinions == {"parents_council": {"date": "2025-03-10", "protocol_number": "4", "result": "remarks",
-                                            "remarks": "Уточнить сроки"}}
+                                            "remarks": "Уточнить сроки", "request_date": "2025-03-10"}}
 
 
 def test_opinion_of_a_council_the_act_does_not_need_is_refused(rt, school):
@@ -306,7 +319,8 @@ def test_opinion_of_a_council_the_act_does_not_need_is_refused(rt, school):
     fire(rt, artefact_id, "send_for_opinions", school["deputy"], REQUEST_DAY, request_date=REQUEST_DAY.isoformat())
     error = refused(rt, artefact_id, "record_opinion", school["secretary"], STUDENTS_DAY, opinion_body="trade_union",
                     opinion_date=STUDENTS_DAY.isoformat(), opinion_protocol_number="1", opinion_result="positive")
-    assert error.message == "Мнение этого органа для данного акта не требуется"
+    assert error.message == ("Мнение этого органа для данного акта не требуется: нужны мнения — Совет обучающихся, "
+                             "Совет родителей")
 
 
 # --------------------------------------------------------------------------- dates_in_legal_order
@@ -482,15 +496,13 @@ def test_every_field_error_is_reported_at_once(rt, school):
 
 @pytest.mark.parametrize("comment", ["", "   \n "])
 def test_return_to_draft_needs_a_comment(rt, school, comment):
-    artefact_id = new_draft(rt, school)
-    fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
+    artefact_id = in_council_review(rt, school)
     error = refused(rt, artefact_id, "return_to_draft", school["secretary"], COUNCIL_DAY, comment=comment)
     assert error.details["fields"] == {"comment": "Укажите комментарий: для этого действия он обязателен"}
 
 
 def test_return_to_draft_with_a_comment_keeps_it_in_history(rt, school):
-    artefact_id = new_draft(rt, school)
-    fire(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY)
+    artefact_id = in_council_review(rt, school)
     result = fire_transition(rt, artefact_id, "return_to_draft", school["secretary"],
                              comment="  Уточнить раздел 4  ", today=COUNCIL_DAY)
     assert result.to_state == "draft"
@@ -519,8 +531,12 @@ def test_deputy_cannot_record_the_council_decision(rt, school):
 
 def test_stale_version_is_a_conflict(rt, school):
     artefact_id = new_draft(rt, school)
-    seen = version_of(rt, artefact_id)
     fire(rt, artefact_id, "send_for_opinions", school["deputy"], REQUEST_DAY, request_date=REQUEST_DAY.isoformat())
+    fire(rt, artefact_id, "record_opinion", school["secretary"], STUDENTS_DAY, opinion_body="student_council",
+         opinion_date=STUDENTS_DAY.isoformat(), opinion_protocol_number="3", opinion_result="positive")
+    seen = version_of(rt, artefact_id)
+    fire(rt, artefact_id, "record_opinion", school["secretary"], PARENTS_DAY, opinion_body="parents_council",
+         opinion_date=PARENTS_DAY.isoformat(), opinion_protocol_number="4", opinion_result="positive")
     error = refused(rt, artefact_id, "send_to_council", school["deputy"], COUNCIL_DAY, error=Conflict, version=seen)
     assert error.status == 409
     assert error.message == (f"Документ уже изменён (версия {seen + 1}, у вас {seen}): "

@@ -13,10 +13,11 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from . import migrations
 from .db import transaction
 from .documents.russian import count_noun
-from .documents.uploads import UploadError, docx_paragraph_lines
+from .documents.uploads import UploadError
 from .engine.definitions import DefinitionError, load_definitions, mermaid_diagram
 from .services import artefacts as artefact_service
 from .services.errors import ServiceError
+from .services.sections import read_text_file, sections_as_text
 from .services.runtime import Runtime
 
 
@@ -82,13 +83,8 @@ def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    if path.suffix.lower() == ".docx":
-        return "\n".join(docx_paragraph_lines(data))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
+    """An act's text from a .docx or .txt, read as the browser reads it (title and grifs left out)."""
+    return sections_as_text(read_text_file(path.read_bytes(), path.name).sections)
 
 
 def _echo_json(data: Any) -> None:
@@ -267,7 +263,8 @@ def artefacts_create(login, organisation_id, kind, title, school_year, supersede
 def artefacts_sections(artefact_id, login, path, version) -> None:
     """Заменить текст (разделы) проекта из файла .txt или .docx."""
     rt = _runtime()
-    new_version = artefact_service.set_sections(rt, artefact_id, _user_id(rt, login), _read_text(path), version)
+    new_version = artefact_service.set_sections_from_file(rt, artefact_id, _user_id(rt, login), path.read_bytes(),
+                                                          path.name, version)
     click.echo(f"Текст сохранён, версия {new_version}.")
 
 

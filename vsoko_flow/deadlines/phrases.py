@@ -45,6 +45,7 @@ class Kind(StrEnum):
     RECURRING = "recurring"
     CONTINUOUS = "continuous"
     LINKED = "linked"
+    TEXT = "text"  # not a deadline at all («по мере необходимости»): kept as written, with the reason
     UNRESOLVED = "unresolved"
 
 
@@ -90,6 +91,27 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Offset:
+    """A deadline counted from an event: «за 10 дней до педсовета», «в течение 10 рабочих дней»."""
+
+    days: int
+    working: bool = False  # working days of the Russian production calendar
+    before: bool = False  # «за N дней до …»; otherwise N days after the event
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"days": self.days, "working": self.working, "before": self.before}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Offset:
+        return cls(int(data["days"]), bool(data.get("working")), bool(data.get("before")))
+
+    def describe(self) -> str:
+        unit = _plural(self.days, "рабочий день", "рабочих дня", "рабочих дней") if self.working else _plural(
+            self.days, "день", "дня", "дней")
+        return f"за {self.days} {unit} до события" if self.before else f"{self.days} {unit} после события"
+
+
+@dataclass(frozen=True)
 class Schedule:
     """What a deadline phrase means in one school year."""
 
@@ -99,6 +121,7 @@ class Schedule:
     text: str
     linked_to: str | None = None
     messages: tuple[str, ...] = field(default=())
+    offset: Offset | None = None  # LINKED to an event: how far from it the deadline lies
 
     @property
     def due_dates(self) -> tuple[dt.date, ...]:
@@ -108,6 +131,14 @@ class Schedule:
     def resolved(self) -> bool:
         return self.kind is not Kind.UNRESOLVED
 
+    @property
+    def attention(self) -> tuple[str, ...]:
+        """The messages a person should act on: a date outside the school year, an event never named.
+        The reason kept with a link or a text («по графику ВШК», «по мере необходимости») is not one."""
+        if self.kind in (Kind.DATES, Kind.RECURRING) or (self.offset is not None and not self.linked_to):
+            return self.messages
+        return ()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": str(self.kind),
@@ -116,6 +147,7 @@ class Schedule:
             "text": self.text,
             "linked_to": self.linked_to,
             "messages": list(self.messages),
+            "offset": None if self.offset is None else self.offset.to_dict(),
         }
 
     @classmethod
@@ -128,6 +160,7 @@ class Schedule:
             text=data["text"],
             linked_to=data.get("linked_to"),
             messages=tuple(data.get("messages", ())),
+            offset=Offset.from_dict(data["offset"]) if data.get("offset") else None,
         )
 
 
@@ -175,7 +208,7 @@ _CONTINUOUS = re.compile(
       (?:учебного\s+|уч(?:еб)?\.\s*)?года
     | (?:весь|целый)\s+(?:учебный\s+)?год
     | круглогодично | систематически | ежедневно | еженедельно
-    | по\s+мере\s+(?:поступления|необходимости|обновления|появления)(?:\s.*)?
+    | по\s+мере\s+(?:поступления|обновления|появления)(?:\s.*)?
     """,
     _RE_FLAGS,
 )
@@ -366,6 +399,7 @@ class _Atom:
     day_precise: bool = False
     warn_outside: bool = True  # False where the school year itself put the period outside
     note: str | None = None
+    is_range: bool = False  # «15–25 мая»: both ends named, so «с 15 по 25 мая» is whole
 
 
 # ---------------------------------------------------------------------------
@@ -376,17 +410,19 @@ def parse_deadline(text: str, school_year: SchoolYear | str) -> Schedule:
     """Read a deadline phrase for the plan of `school_year`; never raises on any text."""
     if isinstance(school_year, str):
         school_year = SchoolYear.parse(school_year)
-    work = _clean(text)
+    work = _clean(_opened_list(text))
     flat = _flatten(work)
     if not flat:
         return _unresolved(text, "Срок не указан.")
+    if _AS_NEEDED.fullmatch(flat):
+        return Schedule(Kind.TEXT, (), None, text, messages=(AS_NEEDED_REASON,))
     if _CONTINUOUS.fullmatch(flat):
         return Schedule(Kind.CONTINUOUS, (Period(school_year.start, school_year.end),), None, text)
     linked = _schedule_link(flat, _SCHEDULE_MARKERS)
     if linked is not None:
         return Schedule(Kind.LINKED, (), None, text, linked_to=linked)
     try:
-        schedule = _parse_dated(text, work, school_year)
+        schedule = _parse_whole_phrase(text, flat, school_year) or _parse_dated(text, work, school_year)
     except _NotUnderstood as problem:
         return _unresolved(text, str(problem))
     return schedule or _parse_undated(text, flat)
@@ -404,8 +440,10 @@ def describe(schedule: Schedule) -> str:
         return f"в течение учебного года (до {_format_date(schedule.periods[-1].end)})"
     words = " ".join(_MARKUP.sub(_blank, schedule.text).split())
     if schedule.kind is Kind.LINKED:
-        prefix = "от события" if _RELATIVE.search(_flatten(_clean(schedule.text))) else "по графику"
-        return f"{prefix}: {words}"
+        relative = schedule.offset is not None or _RELATIVE.search(_flatten(_clean(schedule.text)))
+        return f"{'от события' if relative else 'по графику'}: {words}"
+    if schedule.kind is Kind.TEXT:
+        return f"без даты: {words}"
     return f"не распознано: {words}"
 
 
@@ -445,8 +483,11 @@ def _unresolved(text: str, message: str) -> Schedule:
 
 def _parse_dated(text: str, work: str, school_year: SchoolYear) -> Schedule | None:
     """Dates or a recurrence; None when the phrase names no date at all."""
+    times, work = _cut_times_a_year(_expand_ordinal_lists(work))
     recurrence, rest = _cut_recurrence(work)
     bare = not _flatten(_FILLERS.sub(_blank, rest))
+    if times is not None:
+        return _times_a_year(text, rest, bare, times, recurrence, school_year)
     if recurrence is not None and recurrence is not Recurrence.YEARLY:
         if not bare:
             raise _NotUnderstood(
@@ -463,6 +504,24 @@ def _parse_dated(text: str, work: str, school_year: SchoolYear) -> Schedule | No
     periods, warnings = _periods(atoms, school_year)
     kind = Kind.DATES if recurrence is None else Kind.RECURRING
     return Schedule(kind, periods, recurrence, text, messages=warnings)
+
+
+def _times_a_year(text: str, rest: str, bare: bool, times: int, recurrence: Recurrence | None,
+                  school_year: SchoolYear) -> Schedule:
+    """«2 раза в год (декабрь, май)»: exactly that many dates, named in the phrase — never chosen for it."""
+    if recurrence not in (None, Recurrence.YEARLY):
+        raise _NotUnderstood(f"В сроке указаны две разные периодичности. {_HINT}")
+    atoms = [] if bare else _find_atoms(rest, school_year)
+    if not atoms:
+        raise _NotUnderstood(
+            f"Указано «{times} {_plural(times, 'раз', 'раза', 'раз')} в год», но не указано когда. "
+            "Допишите месяцы или даты, например «2 раза в год (декабрь, май)».")
+    periods, warnings = _periods(atoms, school_year)
+    if len(periods) != times:
+        raise _NotUnderstood(
+            f"Указано «{times} {_plural(times, 'раз', 'раза', 'раз')} в год», а сроков названо {len(periods)}: "
+            "исправьте число или список сроков.")
+    return Schedule(Kind.RECURRING, periods, Recurrence.YEARLY, text, messages=warnings)
 
 
 def _cut_recurrence(work: str) -> tuple[Recurrence | None, str]:
@@ -566,6 +625,7 @@ def _read_days(atom: _Atom, group: _Group, school_year: SchoolYear) -> _Atom:
     first, last = _Point(month, int(group("days_a")), year), _Point(month, int(group("days_b")), year)
     atom.span = DateSpan(*_range_dates(first, last, school_year))
     atom.day_precise = True
+    atom.is_range = True
     return atom
 
 
@@ -739,7 +799,7 @@ def _range_atom(left: _Atom, right: _Atom, school_year: SchoolYear) -> _Atom:
 
 def _single_atom(atom: _Atom) -> _Atom:
     qualifier = atom.qualifier
-    if qualifier is None or qualifier in _NEUTRAL_QUALIFIERS:
+    if qualifier is None or qualifier in _NEUTRAL_QUALIFIERS or (qualifier in _FROM_QUALIFIERS and atom.is_range):
         atom.qualifier = None
         return atom
     if qualifier in _FROM_QUALIFIERS:
@@ -909,3 +969,154 @@ def _schedule_link(flat: str, markers: tuple[tuple[re.Pattern[str], str], ...]) 
                 return name
         return f"{noun} {rest}".strip() or flat
     return None
+
+
+# ---------------------------------------------------------------------------
+# Whole phrases that are not a list of dates: a reason instead of a date, a deadline counted
+# from an event, a day of every month, the last week of every term, the school's holidays.
+
+AS_NEEDED_REASON = (
+    "«По мере необходимости» — не срок: пункт исполняется, когда в нём возникает нужда, поэтому он "
+    "ставится на контроль без даты, а не на весь учебный год."
+)
+HOLIDAYS_REASON = (
+    "Даты каникул задаёт календарный учебный график школы, а не план: срок привязан к нему и не угадывается."
+)
+def _phrase(*parts: str) -> re.Pattern[str]:
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+_AS_NEEDED = _phrase(r"(?:по\s+мере|при|по|в\s+случае)\s+необходимости(?:\s+в\s+течение\s+(?:учебного\s+)?года)?")
+_COUNT_WORDS = {
+    "один": 1, "одного": 1, "два": 2, "двух": 2, "три": 3, "трех": 3, "четыре": 4, "четырех": 4, "пять": 5,
+    "пяти": 5, "шесть": 6, "шести": 6, "семь": 7, "семи": 7, "десять": 10, "десяти": 10, "пятнадцать": 15,
+    "пятнадцати": 15, "тридцать": 30, "тридцати": 30,
+}
+_COUNT = r"(?P<n>[0-9]{1,3}|" + "|".join(_COUNT_WORDS) + r")"
+_DAYS_UNIT = r"(?:(?P<unit>рабоч[а-яё]*|календарн[а-яё]*)\s+)?(?:дн[а-яё]*|день|сут[а-яё]*)"
+_BEFORE_EVENT = _phrase(r"(?:не\s+(?:позднее|позже)\s+(?:чем\s+)?)?за\s+", _COUNT, r"\s+", _DAYS_UNIT,
+                        r"\s+до\s+(?P<event>\S.*)")
+_AFTER_EVENT = _phrase(r"(?:в\s+течение|не\s+(?:позднее|позже)|через|в\s+срок\s+до)\s+", _COUNT, r"\s+", _DAYS_UNIT,
+                       r"(?:\s+(?:после|с\s+момента|со\s+дня|с\s+даты|по\s+истечении|от\s+даты|от)\s+(?P<event>\S.*))?")
+_MONTHLY_DAY = _phrase(r"(?P<every1>ежемесячно\s*,?\s*)?(?:до|к|не\s+(?:позднее|позже))\s+(?P<day>[0-9]{1,2})",
+                       r"(?:\s*-?\s*го)?\s+числа(?P<every2>\s+(?:каждого|ежемесячно)\s+месяца|\s+ежемесячно|\s+месяца)?")
+_LAST_WEEK = _phrase(r"(?:(?:на|в\s+течение|в)\s+)?последн(?:ей|яя|юю)\s+недел[а-яё]*\s+",
+                     r"(?:(?P<number>iv|i{1,3}|[1-4])(?:\s*-?\s*(?:й|я|ой|ая|го|е|ого))?\s+)?(?:каждо(?:й|го)\s+)?",
+                     r"(?P<unit>четверт[а-яё]*|полугоди[а-яё]*|учебного\s+года)")
+_HOLIDAYS = _phrase(r"(?:(?:в\s+(?:период|время)|во\s+время|в\s+дни|на|в)\s+)?",
+                    r"(?P<which>осенн[а-яё]*|зимн[а-яё]*|весенн[а-яё]*|летн[а-яё]*)?",
+                    r"\s*(?:каникул[а-яё]*|каникулярн[а-яё]*\s+(?:время|период))")
+_TIMES_A_YEAR = _phrase(r"(?<![а-яё0-9])(?P<n>[2-9]|два|три|четыре)\s+раза?\s+в\s+(?:учебный\s+)?год(?:у)?(?![а-яё])")
+_ORDINAL_ITEM = r"(?:iv|i{1,3}|[1-4])(?:\s*-?\s*(?:й|я|е|го|ой|ая|ое))?"
+_ORDINAL_LIST = _phrase(
+    r"(?<![а-яёa-z0-9])(?P<qual>(?:по\s+итогам|по\s+окончании|по\s+завершении|в\s+конце|до\s+конца|к\s+концу",
+    r"|на\s+конец)\s+)?(?P<list>", _ORDINAL_ITEM, r"(?:\s*(?:,|и)\s*", _ORDINAL_ITEM, r")+)\s+",
+    r"(?P<unit>полугоди[а-яё]*|четверт[а-яё]*|квартал[а-яё]*)(?![а-яё])")
+
+
+def _plural(count: int, one: str, few: str, many: str) -> str:
+    n = abs(count)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
+
+
+def _opened_list(text: str) -> str:
+    """«2 раза в год (декабрь, май)»: here the parentheses hold the dates, not a remark."""
+    if not _TIMES_A_YEAR.search(text):
+        return text
+    return text.replace("(", " ").replace(")", " ")
+
+
+def _cut_times_a_year(work: str) -> tuple[int | None, str]:
+    found = _TIMES_A_YEAR.search(work)
+    if found is None:
+        return None, work
+    raw = found.group("n").lower()
+    count = int(raw) if raw.isdigit() else _COUNT_WORDS[raw]
+    return count, work[:found.start()] + " " * (found.end() - found.start()) + work[found.end():]
+
+
+def _expand_ordinal_lists(work: str) -> str:
+    """«по итогам I и II полугодия» → «по итогам I полугодия и по итогам II полугодия»: each part its own date."""
+    def expand(found: re.Match[str]) -> str:
+        qualifier = found.group("qual") or ""
+        numbers = re.split(r"\s*(?:,|\sи\s)\s*", found.group("list"))
+        return " и ".join(f"{qualifier}{number.strip()} {found.group('unit')}" for number in numbers if number.strip())
+
+    return _ORDINAL_LIST.sub(expand, work)
+
+
+def _count(raw: str) -> int:
+    return int(raw) if raw.isdigit() else _COUNT_WORDS[raw.lower()]
+
+
+def _parse_whole_phrase(text: str, flat: str, school_year: SchoolYear) -> Schedule | None:
+    for reader in (_event_offset, _monthly_day, _last_week, _holidays):
+        schedule = reader(text, flat, school_year)
+        if schedule is not None:
+            return schedule
+    return None
+
+
+def _event_offset(text: str, flat: str, school_year: SchoolYear) -> Schedule | None:
+    """«за 10 дней до педсовета», «в течение 10 рабочих дней [после …]»: a date only once the event is."""
+    found = _BEFORE_EVENT.fullmatch(flat) or _AFTER_EVENT.fullmatch(flat)
+    if found is None:
+        return None
+    offset = Offset(_count(found.group("n")), working=(found.group("unit") or "").lower().startswith("рабоч"),
+                    before=found.re is _BEFORE_EVENT)
+    if offset.days <= 0:
+        raise _NotUnderstood(f"Срок «{flat}»: число дней должно быть больше нуля. {_HINT}")
+    event = (found.group("event") or "").strip(" .,;:") or None
+    if event is None:
+        message = (f"Срок — {offset.describe()}, но событие в сроке не названо: дата не вычисляется. Чтобы она "
+                   "появилась, назовите событие, например «в течение 10 рабочих дней после педсовета».")
+    else:
+        message = f"Срок отсчитывается от события ({flat}): дата станет известна, когда оно будет назначено."
+    return Schedule(Kind.LINKED, (), None, text, linked_to=event, messages=(message,), offset=offset)
+
+
+def _monthly_day(text: str, flat: str, school_year: SchoolYear) -> Schedule | None:
+    """«до 5 числа каждого месяца»: that day of every month of lessons (September – May)."""
+    found = _MONTHLY_DAY.fullmatch(flat)
+    if found is None or not (found.group("every1") or (found.group("every2") or "").strip()):
+        return None
+    day = int(found.group("day"))
+    if not 1 <= day <= 28:
+        raise _NotUnderstood(
+            f"Срок «{flat}»: числа {day} нет в каждом месяце (в феврале 28 или 29 дней). Укажите число от 1 до 28 "
+            "или «ежемесячно» (срок — последний день месяца).")
+    periods = tuple(Period(month.start, month.start.replace(day=day)) for month in school_year.teaching_months())
+    return Schedule(Kind.RECURRING, periods, Recurrence.MONTHLY, text)
+
+
+def _last_week(text: str, flat: str, school_year: SchoolYear) -> Schedule | None:
+    """«на последней неделе четверти»: the last seven days of every term (of the one named)."""
+    found = _LAST_WEEK.fullmatch(flat)
+    if found is None:
+        return None
+    unit = found.group("unit").lower()
+    number = found.group("number")
+    if unit.startswith("четверт"):
+        spans, recurrence, what = school_year.terms(), Recurrence.PER_TERM, "четверти"
+    elif unit.startswith("полугод"):
+        spans, recurrence, what = school_year.halves(), Recurrence.PER_HALF, "полугодия"
+    else:
+        spans, recurrence, what = (school_year.teaching_period,), None, "учебного года"
+        if number:
+            raise _NotUnderstood(f"Не понят номер {what}: «{number}». {_HINT}")
+    if number:
+        spans, recurrence = (spans[_ordinal_number(number, len(spans), what) - 1],), None
+    periods = tuple(Period(span.end - dt.timedelta(days=6), span.end) for span in spans)
+    return Schedule(Kind.RECURRING if recurrence else Kind.DATES, periods, recurrence, text)
+
+
+def _holidays(text: str, flat: str, school_year: SchoolYear) -> Schedule | None:
+    """«в период каникул»: the school's own calendar says when; linked to it, never guessed."""
+    found = _HOLIDAYS.fullmatch(flat)
+    if found is None:
+        return None
+    which = found.group("which")
+    name = f"{which.lower()[:-2]}ие каникулы" if which else "каникулы"
+    return Schedule(Kind.LINKED, (), None, text, linked_to=name, messages=(HOLIDAYS_REASON,))

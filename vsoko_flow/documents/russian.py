@@ -186,6 +186,20 @@ def _analyzer() -> Any:
     return _morph
 
 
+@lru_cache(maxsize=4096)
+def surname_readings(word: str) -> tuple[tuple[str, str, bool], ...]:
+    """How a surname written in a text may be read: (lemma, gender «m»/«f»/«» for both, nominative?) for
+    every reading pymorphy knows as a surname — «Ивановой» is иванов, f, not nominative; «Иванова» is
+    иванов, f, nominative, or иванов, m, genitive. A word it does not know as a surname is read as itself."""
+    readings = []
+    for parse in _analyzer().parse(word):
+        if "Surn" not in parse.tag:
+            continue
+        gender = "m" if "masc" in parse.tag else "f" if "femn" in parse.tag else ""
+        readings.append((parse.normal_form.replace("ё", "е"), gender, "nomn" in parse.tag))
+    return tuple(dict.fromkeys(readings)) or ((word.lower().replace("ё", "е"), "", True),)
+
+
 _TOKEN_SPLIT = re.compile(r"(\s+)")
 # leading / trailing characters that are not part of the word itself
 _EDGE = re.compile(r"^([^\w]*)(.*?)([^\w]*)$", re.DOTALL)

@@ -353,8 +353,11 @@ def check_docx(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     check_office_zip(data, DOCX, max_bytes)
 
 
-def docx_paragraph_lines(data: bytes) -> list[str]:
-    """The text of a checked .docx, paragraph by paragraph, read in a limited process."""
+def docx_numbered_lines(data: bytes) -> tuple[list[str], int]:
+    """The paragraphs of a checked .docx with the numbers Word draws itself: a paragraph of an automatic
+    list («1.», «1.1.» in numbering.xml) gets its number written in front, as it is printed; bullets and
+    letters stay as text. Also returns how many tables the body holds (they are not part of the text).
+    Read in a limited process."""
     from .sandbox import LimitExceeded, run_limited
 
     check_docx(data)
@@ -365,8 +368,84 @@ def docx_paragraph_lines(data: bytes) -> list[str]:
         raise UploadError(f"Документ не удалось прочитать в пределах ограничений ({exc.description})") from None
 
 
-def _paragraph_lines(data: bytes) -> list[str]:
+def _paragraph_lines(data: bytes) -> tuple[list[str], int]:
     from docx import Document
 
     document = Document(io.BytesIO(data))
-    return [paragraph.text for paragraph in document.paragraphs]
+    levels = _numbering_levels(document)
+    counters: dict[str, list[int]] = {}
+    lines = []
+    for paragraph in document.paragraphs:
+        label = _list_label(paragraph, levels, counters)
+        lines.append(f"{label} {paragraph.text}" if label and paragraph.text.strip() else paragraph.text)
+    return lines, len(document.tables)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+@dataclass(frozen=True)
+class _Level:
+    format: str  # «decimal», «bullet», «lowerLetter», …
+    text: str  # «%1.%2.»
+    start: int
+
+
+def _numbering_levels(document) -> dict[str, tuple[str, dict[int, _Level]]]:  # noqa: ANN001 - python-docx Document
+    """numId → (its abstract list, level → how the level is numbered)."""
+    try:
+        root = document.part.numbering_part.element
+    except (KeyError, NotImplementedError, AttributeError):
+        return {}
+    abstract: dict[str, dict[int, _Level]] = {}
+    for node in root.findall(f"{_W}abstractNum"):
+        levels = {}
+        for level in node.findall(f"{_W}lvl"):
+            def value(tag: str, default: str) -> str:
+                found = level.find(f"{_W}{tag}")
+                return found.get(f"{_W}val", default) if found is not None else default
+            start = value("start", "1")
+            levels[int(level.get(f"{_W}ilvl", "0"))] = _Level(value("numFmt", "decimal"), value("lvlText", ""),
+                                                             int(start) if start.isdigit() else 1)
+        abstract[node.get(f"{_W}abstractNumId", "")] = levels
+    numbers = {}
+    for node in root.findall(f"{_W}num"):
+        ref = node.find(f"{_W}abstractNumId")
+        key = ref.get(f"{_W}val", "") if ref is not None else ""
+        numbers[node.get(f"{_W}numId", "")] = (key, abstract.get(key, {}))
+    return numbers
+
+
+def _num_pr(paragraph):  # noqa: ANN001, ANN202 - python-docx objects
+    """The paragraph's own list properties, or those of its style (numbered headings)."""
+    for holder in (paragraph._p, getattr(paragraph.style, "element", None)):
+        ppr = holder.find(f"{_W}pPr") if holder is not None else None
+        num_pr = ppr.find(f"{_W}numPr") if ppr is not None else None
+        if num_pr is not None:
+            return num_pr
+    return None
+
+
+def _list_label(paragraph, levels: dict, counters: dict[str, list[int]]) -> str:  # noqa: ANN001
+    num_pr = _num_pr(paragraph)
+    if num_pr is None:
+        return ""
+    num_id = num_pr.find(f"{_W}numId")
+    ilvl = num_pr.find(f"{_W}ilvl")
+    key = num_id.get(f"{_W}val", "") if num_id is not None else ""
+    depth = int(ilvl.get(f"{_W}val", "0")) if ilvl is not None and ilvl.get(f"{_W}val", "0").isdigit() else 0
+    if key not in levels or key == "0":
+        return ""
+    abstract, formats = levels[key]
+    level = formats.get(depth)
+    if level is None or level.format != "decimal":
+        return ""  # bullets, letters: part of the text, not a section number
+    count = counters.setdefault(abstract, [])
+    while len(count) <= depth:
+        count.append(formats.get(len(count), level).start - 1)
+    count[depth] += 1
+    del count[depth + 1:]
+    label = level.text
+    for index, value in enumerate(count, start=1):
+        label = label.replace(f"%{index}", str(value))
+    return label if re.fullmatch(r"[\d.)]+", label) else ""

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, contains_eager
 
 from ..models import Artefact, Membership, User
+from ..models.organisation import ROLES
 from ..documents.render import fill_placeholders
 from .definitions import TransitionDef, WorkflowDefinition
 from .fields import parse_date
@@ -64,6 +65,15 @@ class TransitionContext:
 
     def set_field(self, name: str, value: Any) -> None:
         self.updates[name] = value
+
+    def action_hint(self, trigger: str) -> str:
+        """«<label of the transition>» (<the roles that may fire it>): how a rule's message names the action
+        to take instead, and who may take it — both read from the workflow file."""
+        transition = self.definition.transitions.get(trigger)
+        if transition is None:
+            return f"«{trigger}»"
+        who = ", ".join(ROLES[role][:1].lower() + ROLES[role][1:] for role in ROLES if role in transition.roles)
+        return f"«{transition.label}» ({who})" if who else f"«{transition.label}»"
 
     def label_of(self, name: str) -> str:
         for spec in (*self.transition.fields, *self.definition.fields):

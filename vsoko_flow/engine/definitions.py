@@ -5,6 +5,7 @@ line it comes from, so an administrator editing YAML sees exactly what to fix.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from .registry import ACTIONS, CONTEXTS, RULES, SIGNATORIES, load_builtins
 from .yaml_lines import LineList, LineMap, line_of, load_with_lines
 
 RULE_LEVELS = ("block", "warning")
+_HELP_IN_LABEL = re.compile(r"по\s+умолчанию|\(\s*если\s+не", re.IGNORECASE)
+MAX_DESCRIPTION = 300
 # Names the forms and the API use for themselves; a field may not take them.
 RESERVED_FIELD_NAMES = frozenset({"comment", "version", "csrf_token", "trigger", "fields"})
 GRAMMATICAL_GENDERS = {"masculine": "УТВЕРЖДЁН", "feminine": "УТВЕРЖДЕНА", "neuter": "УТВЕРЖДЕНО"}
@@ -76,6 +79,8 @@ class WorkflowDefinition:
     kind: str
     title: str
     default_title: str
+    # One line for «Новый документ»: what this kind of document is for (how it differs from its neighbours).
+    description: str
     grammatical_gender: str
     initial: str
     editable_states: frozenset[str]
@@ -151,6 +156,10 @@ def _parse_field(name: str, raw: Any, line: int, problems: _Problems) -> FieldSp
         return None
     if not raw.get("label"):
         problems.add(line_of(raw, line), f"поле «{name}»: нет подписи (label)")
+    elif _HELP_IN_LABEL.search(str(raw["label"])):
+        # A label is what the document's card shows beside the value: a hint there reads as data.
+        problems.add(line_of(raw, line), f"поле «{name}»: подсказку («по умолчанию …», «если не …») перенесите "
+                                         "из подписи (label) в help")
     options = raw.get("options") or {}
     if field_type == "choice" and not isinstance(options, dict):
         problems.add(line_of(raw, line), f"поле «{name}»: options должны быть словарём код: подпись")
@@ -307,7 +316,8 @@ def _load_file(text: str, file_name: str) -> LineMap:
 
 
 def _extended(data: LineMap, file_name: str, siblings: dict[str, LineMap]) -> LineMap:
-    """`extends: other_kind` takes the other file's keys; this file's own keys replace them whole."""
+    """`extends: other_kind` takes the other file's keys (not its description); this file's own keys replace
+    them whole."""
     base_name = data.get("extends")
     if not base_name:
         return data
@@ -315,7 +325,9 @@ def _extended(data: LineMap, file_name: str, siblings: dict[str, LineMap]) -> Li
     if base is None or base.get("extends"):
         raise DefinitionError([f"{file_name}:{data.line_of('extends')}: extends: нет описания «{base_name}» "
                                "(или оно само расширяет другое)"])
-    merged = LineMap({**base, **{k: v for k, v in data.items() if k != "extends"}})
+    # A kind says itself what it is for: the description is never inherited.
+    merged = LineMap({**{k: v for k, v in base.items() if k != "description"},
+                      **{k: v for k, v in data.items() if k != "extends"}})
     merged.line = data.line
     merged.key_lines = {**base.key_lines, **data.key_lines}
     return merged
@@ -331,13 +343,19 @@ def parse_definition(text: str, file_name: str, templates: set[str],
 def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> WorkflowDefinition:
     load_builtins()
     problems = _Problems(file_name)
-    known = {"kind", "title", "default_title", "grammatical_gender", "initial", "editable_states",
+    known = {"kind", "title", "description", "default_title", "grammatical_gender", "initial", "editable_states",
              "create_roles", "fields", "columns", "states", "transitions", "created_with_parent"}
     for key in data.keys() - known:
         problems.add(data.line_of(key), f"неизвестный ключ «{key}»")
     for key in ("kind", "title", "initial"):
         if not data.get(key):
             problems.add(data.line, f"нет обязательного ключа «{key}»")
+    description = " ".join(str(data.get("description") or "").split())
+    if not description:
+        problems.add(data.line, "нет описания (description): одна строка о том, для чего этот вид документа — её "
+                                "видят в форме «Новый документ»")
+    elif "\n" in str(data["description"]).strip() or len(description) > MAX_DESCRIPTION:
+        problems.add(data.line_of("description"), f"description: одна строка, не длиннее {MAX_DESCRIPTION} символов")
     gender = data.get("grammatical_gender", "neuter")
     if gender not in GRAMMATICAL_GENDERS:
         problems.add(data.line_of("grammatical_gender"), f"grammatical_gender: одно из {', '.join(GRAMMATICAL_GENDERS)}")
@@ -369,7 +387,8 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
     if problems.items:
         raise DefinitionError(problems.items)
     return WorkflowDefinition(
-        kind=str(data["kind"]), title=str(data["title"]), default_title=str(data.get("default_title", data["title"])),
+        kind=str(data["kind"]), title=str(data["title"]), description=description,
+        default_title=str(data.get("default_title", data["title"])),
         grammatical_gender=gender, initial=str(data["initial"]), editable_states=editable,
         create_roles=create_roles, fields=fields, columns={str(k): str(v) for k, v in columns.items()},
         states=states, transitions=transitions, source_file=file_name,

@@ -22,6 +22,9 @@ class Registered:
     description: str
     required_params: frozenset[str] = field(default_factory=frozenset)
     optional_params: frozenset[str] = field(default_factory=frozenset)
+    # A rule that reads only the artefact (not the form): checked before the action is offered,
+    # so a person sees why it cannot be done yet — and what to do instead — before filling a form.
+    before_form: bool = False
 
     def check_params(self, params: dict[str, Any]) -> list[str]:
         problems = [f"не хватает параметра «{p}»" for p in sorted(self.required_params - params.keys())]
@@ -37,19 +40,22 @@ SIGNATORIES: dict[str, Registered] = {}
 
 
 def _register(table: dict[str, Registered], name: str, description: str,
-              required: tuple[str, ...], optional: tuple[str, ...]):
+              required: tuple[str, ...], optional: tuple[str, ...], before_form: bool = False):
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         if name in table:
             raise RuntimeError(f"{name} is registered twice")
-        table[name] = Registered(name, func, description, frozenset(required), frozenset(optional))
+        table[name] = Registered(name, func, description, frozenset(required), frozenset(optional), before_form)
         return func
 
     return decorator
 
 
-def rule(name: str, description: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()):
-    """Register a guard: func(ctx, **params) -> list of Russian messages (empty when it holds)."""
-    return _register(RULES, name, description, required, optional)
+def rule(name: str, description: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = (),
+         before_form: bool = False):
+    """Register a guard: func(ctx, **params) -> list of Russian messages (empty when it holds). A message
+    says what is wrong and what to do instead (which action, by whom). `before_form`: the rule reads
+    only the artefact, never the submitted fields, so it can be checked before the action is offered."""
+    return _register(RULES, name, description, required, optional, before_form)
 
 
 def action(name: str, description: str, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()):

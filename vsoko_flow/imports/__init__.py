@@ -21,6 +21,7 @@ from vsoko_flow.imports.plan_rows import (
 from vsoko_flow.imports.responsible import (
     TYPICAL_SCHOOL_POSITIONS,
     PartKind,
+    Person,
     Position,
     ResponsibleMatch,
     ResponsiblePart,
@@ -38,7 +39,7 @@ from vsoko_flow.imports.tables import (
 
 __all__ = [
     "MAX_IMPORT_BYTES", "TYPICAL_SCHOOL_POSITIONS", "Column", "ImportedItem", "ImportedPlan", "ImportedSection",
-    "PartKind", "PlanShape", "Position", "RawRow", "RawTable", "ResponsibleMatch", "ResponsiblePart",
+    "PartKind", "Person", "PlanShape", "Position", "RawRow", "RawTable", "ResponsibleMatch", "ResponsiblePart",
     "RowAccounting", "RowKind", "RowOutcome", "SourceRef", "TableImportError", "clean_cell", "heading_key",
     "item_fingerprint", "normalize_position", "parse_plan", "parse_plans", "read_table_file",
     "resolve_responsible",

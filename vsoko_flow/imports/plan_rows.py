@@ -34,7 +34,7 @@ from typing import Any
 
 from vsoko_flow.deadlines.phrases import Kind, parse_deadline
 from vsoko_flow.deadlines.school_year import SchoolYear
-from vsoko_flow.imports.responsible import Position, resolve_responsible
+from vsoko_flow.imports.responsible import Person, Position, resolve_responsible
 from vsoko_flow.imports.tables import RawRow, RawTable, TableImportError
 
 HEADER_NOT_FOUND = (
@@ -91,7 +91,10 @@ _MANGLED = str.maketrans({
     "S": "5", "s": "5", "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
     "О": "0", "O": "0", "о": "0", "o": "0", "З": "3", "з": "3", "б": "6", "Б": "6", ",": ".",
 })
-_SECTION_NUMBER = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2})*)(?:\.\s*|\)\s*|\s+)(?P<title>[^\d\s.].*)$")
+_SECTION_NUMBER = re.compile(
+    r"^(?:(?P<number>\d{1,2}(?:\.\d{1,2})*)(?:\.\s*|\)\s*|\s+)|(?P<roman>[IVXLІХ]{1,7})(?:\.\s*|\)\s*))"
+    r"(?P<title>[^\d\s.].*)$"
+)
 _TEXT_NUMBER = re.compile(r"^(?P<number>\d{1,3})\s*[.)](?:\s+|$)(?P<rest>.*)$")
 _SHORT_WORDS = frozenset({"по", "в", "во", "и", "с", "со", "на", "для", "к", "о", "об", "от", "из", "при", "за"})
 
@@ -239,7 +242,8 @@ class ImportedPlan:
 
 
 def parse_plans(
-    tables: Sequence[RawTable], school_year: str | SchoolYear, positions: Sequence[Position] | None = None
+    tables: Sequence[RawTable], school_year: str | SchoolYear, positions: Sequence[Position] | None = None,
+    people: Sequence[Person] = (),
 ) -> list[ImportedPlan]:
     """Every plan in the tables: a table with a header, with the headerless tables that continue it."""
     year = school_year if isinstance(school_year, SchoolYear) else SchoolYear.parse(school_year)
@@ -255,7 +259,7 @@ def parse_plans(
             ignored.append(table)
     if not groups:
         raise TableImportError(HEADER_NOT_FOUND)
-    plans = [_PlanBuilder(header, members, year, positions).build() for header, members in groups]
+    plans = [_PlanBuilder(header, members, year, positions, people).build() for header, members in groups]
     for table in ignored:
         filled = sum(1 for row in table.rows if not row.is_empty)
         plans[0].warnings.append(
@@ -276,9 +280,11 @@ def parse_plan(
     positions: Sequence[Position] | None = None,
     *,
     plan_index: int = 0,
+    people: Sequence[Person] = (),
 ) -> ImportedPlan:
-    """The plan in the tables (the first one, or `plan_index`, when the file holds several)."""
-    plans = parse_plans(tables, school_year, positions)
+    """The plan in the tables (the first one, or `plan_index`, when the file holds several); «Ответственный»
+    is matched to `positions` and, by name, to `people`."""
+    plans = parse_plans(tables, school_year, positions, people)
     if not 0 <= plan_index < len(plans):
         raise TableImportError(f"Таблиц-планов в файле: {len(plans)}, а запрошена №{plan_index + 1}")
     return plans[plan_index]
@@ -293,6 +299,31 @@ def heading_key(text: str) -> str | None:
         if pattern.search(words):
             return key
     return None
+
+
+_ROMAN_DIGITS = {"I": 1, "V": 5, "X": 10, "L": 50}
+_ROMAN = re.compile(r"^(?=[IVXL])L?X{0,3}(?:IX|IV|V?I{0,3})$")
+
+
+def roman_value(text: str) -> int | None:
+    """«IV» → 4, «XII» → 12 (Latin capitals, as section numbers are written); None for anything else."""
+    letters = (text or "").strip().rstrip(".").upper().translate(str.maketrans("ІХ", "IX"))
+    if not letters or not _ROMAN.match(letters):
+        return None
+    values = [_ROMAN_DIGITS[letter] for letter in letters]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+
+
+def _roman_written(text: str | None) -> str | None:
+    """«II», «II.» in a number cell: the section number as written (Latin letters); None otherwise."""
+    cleaned = (text or "").strip().rstrip(".)").translate(str.maketrans("ІХ", "IX"))
+    return cleaned if cleaned.isupper() and roman_value(cleaned) else None  # «l» is a mangled «1», not fifty
+
+
+def section_prefix(number: str | None) -> str | None:
+    """The prefix of a section's rows: «2» for «2», «2» for «II» (rows are numbered 2.1, 2.2 under «II.»)."""
+    value = roman_value(number or "")
+    return str(value) if value else number
 
 
 def item_fingerprint(section_number: str | None, section_title: str, number: str, text: str) -> str:
@@ -398,12 +429,14 @@ def _is_next(members: list[RawTable], table: RawTable) -> bool:
 
 class _PlanBuilder:
     def __init__(
-        self, header: _Header, tables: list[RawTable], school_year: SchoolYear, positions: Sequence[Position] | None
+        self, header: _Header, tables: list[RawTable], school_year: SchoolYear, positions: Sequence[Position] | None,
+        people: Sequence[Person] = (),
     ) -> None:
         self.header = header
         self.tables = tables
         self.school_year = school_year
         self.positions = positions
+        self.people = tuple(people)
         self.columns = header.columns
         self.number_col = header.column("number")
         self.main_key = next((key for key in _MAIN_KEYS if key in header.keys), "activity")
@@ -443,6 +476,9 @@ class _PlanBuilder:
     def _row(self, row: RawRow, ref: SourceRef) -> None:
         texts = [(index, text) for index, text in enumerate(row.cells) if text]
         number, main = row.cell(self.number_col), row.cell(self.main_col)
+        if _roman_written(number) and main and len(texts) == 2 and not self._has_own_control(row):
+            self._new_section(f"{_roman_written(number)}. {main}", ref)  # «I | Оценка качества …»
+            return
         current = self.items[-1] if self.items and self.items[-1].section_index == self._section_index() else None
         if len({text for _, text in texts}) == 1:
             index, text = texts[0]
@@ -504,7 +540,8 @@ class _PlanBuilder:
 
     def _new_section(self, text: str, ref: SourceRef) -> None:
         match = _SECTION_NUMBER.match(text)
-        number, title = (match.group("number"), match.group("title").strip()) if match else (None, text)
+        number = (match.group("number") or _roman_written(match.group("roman"))) if match else None
+        title = match.group("title").strip() if match and number else text
         self.sections.append(ImportedSection(len(self.sections), number, title, "row", ref))
         self._record(ref, RowKind.SECTION, section=self.sections[-1].index)
 
@@ -577,7 +614,7 @@ class _PlanBuilder:
         warnings: list[str],
     ) -> tuple[str, str | None]:
         previous = siblings[-1].number if siblings else None
-        expected = _next_number(previous, section.number, hierarchical=self.hierarchical)
+        expected = _next_number(previous, section_prefix(section.number), hierarchical=self.hierarchical)
         if self.grouped:
             match = _TEXT_NUMBER.match(fields.get(self.main_key, ""))
             if match is None:
@@ -680,7 +717,7 @@ class _PlanBuilder:
         elif schedule.kind is Kind.UNRESOLVED:
             item.warnings.append(f"срок не распознан: «{text}»")
         else:
-            item.warnings.extend(f"срок: {message}" for message in schedule.messages)
+            item.warnings.extend(f"срок: {message}" for message in schedule.attention)
 
     def _responsible(self, item: ImportedItem, has_column: bool) -> None:
         if not has_column:
@@ -691,7 +728,7 @@ class _PlanBuilder:
             return
         if self.positions is None:
             return
-        match = resolve_responsible(text, self.positions)
+        match = resolve_responsible(text, self.positions, self.people)
         item.responsible_match = match.to_dict()
         item.warnings.extend(match.warnings)
 
@@ -774,7 +811,7 @@ def _full_number(section: ImportedSection, item: ImportedItem, sections: list[Im
     if "." in item.number:
         return item.number
     if section.number:
-        return f"{section.number}.{item.number}"
+        return f"{section_prefix(section.number)}.{item.number}"
     if item.number_written is None and section.origin != "implicit":  # the numbers are ours
         ordinal = 1 + sum(1 for other in sections[: section.index] if other.origin == section.origin)
         return f"{ordinal}.{item.number}"

@@ -14,16 +14,25 @@ positions by normalised title:
 * bodies outside the school (ИМЦ, ЦОКО, ОО, …) are external executors, never users;
 * an elliptic part borrows the head of the part before it («учителя истории, географии»,
   «Заместитель директора по УВР, ВР»);
+* people by name — «Петрова А.А.», «А.А. Петрова», «Петрова Анна Сергеевна», in any case
+  («Петровой А.А.», read by pymorphy3 with the person's gender) — are matched to the staff by
+  surname and initials; a position written beside the name («Иванова И.И. (зам. по УВР)») only
+  tells apart two people who would both fit; two people who still both fit are flagged;
+* groups named by role — «Рабочая группа по ВСОКО», «руководители ШМО» — are the people who hold
+  that role in the organisation (and the positions the words name);
+* a position cut short («Заместитель директора по») is flagged, never completed;
 * anything else stays unresolved, with a Russian warning — never a guess.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
+
+from vsoko_flow.documents.russian import surname_readings
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,30 @@ class Position:
         object.__setattr__(self, "user_logins", tuple(self.user_logins))
 
 
+@dataclass(frozen=True)
+class Person:
+    """A member of the organisation, for cells that name people («Петрова А.А.»)."""
+
+    login: str
+    last_name: str
+    first_name: str
+    middle_name: str = ""
+    gender: str = ""  # «m» or «f»; «» when not known
+    position: str = ""  # the title of the person's position (a `Position.key`)
+    roles: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+
+
 class PartKind(StrEnum):
     POSITION = "position"  # one position (or several with the very same title)
-    GROUP = "group"  # a plural or a group word: every position it covers
+    GROUP = "group"  # a plural or a group word: every position it covers, or everyone with a role
+    PERSON = "person"  # one member of the staff named by name
     EXTERNAL = "external"  # a body outside the organisation
-    AMBIGUOUS = "ambiguous"  # several positions fit a singular title
+    AMBIGUOUS = "ambiguous"  # several positions (people) fit a singular title (a name)
+    CUT = "cut"  # a position cut short: «Заместитель директора по»
     UNRESOLVED = "unresolved"
 
 
@@ -53,10 +81,13 @@ class ResponsiblePart:
     kind: PartKind
     position_keys: tuple[str, ...] = ()
     note: str | None = None  # a qualifier kept aside: «5, 6 классов», «по согласованию»
+    logins: tuple[str, ...] = ()  # people named, or holding the role a group names
+    candidates: tuple[str, ...] = ()  # everyone who fits an ambiguous name
 
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "normalized": self.normalized, "kind": str(self.kind),
-                "position_keys": list(self.position_keys), "note": self.note}
+                "position_keys": list(self.position_keys), "note": self.note, "logins": list(self.logins),
+                "candidates": list(self.candidates)}
 
 
 @dataclass(frozen=True)
@@ -75,14 +106,22 @@ class ResponsibleMatch:
         return bool(self.parts) and not self.unresolved
 
     @property
+    def people_logins(self) -> tuple[str, ...]:
+        """The people named by name or by a role group (the positions' holders come on top)."""
+        return tuple(dict.fromkeys(login for part in self.parts
+                                   if part.kind in (PartKind.PERSON, PartKind.GROUP) for login in part.logins))
+
+    @property
     def user_logins(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(login for position in self.positions for login in position.user_logins))
+        return tuple(dict.fromkeys([*(login for position in self.positions for login in position.user_logins),
+                                    *self.people_logins]))
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,
             "parts": [part.to_dict() for part in self.parts],
             "position_keys": [position.key for position in self.positions],
+            "logins": list(self.people_logins),
             "groups": list(self.groups),
             "external": list(self.external),
             "unresolved": list(self.unresolved),
@@ -232,6 +271,16 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "психологическая служба": ("психолог", "социальный педагог"),
     "педагогический коллектив": ("учитель",),
 }
+# Groups that name a role of the organisation (models.organisation.ROLES), normalised: their members are
+# everyone who holds the role, besides the positions the words name.
+_ROLE_GROUPS: dict[str, str] = {
+    "рабочая группа по всоко": "working_group", "рабочая группа": "working_group",
+    "член рабочей группы": "working_group", "член рабочей группы по всоко": "working_group",
+    "руководитель мо": "mo_head",
+    "секретарь педагогического совета": "secretary", "секретарь педсовета": "secretary",
+}
+# A part ending with one of these was cut (a line break, a narrow cell): «Заместитель директора по».
+_DANGLING = frozenset({"по", "и", "для", "в", "во", "с", "со", "на", "при", "к", "от", "из", "за", "о", "об"})
 # When a plural names no position of its own, these wider prefixes are tried.
 _FALLBACK_PREFIXES: dict[str, tuple[str, ...]] = {"учитель-предметник": ("учитель",)}
 _EXTERNAL = frozenset({
@@ -296,6 +345,132 @@ def _matcher(positions: tuple[Position, ...]) -> _Matcher:
 
 
 # ---------------------------------------------------------------------------
+# People by name.
+
+_UP, _LO = "А-ЯЁ", "а-яё"
+_SURNAME = rf"[{_UP}][{_LO}]+(?:-[{_UP}][{_LO}]+)?"
+_NAME_PATTERNS = tuple(re.compile(pattern) for pattern in (
+    # «Петрова Анна Сергеевна»: a patronymic makes it a name for certain
+    rf"(?<![{_LO}{_UP}])(?P<surname>{_SURNAME})\s+(?P<first>[{_UP}][{_LO}]+)\s+"
+    rf"(?P<middle>[{_UP}][{_LO}]+(?:вич|вна|ична|инична|ич))(?![{_LO}])",
+    # «А.А. Петрова», «А. Петрова»
+    rf"(?<![{_LO}{_UP}])(?P<first>[{_UP}])\.\s*(?:(?P<middle>[{_UP}])\.\s*)?(?P<surname>{_SURNAME})(?![{_LO}])",
+    # «Петрова А.А.», «Петрова А. А.», «Петрова А.»
+    rf"(?<![{_LO}{_UP}])(?P<surname>{_SURNAME})\s+(?P<first>[{_UP}])\.\s*(?:(?P<middle>[{_UP}])\.?)?(?![{_LO}])",
+))
+
+
+def _found_names(piece: str) -> list[re.Match[str]]:
+    """The names written in a piece, left to right, none overlapping, none a position word («Директор М.Б.»)."""
+    found: list[re.Match[str]] = []
+    for pattern in _NAME_PATTERNS:
+        for match in pattern.finditer(piece):
+            surname = _words(match.group("surname")).tokens
+            if surname and surname[0] in _HEAD_NOUNS | _POSITION_WORDS:
+                continue
+            if all(match.end() <= other.start() or match.start() >= other.end() for other in found):
+                found.append(match)
+    return sorted(found, key=lambda match: match.start())
+
+
+# Words of position titles that look like a capitalised surname in front of initials.
+_POSITION_WORDS = frozenset({"заведующий", "завуч", "зам", "заместитель", "председатель", "член", "инспектор",
+                             "тьютор", "вожатый", "логопед", "дефектолог", "библиотекарь", "воспитатель"})
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower().replace("ё", "е") == b.lower().replace("ё", "е")
+
+
+def _surname_fits(word: str, person: Person, nominative: bool) -> bool:
+    """The written surname is this person's, in the nominative (or, when asked, in any case)."""
+    own = {lemma for lemma, gender, nomn in surname_readings(person.last_name)
+           if nomn and gender in ("", person.gender or gender)} or {person.last_name.lower().replace("ё", "е")}
+    return any(lemma in own and gender in ("", person.gender or gender) and (nomn or not nominative)
+               for lemma, gender, nomn in surname_readings(word))
+
+
+def _name_fits(match: re.Match[str], person: Person) -> bool:
+    first, middle = match.group("first"), match.group("middle")
+    if len(first) > 1:  # written in full
+        return _same(first, person.first_name) and (middle is None or _same(middle, person.middle_name))
+    return (_same(first, person.first_name[:1])
+            and (middle is None or _same(middle[:1], person.middle_name[:1])))
+
+
+def _people_fitting(match: re.Match[str], people: Sequence[Person]) -> list[Person]:
+    named = [person for person in people if _name_fits(match, person)]
+    for nominative in (True, False):  # «Иванова» is a woman before it is a man in the genitive
+        fitting = [person for person in named if _surname_fits(match.group("surname"), person, nominative)]
+        if fitting:
+            return fitting
+    return []
+
+
+def _person_part(match: re.Match[str], people: Sequence[Person], hints: list[Position]) -> ResponsiblePart:
+    """One name: the person it names; the position written beside it only tells two namesakes apart."""
+    text = " ".join(match.group(0).split())
+    if match.group("surname") != text.split()[-1] and not text.endswith("."):
+        text += "."  # «Петрова А.А»: the cell's full stop went with the separators
+    fitting = _people_fitting(match, people)
+    if len(fitting) > 1 and hints:
+        by_position = [person for person in fitting if person.position in {p.key for p in hints}]
+        fitting = by_position or fitting
+    if len(fitting) == 1:
+        return ResponsiblePart(text, fitting[0].label.lower(), PartKind.PERSON, logins=(fitting[0].login,))
+    if fitting:
+        return ResponsiblePart(text, text.lower(), PartKind.AMBIGUOUS,
+                               candidates=tuple(f"{p.label} ({p.position})" if p.position else p.label
+                                                for p in fitting))
+    return ResponsiblePart(text, text.lower(), PartKind.UNRESOLVED)
+
+
+def _named_people(piece: str, notes: list[str], matcher: _Matcher, people: Sequence[Person]
+                  ) -> tuple[list[ResponsiblePart], str]:
+    """Parts for the people named in a piece, and what is left of it (their position, if written)."""
+    names = _found_names(piece) if people else []
+    if not names:
+        return [], piece
+    rest = piece
+    for match in names:
+        rest = rest.replace(match.group(0), " ")
+    hints: list[Position] = []
+    for written in [rest, *notes]:
+        words = _words(written)
+        if words.tokens:
+            kind, found = matcher.match(words)
+            hints += found if kind in (PartKind.POSITION, PartKind.AMBIGUOUS, PartKind.GROUP) else []
+    return [_person_part(match, people, hints) for match in names], ""
+
+
+def _surname_alone(piece: str, people: Sequence[Person]) -> ResponsiblePart | None:
+    """A cell with a surname only («Петрова»): the one person of the staff with it, or None."""
+    if not people or not re.fullmatch(rf"{_SURNAME}", piece.strip()):
+        return None
+    for nominative in (True, False):
+        fitting = [person for person in people if _surname_fits(piece.strip(), person, nominative)]
+        if len(fitting) == 1:
+            return ResponsiblePart(piece, fitting[0].label.lower(), PartKind.PERSON, logins=(fitting[0].login,))
+        if fitting:
+            return ResponsiblePart(piece, piece.lower(), PartKind.AMBIGUOUS,
+                                   candidates=tuple(person.label for person in fitting))
+    return None
+
+
+def _role_group(piece: str, words: _Words, matcher: _Matcher, people: Sequence[Person]) -> ResponsiblePart | None:
+    """«Рабочая группа по ВСОКО», «руководители ШМО»: everyone with that role, and the positions named."""
+    role = _ROLE_GROUPS.get(words.text)
+    if role is None:
+        return None
+    holders = tuple(person.login for person in people if role in person.roles)
+    if not holders:  # nobody has the role: the words may still name a position
+        return None
+    kind, found = matcher.match(words)
+    positions = tuple(p.key for p in found) if kind in (PartKind.POSITION, PartKind.GROUP) else ()
+    return ResponsiblePart(piece, words.text, PartKind.GROUP, positions, logins=holders)
+
+
+# ---------------------------------------------------------------------------
 # Splitting a cell into parts.
 
 _PARENTHESES = re.compile(r"\(([^()]*)\)")
@@ -318,8 +493,8 @@ def _split(text: str) -> list[str]:
     return [piece.strip(_EDGES) for piece in pieces if piece.strip(_EDGES)]
 
 
-def resolve_responsible(text: str, positions: Sequence[Position]) -> ResponsibleMatch:
-    """Map the words of an «Ответственный» cell to positions, groups and external bodies."""
+def resolve_responsible(text: str, positions: Sequence[Position], people: Sequence[Person] = ()) -> ResponsibleMatch:
+    """Map the words of an «Ответственный» cell to positions, groups, people and external bodies."""
     matcher = _matcher(tuple(positions))
     parts: list[ResponsiblePart] = []
     previous: _Words | None = None
@@ -328,17 +503,22 @@ def resolve_responsible(text: str, positions: Sequence[Position]) -> Responsible
         bare = _PARENTHESES.sub(" ", piece).strip()
         if not bare:
             continue
-        resolved = _resolve_piece(bare, matcher, previous)
+        named, bare = _named_people(bare, notes, matcher, people)
+        parts += named
+        if not bare.strip(_EDGES):
+            continue
+        resolved = _resolve_piece(bare, matcher, previous, people)
         for part in resolved:
             if notes:
                 joined = "; ".join(filter(None, [part.note, *notes]))
-                part = ResponsiblePart(part.text, part.normalized, part.kind, part.position_keys, joined)
+                part = replace(part, note=joined)
             parts.append(part)
         last = resolved[-1]
         if last.kind in (PartKind.POSITION, PartKind.GROUP):
             tokens = tuple(last.normalized.split())
             previous = _Words(tokens, (last.kind is PartKind.GROUP,) * len(tokens))
-    understood = (PartKind.POSITION, PartKind.GROUP, PartKind.EXTERNAL, PartKind.AMBIGUOUS)
+    understood = (PartKind.POSITION, PartKind.GROUP, PartKind.PERSON, PartKind.EXTERNAL, PartKind.AMBIGUOUS,
+                  PartKind.CUT)
     if len(parts) > 1 and not any(part.kind in understood for part in parts):
         # Not a list of executors at all (an action written in the column): one warning, not ten.
         whole = " ".join(text.split())
@@ -346,13 +526,22 @@ def resolve_responsible(text: str, positions: Sequence[Position]) -> Responsible
     return _summarise(text, parts, positions)
 
 
-def _resolve_piece(piece: str, matcher: _Matcher, previous: _Words | None) -> list[ResponsiblePart]:
+def _resolve_piece(piece: str, matcher: _Matcher, previous: _Words | None,
+                   people: Sequence[Person] = ()) -> list[ResponsiblePart]:
     words = _words(piece)
     if not words.tokens:
         return [ResponsiblePart(piece, "", PartKind.UNRESOLVED)]
+    if words.tokens[-1] in _DANGLING or piece.rstrip().endswith(("-", "–")):
+        return [ResponsiblePart(piece, words.text, PartKind.CUT)]
+    role_group = _role_group(piece, words, matcher, people)
+    if role_group is not None:
+        return [role_group]
     kind, found = matcher.match(words)
     if kind in (PartKind.POSITION, PartKind.GROUP, PartKind.EXTERNAL):
         return [_part(piece, words, kind, found)]
+    alone = _surname_alone(piece, people)
+    if alone is not None:
+        return [alone]
     segments = _segment(words, matcher)
     if segments is not None:
         single = len(segments) == 1
@@ -416,8 +605,11 @@ def _summarise(text: str, parts: list[ResponsiblePart], positions: Sequence[Posi
     for part in parts:
         if part.kind is PartKind.UNRESOLVED:
             warnings.append(f"ответственный не найден: «{part.text}»")
+        elif part.kind is PartKind.CUT:
+            warnings.append(f"ответственный записан не полностью: «{part.text}» — допишите должность или "
+                            "выберите сотрудника")
         elif part.kind is PartKind.AMBIGUOUS:
-            titles = ", ".join(by_key[key].title for key in part.position_keys)
+            titles = ", ".join(part.candidates or [by_key[key].title for key in part.position_keys])
             warnings.append(f"ответственный неоднозначен: «{part.text}» — подходят: {titles}")
     if not parts:
         warnings.append("ответственный не указан")
@@ -427,6 +619,7 @@ def _summarise(text: str, parts: list[ResponsiblePart], positions: Sequence[Posi
         positions=tuple(by_key[key] for key in matched),
         groups=tuple(part.text for part in parts if part.kind is PartKind.GROUP),
         external=tuple(part.text for part in parts if part.kind is PartKind.EXTERNAL),
-        unresolved=tuple(part.text for part in parts if part.kind in (PartKind.UNRESOLVED, PartKind.AMBIGUOUS)),
+        unresolved=tuple(part.text for part in parts
+                         if part.kind in (PartKind.UNRESOLVED, PartKind.AMBIGUOUS, PartKind.CUT)),
         warnings=tuple(warnings),
     )

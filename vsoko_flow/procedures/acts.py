@@ -40,8 +40,28 @@ def required_opinion_bodies(ctx: TransitionContext) -> list[str]:
     return bodies
 
 
+# What a council may answer (record_opinion's «opinion_result»): agreement, agreement with remarks,
+# or a motivated disagreement — the act may then be amended and sent again.
+AGREED = ("positive", "remarks")
+REJECTED = "rejected"
+
+
 def recorded_opinions(ctx: TransitionContext) -> dict[str, dict[str, Any]]:
+    """The latest opinion of every council (earlier ones stay in «opinion_history»)."""
     return dict(ctx.value("opinions") or {})
+
+
+def pending_opinion_bodies(ctx: TransitionContext) -> list[str]:
+    """The councils a request goes to: those without an opinion, or whose opinion was a disagreement.
+    A council that agreed keeps its opinion when the amended act is sent again."""
+    recorded = recorded_opinions(ctx)
+    return [body for body in required_opinion_bodies(ctx)
+            if body not in recorded or recorded[body].get("result") not in AGREED]
+
+
+def _genitive_list(bodies: list[str]) -> str:
+    names = [OPINION_BODIES[body]["gent"] for body in bodies]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " и " + names[-1]
 
 
 def opinion_dates(ctx: TransitionContext) -> list[tuple[str, dt.date]]:
@@ -60,36 +80,72 @@ def _d(day: dt.date) -> str:
 # --------------------------------------------------------------------------- rules
 
 
-@rule("has_sections", "В тексте акта есть хотя бы один раздел")
+@rule("has_sections", "В тексте акта есть хотя бы один раздел", before_form=True)
 def has_sections(ctx: TransitionContext) -> list[str]:
     if ctx.artefact.sections:
         return []
     return ["В тексте документа нет ни одного раздела: добавьте текст (разделы 1., 1.1., …) перед отправкой"]
 
 
-@rule("opinions_needed", "Акт затрагивает права, требующие учёта мнения советов")
+@rule("opinions_needed", "Есть советы, чьё мнение нужно получить (или получить заново после несогласия)",
+      before_form=True)
 def opinions_needed(ctx: TransitionContext) -> list[str]:
-    if required_opinion_bodies(ctx):
+    if not required_opinion_bodies(ctx):
+        return ["Этот акт не затрагивает права обучающихся или работников: учёт мнения советов не требуется, "
+                "направьте его сразу на педагогический совет"]
+    if pending_opinion_bodies(ctx):
         return []
-    return ["Этот акт не затрагивает права обучающихся или работников: учёт мнения советов не требуется, "
-            "направьте его сразу на педагогический совет"]
+    return ["Мнения всех советов уже получены и сохранены: направлять проект повторно не нужно — "
+            f"внесите его на педагогический совет: {ctx.action_hint('send_to_council')}"]
 
 
-@rule("opinions_recorded", "Мнения всех обязательных советов записаны (273-ФЗ ст. 30)")
+@rule("opinions_recorded", "Мнения всех обязательных советов записаны (273-ФЗ ст. 30)", before_form=True)
 def opinions_recorded(ctx: TransitionContext) -> list[str]:
     recorded = recorded_opinions(ctx)
-    return [
-        f"Не учтено мнение: {OPINION_BODIES[body]['gent']} — акт затрагивает их права "
-        "(ч. 3 ст. 30 273-ФЗ); запишите мнение до принятия"
-        for body in required_opinion_bodies(ctx) if body not in recorded
-    ]
+    missing = [body for body in required_opinion_bodies(ctx) if body not in recorded]
+    if not missing:
+        return []
+    what = (f"Не учтено мнение {_genitive_list(missing)}: акт затрагивает права, которые они представляют "
+            "(ч. 3 ст. 30 273-ФЗ)")
+    state = ctx.artefact.state
+    if state == "opinions":  # the request went out: the answers are awaited
+        return [f"{what}. Запишите мнение, когда совет его представит: {ctx.action_hint('record_opinion')}"]
+    steps = f"{ctx.action_hint('send_for_opinions')}, затем {ctx.action_hint('record_opinion')}"
+    if state == ctx.definition.initial:
+        return [f"{what}. Сначала направьте проект советам: {steps}"]
+    return [f"{what}. Верните проект на доработку — {ctx.action_hint('return_to_draft')} — и направьте его "
+            f"советам: {steps}"]
+
+
+@rule("opinions_agreed", "Ни один совет не выразил несогласия с проектом", before_form=True)
+def opinions_agreed(ctx: TransitionContext) -> list[str]:
+    recorded = recorded_opinions(ctx)
+    rejected = [body for body in required_opinion_bodies(ctx) if recorded.get(body, {}).get("result") == REJECTED]
+    if not rejected:
+        return []
+    reasons = "; ".join(f"{OPINION_BODIES[body]['nomn']}: {recorded[body].get('remarks') or 'без мотивов'}"
+                        for body in rejected)
+    return [f"Проект не согласован ({reasons}). Доработайте его — {ctx.action_hint('return_to_draft')}, исправьте "
+            f"текст и снова {ctx.action_hint('send_for_opinions')}: проект уйдёт только не согласовавшим советам, "
+            "полученные мнения сохранятся. Или внесите проект на педагогический совет с мотивированным "
+            "несогласием: решение примет совет."]
+
+
+@rule("opinion_reasons_given", "Несогласие и замечания совета записаны с мотивами")
+def opinion_reasons_given(ctx: TransitionContext) -> list[str]:
+    result = ctx.submitted.get("opinion_result")
+    if result in ("remarks", REJECTED) and not (ctx.submitted.get("opinion_remarks") or "").strip():
+        what = "мотивы несогласия" if result == REJECTED else "замечания"
+        return [f"Укажите {what} совета в поле «Замечания совета»: мнение совета должно быть мотивированным"]
+    return []
 
 
 @rule("opinion_after_request", "Мнение совета дано не раньше направления проекта")
 def opinion_after_request(ctx: TransitionContext) -> list[str]:
     requested, given = ctx.date_value("request_date"), ctx.date_value("opinion_date")
     if requested and given and given < requested:
-        return [f"Дата мнения ({_d(given)}) раньше даты направления проекта ({_d(requested)})"]
+        return [f"Дата мнения ({_d(given)}) раньше даты направления проекта ({_d(requested)}): совет даёт мнение "
+                "на направленный ему проект — укажите дату его протокола, не раньше даты направления"]
     return []
 
 
@@ -97,7 +153,7 @@ def _title_key(title: str) -> str:
     return re.sub(r"\s+", " ", title).strip().lower()
 
 
-@rule("single_edition_in_force", "Одновременно действует только одна редакция акта")
+@rule("single_edition_in_force", "Одновременно действует только одна редакция акта", before_form=True)
 def single_edition_in_force(ctx: TransitionContext) -> list[str]:
     artefact = ctx.artefact
     # Titles are compared in SQL (case-insensitively, also for Russian on SQLite): a school may
@@ -150,19 +206,29 @@ def set_deadlines(ctx: TransitionContext, acquaintance_working_days: int = 5,
     ctx.set_field("publication_deadline", add_working_days(start, publication_working_days).isoformat())
 
 
-@action("record_opinion", "Записать мнение совета в карточку акта")
+@action("record_opinion", "Записать мнение совета в карточку акта (прежние мнения остаются в истории мнений)")
 def record_opinion(ctx: TransitionContext) -> None:
     body = ctx.submitted["opinion_body"]
     if body not in required_opinion_bodies(ctx):
-        raise ActionError("Мнение этого органа для данного акта не требуется")
-    opinions = recorded_opinions(ctx)
-    opinions[body] = {
+        needed = ", ".join(OPINION_BODIES[b]["nomn"] for b in required_opinion_bodies(ctx))
+        raise ActionError(f"Мнение этого органа для данного акта не требуется: нужны мнения — {needed}")
+    opinion = {
         "date": ctx.submitted["opinion_date"],
         "protocol_number": ctx.submitted.get("opinion_protocol_number", ""),
         "result": ctx.submitted.get("opinion_result", "positive"),
         "remarks": ctx.submitted.get("opinion_remarks", ""),
+        "request_date": ctx.value("request_date") or "",  # which sending of the act it answers
     }
-    ctx.set_field("opinions", opinions)
+    ctx.set_field("opinions", {**recorded_opinions(ctx), body: opinion})
+    ctx.set_field("opinion_history", [*(ctx.value("opinion_history") or []), {"body": body, **opinion}])
+
+
+@action("await_opinions", "Советы, которым проект направлен заново, снова ждут ответа (их прежнее мнение — в истории)")
+def await_opinions(ctx: TransitionContext) -> None:
+    pending = set(pending_opinion_bodies(ctx))
+    recorded = recorded_opinions(ctx)
+    if pending & recorded.keys():
+        ctx.set_field("opinions", {body: opinion for body, opinion in recorded.items() if body not in pending})
 
 
 # --------------------------------------------------------------------------- documents
@@ -275,7 +341,7 @@ def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dic
 def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     titles = title_forms(ctx)
     contexts = []
-    for body in required_opinion_bodies(ctx):
+    for body in pending_opinion_bodies(ctx):
         names = OPINION_BODIES[body]
         basis = ("статьёй 372 Трудового кодекса Российской Федерации" if body == "trade_union"
                  else f"частью 3 статьи 30 {LAW_273}")

@@ -72,13 +72,13 @@ def listed(numbers: list[str]) -> str:
     return shown + (f" и ещё {len(numbers) - MAX_LISTED}" if len(numbers) > MAX_LISTED else "")
 
 
-@rule("items_present", "В плане есть хотя бы один пункт")
+@rule("items_present", "В плане есть хотя бы один пункт", before_form=True)
 def items_present(ctx: TransitionContext) -> list[str]:
     count = ctx.session.scalar(select(func.count()).select_from(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id))
     return [] if count else ["В плане нет ни одного пункта: импортируйте таблицу или добавьте пункты"]
 
 
-@rule("items_resolved", "У каждого пункта понятны срок и ответственный")
+@rule("items_resolved", "У каждого пункта понятны срок и ответственный", before_form=True)
 def items_resolved(ctx: TransitionContext) -> list[str]:
     items = plan_items(ctx)
     no_deadline = [i.number or str(i.position + 1) for i in items
@@ -94,7 +94,19 @@ def items_resolved(ctx: TransitionContext) -> list[str]:
     return messages
 
 
-@rule("control_items_closed", "Все пункты на контроле приняты или отменены")
+@rule("sections_have_items", "В каждом разделе плана есть пункты", before_form=True)
+def sections_have_items(ctx: TransitionContext) -> list[str]:
+    """A section without rows would be printed empty in the plan the council adopts."""
+    filled = {item.section_id for item in plan_items(ctx)}
+    empty = [f"«{section_text(section)}»" for section in plan_sections(ctx) if section.id not in filled]
+    if not empty:
+        return []
+    which = f"Раздел {empty[0]} без пунктов" if len(empty) == 1 else f"Разделы без пунктов: {listed(empty)}"
+    return [f"{which}: добавьте в него пункты («Добавить пункт» в разделе) или удалите пустой раздел («Удалить» "
+            "в строке раздела), чтобы в плане для совета не было пустых разделов"]
+
+
+@rule("control_items_closed", "Все пункты на контроле приняты или отменены", before_form=True)
 def control_items_closed(ctx: TransitionContext) -> list[str]:
     open_count = ctx.session.scalar(select(func.count()).select_from(Artefact).where(
         Artefact.parent_id == ctx.artefact.id, Artefact.state.not_in(FINAL_CONTROL_STATES)))
@@ -164,7 +176,7 @@ def _item_fields(item: PlanItem, period: dict | None) -> dict:
     return fields
 
 
-@rule("actor_is_assignee", "Отчитывается исполнитель пункта (или руководитель, который может действовать за него)")
+@rule("actor_is_assignee", "Отчитывается исполнитель пункта (или руководитель, который может действовать за него)", before_form=True)
 def actor_is_assignee(ctx: TransitionContext) -> list[str]:
     if {"deputy", "director"} & set(ctx.membership.roles or []):
         return []

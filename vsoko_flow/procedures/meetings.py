@@ -192,7 +192,7 @@ def _meeting_date(ctx: TransitionContext, date_field: str) -> dt.date | None:
 
 
 @rule("agenda_complete", "У каждого вопроса повестки есть формулировка, записано, кого слушали, "
-      "и у каждого решения есть текст")
+      "и у каждого решения есть текст", before_form=True)
 def agenda_complete(ctx: TransitionContext) -> list[str]:
     agenda = agenda_of(ctx)
     if not agenda:

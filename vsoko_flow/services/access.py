@@ -1,11 +1,14 @@
 """One place that decides whose artefact is whose: every read and write goes through here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Artefact, Membership, User
-from .errors import NotFound
+from .errors import Conflict, Forbidden, NotFound
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -39,3 +42,28 @@ def artefact_for(session: Session, user_id: int | None, artefact_id: int, lock: 
     if artefact is None or membership is None:
         raise NotFound(f"Документ № {artefact_id} не найден")
     return artefact, membership
+
+
+@dataclass(frozen=True)
+class DraftWords:
+    """How the refusals of a draft's editing name what is edited: «План уже изменён», «Пункты можно менять…»."""
+
+    noun: str  # «План», «Документ»
+    parts: str  # «Пункты», «Текст»
+    whose: str  # «этот план», «этот документ»
+    retry: str  # «обновите страницу», «обновите и повторите»
+
+
+def editable_draft(session: Session, definition_of: Callable[[str], Any], user_id: int, artefact_id: int,
+                   version: int | None, words: DraftWords, lock: bool = True) -> tuple[Artefact, Any]:
+    """The artefact (and its definition) if the person may change it now: the version they saw, a state in
+    which it is edited, a role that creates documents of its kind — or the refusal (Conflict, Forbidden)."""
+    artefact, membership = artefact_for(session, user_id, artefact_id, lock=lock)
+    definition = definition_of(artefact.kind)
+    if version is not None and version != artefact.version:
+        raise Conflict(f"{words.noun} уже изменён (версия {artefact.version}, у вас {version}): {words.retry}")
+    if artefact.state not in definition.editable_states:
+        raise Conflict(f"{words.parts} можно менять только в состоянии «{definition.state_label(definition.initial)}»")
+    if not definition.create_roles.intersection(membership.roles or []):
+        raise Forbidden(f"У вас нет права редактировать {words.whose}")
+    return artefact, definition

@@ -14,11 +14,12 @@ from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
 from ..procedures.acting import roles_on
 from ..safe_text import without_invisible
-from .access import artefact_for, get_user, membership_in
-from .errors import Conflict, Forbidden, NotFound, Unprocessable
+from .access import DraftWords, artefact_for, editable_draft, get_user, membership_in
+from .errors import Forbidden, NotFound, Unprocessable
 from .quality import trace_links
 from .runtime import Runtime
-from .sections import parse_sections, sections_as_text
+from .sections import ParsedSection, parse_sections, read_text_file, sections_as_text
+from .transitions import offered_transitions
 
 
 def current_school_year(today: dt.date) -> str:
@@ -86,29 +87,55 @@ def _superseded_edition(session: Session, supersedes_id: int | None, organisatio
 
 
 def _replace_sections(artefact: Artefact, text: str) -> list[Section]:
-    parsed = parse_sections(text)
+    return _store_sections(artefact, parse_sections(text))
+
+
+def _store_sections(artefact: Artefact, parsed: list[ParsedSection]) -> list[Section]:
     artefact.sections = [Section(position=i, number=p.number, text=p.text) for i, p in enumerate(parsed)]
     return artefact.sections
 
 
+TEXT_WORDS = DraftWords("Документ", "Текст", "этот документ", "обновите и повторите")
+
+
+def _editable_text(session: Session, rt: Runtime, artefact_id: int, actor_id: int, version: int | None,
+                   lock: bool = True) -> Artefact:
+    """The act whose text the person may change now; Conflict (stale version, past the draft) or Forbidden."""
+    return editable_draft(session, rt.definition, actor_id, artefact_id, version, TEXT_WORDS, lock)[0]
+
+
 def set_sections(rt: Runtime, artefact_id: int, actor_id: int, text: str, version: int | None = None) -> int:
     """Replace the act's text (only while it is editable); returns the new version."""
+    return _write_sections(rt, artefact_id, actor_id, version, lambda: parse_sections(text), {})
+
+
+def preview_sections_file(rt: Runtime, artefact_id: int, actor_id: int, data: bytes, file_name: str
+                          ) -> dict[str, Any]:
+    """How a .docx/.txt would become the act's text: sections, the lines left out above them, warnings.
+    Writes nothing; refused exactly as saving would be (role, state)."""
+    with rt.sessions() as session:
+        _editable_text(session, rt, artefact_id, actor_id, None, lock=False)
+    return read_text_file(data, file_name).to_dict()
+
+
+def set_sections_from_file(rt: Runtime, artefact_id: int, actor_id: int, data: bytes, file_name: str,
+                           version: int | None = None) -> int:
+    """Replace the act's text with the one of a Word .docx (or .txt), read as the preview showed it."""
+    return _write_sections(rt, artefact_id, actor_id, version, lambda: read_text_file(data, file_name).sections,
+                           {"file_name": file_name, "file_sha256": hashlib.sha256(data).hexdigest()})
+
+
+def _write_sections(rt: Runtime, artefact_id: int, actor_id: int, version: int | None, parse,  # noqa: ANN001
+                    recorded: dict[str, Any]) -> int:
     with transaction(rt.sessions) as session:
         actor = get_user(session, actor_id)
-        artefact, membership = artefact_for(session, actor_id, artefact_id, lock=True)
-        definition = rt.definition(artefact.kind)
-        if version is not None and version != artefact.version:
-            raise Conflict(f"Документ уже изменён (версия {artefact.version}, у вас {version}): обновите и повторите")
-        if artefact.state not in definition.editable_states:
-            raise Conflict(f"Текст можно менять только в состоянии «{definition.state_label(definition.initial)}»")
-        if not definition.create_roles.intersection(membership.roles or []):
-            raise Forbidden("У вас нет права редактировать этот документ")
-        sections = _replace_sections(artefact, text)
+        artefact = _editable_text(session, rt, artefact_id, actor_id, version)
+        sections = _store_sections(artefact, parse())
         artefact.updated_at = utcnow()
         session.flush()
         append_entry(session, artefact, actor, "edit_sections", artefact.state, fields={
             "sections": len(sections),
-            "text_sha256": hashlib.sha256(sections_as_text(sections).encode()).hexdigest(),
+            "text_sha256": hashlib.sha256(sections_as_text(sections).encode()).hexdigest(), **recorded,
         })
         return artefact.version
 
@@ -148,11 +175,15 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
     return data
 
 
-def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None) -> dict[str, Any]:
+def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None, today: dt.date | None = None) -> dict[str, Any]:
+    """One artefact with everything its page shows; each available action says whether its rules already
+    refuse it (`blocked`, with what to do instead) or warn (`warnings`) before a form is filled."""
     with rt.sessions() as session:
         artefact, membership = artefact_for(session, user_id, artefact_id)
-        roles = roles_on(session, membership, dt.date.today()) if membership is not None else None
-        data = artefact_summary(rt, artefact, membership, roles)
+        data = artefact_summary(rt, artefact, membership)
+        if membership is not None:
+            data["available_transitions"] = offered_transitions(
+                rt, session, artefact, get_user(session, user_id), membership, today)
         data["sections"] = [{"number": s.number, "text": s.text} for s in artefact.sections]
         data["history"] = [_history_summary(e) for e in session.scalars(
             select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]

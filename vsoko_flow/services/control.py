@@ -34,7 +34,8 @@ from ..models import Artefact, ArtefactAssignee, Evidence, Membership, PlanItem,
 from ..safe_text import without_invisible
 from .access import artefact_for, get_user, membership_in
 from .errors import Conflict, Forbidden, NotFound, Unprocessable
-from .plans import organisation_positions, preview_import
+from .meetings import MEETING_KIND
+from .plans import NUMBER_WARNINGS, match_logins, organisation_positions, preview_import
 from .runtime import Runtime
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -115,6 +116,18 @@ def _plan(session: Session, rt: Runtime, plan_id: int, user_id: int):  # noqa: A
 
 # --- A plan and what may be done with it ----------------------------------------------------------
 
+# How the pages name a table's rows: a plan has «пункты», a meeting's protocol has «решения».
+ROW_WORDS = {
+    "plan": {"one": "Пункт", "new": "Новый пункт", "add": "Добавить пункт", "added": "добавлен", "saved": "сохранён",
+             "deleted": "удалён", "rows": "пункты плана", "section_of": "раздела", "end": "В конце плана",
+             "file": "Файл с таблицей плана", "import": "Импорт пунктов плана из файла", "save": "Сохранить в план"},
+    "meeting": {"one": "Решение", "new": "Новое решение", "add": "Добавить решение", "added": "добавлено",
+                "saved": "сохранено", "deleted": "удалено", "rows": "решения заседания",
+                "section_of": "вопроса повестки", "end": "В конце протокола", "file": "Файл с таблицей решений",
+                "import": "Импорт решений заседания из файла", "save": "Сохранить решения"},
+}
+
+
 def plan_access(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
     """The plan's head and the user's rights: `may_manage` (roles of create_roles), `may_edit` (and a
     state whose rows may change)."""
@@ -129,6 +142,7 @@ def plan_access(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
             "columns": dict(definition.columns), "editable": artefact.state in definition.editable_states,
             "initial_label": definition.state_label(definition.initial), "may_manage": may_manage,
             "may_edit": may_manage and artefact.state in definition.editable_states,
+            "words": ROW_WORDS["meeting" if artefact.kind == MEETING_KIND else "plan"],
         }
 
 
@@ -186,6 +200,8 @@ def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
     groups += [{"id": s.id, "number": s.number, "title": s.title, "items": by_section.get(s.id, [])} for s in sections]
     return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": len(rows),
             "flagged": [row for row in rows if row["warnings"]],
+            # Rows whose only remark is their number: accepted all at once («Принять все восстановленные номера»).
+            "numbers_to_accept": sum(1 for row in rows if any(w.startswith(NUMBER_WARNINGS) for w in row["warnings"])),
             "first_id": rows[0]["id"] if rows else None, "last_id": rows[-1]["id"] if rows else None}
 
 
@@ -202,22 +218,24 @@ def item_for_edit(rt: Runtime, plan_id: int, item_id: int, user_id: int) -> dict
 
 # --- The import preview ---------------------------------------------------------------------------
 
-def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_name: str) -> dict[str, Any]:
+def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_name: str,
+                   today: dt.date | None = None) -> dict[str, Any]:
     """`plans.preview_import` with each row's responsible people by name and the totals. Writes nothing."""
-    preview = preview_import(rt, plan_id, user_id, data, file_name)
+    preview = preview_import(rt, plan_id, user_id, data, file_name, today)
     with rt.sessions() as session:
         artefact, _, definition = _plan(session, rt, plan_id, user_id)
         positions = {p.key: p for p in organisation_positions(session, artefact.organisation_id)}
         labels = _labels(session, artefact.organisation_id,
-                         logins={login for p in positions.values() for login in p.user_logins})
+                         logins={login for p in positions.values() for login in p.user_logins}
+                         | {login for raw in preview["items"] for login in (raw.get("responsible_match") or {})
+                            .get("logins", [])})
     columns = dict(definition.columns)
     headings = {c["key"]: c["heading"] for c in preview["columns"] if c.get("key")}
     sections = {s["index"]: {**s, "items": []} for s in preview["sections"]}
     items = []
     for raw in preview["items"]:
         match = raw.get("responsible_match") or {}
-        logins = sorted({login for key in match.get("position_keys", []) if key in positions
-                         for login in positions[key].user_logins})
+        logins = match_logins(match, positions)
         fields = {**raw["fields"], **raw.get("extra", {})}
         item = {
             "number": raw.get("full_number") or raw["number"], "number_written": raw.get("number_written"),
@@ -234,6 +252,9 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
             "deadline_description": raw.get("deadline_description", ""),
             "deadline_resolved": bool(raw.get("schedule")) and raw["schedule"].get("kind") != Kind.UNRESOLVED,
             "warnings": list(raw.get("warnings", [])), "duplicate": bool(raw.get("duplicate")),
+            "past_due": list(raw.get("past_due", [])), "past_due_warning": raw.get("past_due_warning", ""),
+            "number_only": bool(raw.get("warnings")) and all(
+                w.startswith(NUMBER_WARNINGS) for w in raw.get("warnings", [])),
             "source_row": raw["source"]["row"] + 1, "source_table": raw["source"]["table"] + 1,
             "continuations": len(raw.get("continuation_sources", [])),
         }
@@ -256,6 +277,8 @@ def import_preview(rt: Runtime, plan_id: int, user_id: int, data: bytes, file_na
         "new_sections": sum(1 for s in sections.values() if not s["existing"]),
         "duplicates": sum(1 for i in items if i["duplicate"]),
         "flagged": sum(1 for i in items if i["warnings"] and not i["duplicate"]),
+        "past_due": sum(1 for i in items if i["past_due"] and not i["duplicate"]),
+        "number_only": sum(1 for i in items if i["number_only"] and not i["duplicate"]),
     }
 
 

@@ -78,9 +78,7 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     transition = _available_transition(definition, artefact, trigger)
     _check_role(transition, roles_on(session, membership, today))
     submitted = _coerce(session, artefact.organisation_id, transition, raw_fields, comment, today)
-    ctx = TransitionContext(session=session, artefact=artefact, definition=definition, transition=transition,
-                            actor=actor, membership=membership, submitted=submitted, comment=comment,
-                            today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
+    ctx = _context(rt, session, artefact, transition, actor, membership, submitted, comment, today)
     warnings = _check_rules(ctx)
     _run_actions(ctx)
     drafts = _render_drafts(rt, ctx)
@@ -105,6 +103,35 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
         documents=[{"id": d.id, "public_id": d.public_id, "title": d.title, "file_name": d.file_name,
                     "sha256": d.sha256, "history_sequence": entry.sequence} for d in documents],
     )
+
+
+def _context(rt: Runtime, session: Session, artefact: Artefact, transition: TransitionDef, actor: User,
+             membership: Membership, submitted: dict[str, Any], comment: str, today: dt.date) -> TransitionContext:
+    return TransitionContext(session=session, artefact=artefact, definition=rt.definition(artefact.kind),
+                             transition=transition, actor=actor, membership=membership, submitted=submitted,
+                             comment=comment, today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
+
+
+def offered_transitions(rt: Runtime, session: Session, artefact: Artefact, actor: User, membership: Membership,
+                        today: dt.date | None = None) -> list[dict[str, Any]]:
+    """The actions the person may take now, each with what its rules already say before any form is
+    filled: `blocked` — why it cannot be done yet and what to do instead (the action is not offered);
+    `warnings` — what the person should know before firing it. Reads only; nothing is written."""
+    definition = rt.definition(artefact.kind)
+    today = today or dt.date.today()
+    roles = roles_on(session, membership, today)
+    offered = []
+    for trigger in definition.available_triggers(artefact.state):
+        transition = definition.transitions[trigger]
+        if not transition.roles & roles:
+            continue
+        ctx = _context(rt, session, artefact, transition, actor, membership, {}, "", today)
+        blocked, warnings = [], []
+        for step in transition.rules:
+            if RULES[step.name].before_form:
+                (warnings if step.level == "warning" else blocked).extend(RULES[step.name].func(ctx, **step.params))
+        offered.append({"trigger": trigger, "label": transition.label, "blocked": blocked, "warnings": warnings})
+    return offered
 
 
 def _available_transition(definition: WorkflowDefinition, artefact: Artefact, trigger: str) -> TransitionDef:

@@ -21,7 +21,9 @@ from ..engine.fields import FIELD_TYPES, FieldSpec
 from ..services import control as control_service
 from ..services import plans as plan_service
 from ..services.api_tokens import document_for, member_organisation_ids, user_id_for_token
-from ..services.artefacts import create_artefact, list_artefacts, set_sections, show_artefact
+from ..services.artefacts import (
+    create_artefact, list_artefacts, preview_sections_file, set_sections, set_sections_from_file, show_artefact,
+)
 from ..services.errors import ServiceError, Unprocessable
 from ..services.jobs import job_for
 from ..services.meetings import MAX_AGENDA_ITEMS, clean_agenda, record_agenda
@@ -196,6 +198,10 @@ class ItemMove(_Request):
     direction: Literal["up", "down"] = Field(description="up — выше, down — ниже")
 
 
+class VersionBody(_Request):
+    version: PlanVersion
+
+
 class SectionCreate(_Request):
     """Новый раздел в конце плана; у заседания — новый вопрос повестки."""
 
@@ -227,6 +233,13 @@ class ImportUpload(BaseModel):
                                           "не более 10 МБ")
     version: Optional[int] = Field(None, ge=1, le=MAX_ID,
                                    description="Версия плана; обязательна для импорта (без preview=true)")
+
+
+class TextUpload(ImportUpload):
+    """Текст акта из файла и версия документа, обязательная для сохранения (multipart/form-data)."""
+
+    file: UploadField = Field(description="Документ Word (.docx) или текст (.txt, UTF-8 или Windows-1251), "
+                                          "не более 10 МБ")
 
 
 class AgendaDecision(_Request):
@@ -308,6 +321,10 @@ class AvailableTransition(BaseModel):
     label: str
     fields: list[FieldInfo]
     comment_required: bool
+    blocked: list[str] = Field(default_factory=list, description="Почему действие сейчас не выполнится и что "
+                               "сделать вместо него (правила, не зависящие от полей формы); пусто — можно выполнять")
+    warnings: list[str] = Field(default_factory=list, description="Предупреждения, о которых нужно знать до "
+                                "выполнения действия")
 
 
 class OrganisationRef(BaseModel):
@@ -425,15 +442,24 @@ class SchedulePeriod(BaseModel):
     note: Optional[str]
 
 
+class ScheduleOffset(BaseModel):
+    days: int
+    working: bool = Field(description="Рабочие дни производственного календаря")
+    before: bool = Field(description="true: «за N дней до события»; false: N дней после него")
+
+
 class ItemSchedule(BaseModel):
     """Как понят срок в учебном году плана."""
 
-    kind: str = Field(description="Вид: " + ", ".join(k.value for k in Kind) + " (unresolved — не понят)")
+    kind: str = Field(description="Вид: " + ", ".join(k.value for k in Kind)
+                      + " (linked — по другому графику или от события; text — не срок, причина в messages; "
+                        "unresolved — не понят)")
     periods: list[SchedulePeriod]
     recurrence: Optional[str]
     text: str
-    linked_to: Optional[str] = Field(description="Для kind=linked: другой график («ВШК»), сроки не угадываются")
+    linked_to: Optional[str] = Field(description="Для kind=linked: другой график («ВШК») или событие, сроки не угадываются")
     messages: list[str]
+    offset: Optional[ScheduleOffset] = Field(default=None, description="Для срока от события: сколько дней до или после")
 
 
 class PlanRow(BaseModel):
@@ -477,13 +503,26 @@ class PlanItems(BaseModel):
     items_total: int
 
 
-class ItemChange(BaseModel):
+class Renumbered(BaseModel):
+    from_: str = Field(alias="from", description="Номер до изменения")
+    to: str = Field(description="Номер после изменения")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class _Renumbering(BaseModel):
+    renumbered: list[Renumbered] = Field(default_factory=list, description="Номера пунктов (и разделов: «раздел 2»), "
+                                         "которые изменились: номера следуют порядку")
+    message: str = Field(default="", description="Что перенумеровано, по-русски («Пункты 9.3–9.5 перенумерованы.»)")
+
+
+class ItemChange(_Renumbering):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     item: PlanRow
 
 
-class ItemDeleted(BaseModel):
+class ItemDeleted(_Renumbering):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     deleted_item_id: int
@@ -493,6 +532,12 @@ class SectionAdded(BaseModel):
     artefact_id: int
     version: int = Field(description="Новая версия плана")
     section: PlanSectionRows
+
+
+class SectionChanged(_Renumbering):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    section_id: int
 
 
 class AgendaDecisionStored(BaseModel):
@@ -548,6 +593,10 @@ class PreviewRow(BaseModel):
     schedule: Optional[ItemSchedule]
     warnings: list[str]
     duplicate: bool = Field(description="Такая строка уже есть в плане: второй раз не добавится")
+    past_due: list[str] = Field(default_factory=list, description="Сроки пункта, которые уже прошли (ГГГГ-ММ-ДД): "
+                                "после утверждения он сразу окажется просроченным")
+    past_due_warning: str = Field(default="", description="То же словами (предупреждение предпросмотра, не "
+                                  "сохраняется в пункте)")
     source_table: int = Field(description="Номер таблицы в файле, с 1")
     source_row: int = Field(description="Номер строки в таблице, с 1")
 
@@ -569,6 +618,8 @@ class ImportPreview(BaseModel):
     row_accounting: RowAccounting
     accounting_text: str = Field(description="«строк в файле: 9 = заголовок 1 + разделы 1 + пункты 7 + …»")
     flagged: int = Field(description="Сколько новых пунктов требуют внимания")
+    past_due: int = Field(default=0, description="Сколько новых пунктов со сроком, который уже прошёл")
+    number_only: int = Field(default=0, description="Сколько новых пунктов с предупреждением только о номере")
     sections: list[PreviewSection]
 
 
@@ -605,6 +656,7 @@ class WorkflowTransition(BaseModel):
 class Workflow(BaseModel):
     kind: str
     title: str
+    description: str = Field(description="Для чего этот вид документа — одна строка")
     default_title: str
     initial: str
     editable_states: list[str]
@@ -628,7 +680,8 @@ def _field_info(spec: FieldSpec) -> dict[str, Any]:
 
 def _workflow(definition: WorkflowDefinition) -> dict[str, Any]:
     return {
-        "kind": definition.kind, "title": definition.title, "default_title": definition.default_title,
+        "kind": definition.kind, "title": definition.title, "description": definition.description,
+        "default_title": definition.default_title,
         "initial": definition.initial, "editable_states": sorted(definition.editable_states),
         "create_roles": sorted(definition.create_roles), "fields": [_field_info(f) for f in definition.fields],
         "states": [{"name": s.name, "label": s.label, "final": s.final} for s in definition.states.values()],
@@ -736,9 +789,48 @@ def put_sections(user_id: int, artefact_id: int, body: SectionsUpdate):
     return _detail(artefact_id, user_id)
 
 
+class TextSection(BaseModel):
+    number: str
+    text: str
+
+
+class TextImport(BaseModel):
+    preview: bool = Field(description="true — только предпросмотр: текст не изменён")
+    version: int = Field(description="Версия документа (после сохранения — новая)")
+    file_name: str
+    sha256: str = Field(description="SHA-256 файла, как в истории")
+    sections: list[TextSection] = Field(description="Разделы, как они будут (были) сохранены")
+    skipped: list[str] = Field(description="Строки над первым разделом (название, грифы): в текст не входят")
+    warnings: list[str] = Field(description="Что проверить: нумерация не по порядку, таблицы в файле")
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/sections/import", summary="Текст акта из файла Word",
+                    tag="Документы", path_params=ARTEFACT_ID, query=ImportQuery, form=TextUpload, response=TextImport,
+                    errors=(403, 409, 422))
+def import_sections(user_id: int, artefact_id: int, query: ImportQuery, form: TextUpload):
+    """Разделы «1.», «1.1.» из .docx (в том числе с автоматической нумерацией Word) или .txt; строки над первым
+    разделом не входят в текст. С preview=true — только показать; без него — заменить текст (нужна version).
+    422 — файл не читается или в нём нет разделов; ничего не записано."""
+    rt = _rt()
+    file_name = control_service.safe_file_name(form.file.file_name)
+    data = form.file.data
+    if query.preview:
+        parsed = preview_sections_file(rt, artefact_id, user_id, data, file_name)
+        version = show_artefact(rt, artefact_id, user_id)["version"]
+    else:
+        if form.version is None:
+            raise BadRequest("Для сохранения текста укажите версию документа (поле version)",
+                             details={"fields": {"version": "обязательное поле (без preview=true)"}})
+        parsed = preview_sections_file(rt, artefact_id, user_id, data, file_name)
+        version = set_sections_from_file(rt, artefact_id, user_id, data, file_name, version=form.version)
+    return {"preview": query.preview, "version": version, "file_name": file_name,
+            "sha256": hashlib.sha256(data).hexdigest(), **parsed}
+
+
 # ---------------------------------------------------------------- plan rows (plans, roadmaps, meetings' decisions)
 
 ITEM_ID = {**ARTEFACT_ID, "item_id": "Номер пункта плана (id из GET /artefacts/{artefact_id}/items)"}
+SECTION_ID = {**ARTEFACT_ID, "section_id": "Номер раздела плана (id из GET /artefacts/{artefact_id}/items)"}
 ITEMS_TAG = "Пункты плана"
 
 
@@ -746,6 +838,10 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     """A row of `control.plan_table` / `control.item_for_edit` (or of the import preview) for the API."""
     return {**row, "schedule": row["schedule"] or None,
             "fields": {key: str(value) for key, value in row["fields"].items()}}
+
+
+def _renumbering(change: plan_service.RowChange) -> dict[str, Any]:
+    return {"renumbered": [{"from": old, "to": new} for old, new in change.renumbered], "message": change.message}
 
 
 def _section_rows(section: dict[str, Any]) -> dict[str, Any]:
@@ -790,7 +886,7 @@ def add_item_view(user_id: int, artefact_id: int, body: ItemCreate):
         _rt(), artefact_id, user_id, version=body.version, section_id=body.section_id, fields=body.fields,
         responsible_logins=body.responsible_logins, external_executors=body.external_executors,
         deadline_text=body.deadline_text, responsible_text=body.responsible_text)
-    return (_item_change(artefact_id, user_id, change.id, change.version),
+    return ({**_item_change(artefact_id, user_id, change.id, change.version), **_renumbering(change)},
             {"Location": url_for("api.get_item", artefact_id=artefact_id, item_id=change.id)})
 
 
@@ -809,17 +905,19 @@ def update_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemUpd
                     path_params=ITEM_ID, query=VersionQuery, response=ItemDeleted, errors=(403, 409, 422))
 def delete_item_view(user_id: int, artefact_id: int, item_id: int, query: VersionQuery):
     """Только в проекте; номера следующих пунктов сдвигаются, текст удалённого остаётся в истории."""
-    version = plan_service.delete_item(_rt(), artefact_id, item_id, user_id, version=query.version)
-    return {"artefact_id": artefact_id, "version": version, "deleted_item_id": item_id}
+    change = plan_service.delete_item(_rt(), artefact_id, item_id, user_id, version=query.version)
+    return {"artefact_id": artefact_id, "version": change.version, "deleted_item_id": item_id,
+            **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/{item_id}/move", summary="Переместить пункт",
                     tag=ITEMS_TAG, path_params=ITEM_ID, body=ItemMove, response=ItemChange, errors=(403, 409, 422))
 def move_item_view(user_id: int, artefact_id: int, item_id: int, body: ItemMove):
-    """Выше или ниже соседнего пункта; номера не меняются."""
-    version = plan_service.move_item(_rt(), artefact_id, item_id, user_id, -1 if body.direction == "up" else 1,
-                                     body.version)
-    return _item_change(artefact_id, user_id, item_id, version)
+    """Выше или ниже соседнего пункта (у крайнего пункта раздела — в соседний раздел); номера следуют новому
+    порядку, `renumbered` — какие номера изменились."""
+    change = plan_service.move_item(_rt(), artefact_id, item_id, user_id, -1 if body.direction == "up" else 1,
+                                    body.version)
+    return {**_item_change(artefact_id, user_id, item_id, change.version), **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/sections", summary="Добавить раздел (вопрос повестки)",
@@ -831,6 +929,43 @@ def add_section_view(user_id: int, artefact_id: int, body: SectionCreate):
     change = plan_service.add_section(rt, artefact_id, user_id, body.title, version=body.version, number=body.number)
     section = next(s for s in control_service.plan_table(rt, artefact_id, user_id)["sections"] if s["id"] == change.id)
     return {"artefact_id": artefact_id, "version": change.version, "section": _section_rows(section)}
+
+
+class NumbersAccepted(BaseModel):
+    artefact_id: int
+    version: int = Field(description="Новая версия плана")
+    accepted: int = Field(description="У скольких пунктов сняты предупреждения о номере")
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/accept-numbers",
+                    summary="Принять все восстановленные номера", tag=ITEMS_TAG, path_params=ARTEFACT_ID,
+                    body=VersionBody, response=NumbersAccepted, errors=(403, 409, 422))
+def accept_numbers_view(user_id: int, artefact_id: int, body: VersionBody):
+    """Снимает предупреждения «номер восстановлен» и «номер не по порядку» у всех пунктов сразу (остальные
+    предупреждения остаются); 422 — таких пунктов нет."""
+    change = plan_service.accept_restored_numbers(_rt(), artefact_id, user_id, version=body.version)
+    return {"artefact_id": artefact_id, "version": change.version, "accepted": change.id}
+
+
+@registry.operation("POST", "/artefacts/{artefact_id}/items/sections/{section_id}/move",
+                    summary="Переместить раздел (вопрос повестки)", tag=ITEMS_TAG, path_params=SECTION_ID,
+                    body=ItemMove, response=SectionChanged, errors=(403, 409, 422))
+def move_section_view(user_id: int, artefact_id: int, section_id: int, body: ItemMove):
+    """Выше или ниже соседнего раздела вместе с пунктами (у заседания — с записанным ходом обсуждения);
+    разделы, пронумерованные по порядку (1, 2, … или I, II, …), и их пункты нумеруются заново."""
+    change = plan_service.move_section(_rt(), artefact_id, section_id, user_id, -1 if body.direction == "up" else 1,
+                                       body.version)
+    return {"artefact_id": artefact_id, "version": change.version, "section_id": section_id, **_renumbering(change)}
+
+
+@registry.operation("DELETE", "/artefacts/{artefact_id}/items/sections/{section_id}",
+                    summary="Удалить пустой раздел (вопрос повестки)", tag=ITEMS_TAG, path_params=SECTION_ID,
+                    query=VersionQuery, response=SectionChanged, errors=(403, 409, 422))
+def delete_section_view(user_id: int, artefact_id: int, section_id: int, query: VersionQuery):
+    """Только раздел без пунктов и только в проекте (422 — в разделе есть пункты); следующие разделы и их пункты
+    нумеруются заново."""
+    change = plan_service.delete_section(_rt(), artefact_id, section_id, user_id, version=query.version)
+    return {"artefact_id": artefact_id, "version": change.version, "section_id": section_id, **_renumbering(change)}
 
 
 @registry.operation("POST", "/artefacts/{artefact_id}/items/import", summary="Импорт пунктов из файла",

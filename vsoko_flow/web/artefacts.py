@@ -20,9 +20,12 @@ from ..services import signatures as signature_service
 from ..services import tasks as task_service
 from ..services.compare import compare_editions
 from ..services.errors import Conflict, ServiceError, Unprocessable
-from ..services.sections import sections_as_text
+from ..services.control import safe_file_name
+from ..services.sections import TEXT_FILE_TYPES, sections_as_text
 from ..services.transitions import fire_transition
+from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .documents import pdf_functions
+from .extensions import csrf
 from .plans import artefact_extras
 from .quality import quality_extras
 from .session import abort_for, current_organisation_id, runtime
@@ -50,6 +53,8 @@ OWN_TRIGGERS = {"create": "Создан", "edit_sections": "Изменён те�
                 "add_section": "Добавлен раздел плана", "add_evidence": "Приложен материал исполнения",
                 # Signatures (services/signatures.py)
                 "sign": "Подписан документ", "decline_signature": "Отказ подписать документ",
+                "move_section": "Изменён порядок разделов", "delete_section": "Удалён раздел плана",
+                "accept_numbers": "Приняты номера пунктов",
                 # Meetings (services/meetings.py)
                 "edit_agenda": "Записаны повестка и ход заседания",
                 # The quality cycle (services/audits.py, procedures/corrective.py)
@@ -177,7 +182,8 @@ def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: 
         else:
             label, kind, options = name, "str", {}
         if kind == "opinions":
-            rows.append({"name": name, "label": label, "table": _opinion_table(definition, value)})
+            rows.append({"name": name, "label": label,
+                         "table": _opinion_table(definition, fields.get("opinion_history") or value)})
         elif not isinstance(value, (dict, list)):
             rows.append({"name": name, "label": label, "value": _display(kind, value, options, members)})
     order = {spec.name: i for i, spec in enumerate(definition.fields)}
@@ -185,12 +191,16 @@ def field_rows(definition: WorkflowDefinition, fields: dict[str, Any], members: 
 
 
 def _opinion_table(definition: WorkflowDefinition, opinions: Any) -> list[list[str]]:
+    """Every opinion given, in order (a council asked again after its disagreement has two rows), or the
+    latest opinion of each council for acts recorded before the history of opinions was kept."""
     from ..procedures.acts import OPINION_BODIES
 
     specs = _field_specs(definition)
     results = specs["opinion_result"].options if "opinion_result" in specs else {}
+    given = opinions.items() if isinstance(opinions, dict) else [
+        (entry.get("body"), entry) for entry in opinions or [] if isinstance(entry, dict)]
     rows = []
-    for body, opinion in (opinions or {}).items():
+    for body, opinion in given:
         opinion = opinion if isinstance(opinion, dict) else {}
         rows.append([OPINION_BODIES.get(body, {}).get("nomn", body), ru_date(opinion.get("date")),
                      str(opinion.get("protocol_number") or ""), results.get(opinion.get("result"), opinion.get("result") or ""),
@@ -312,6 +322,9 @@ def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: 
             "problems": list(mine.get("rules") or []) + [msg for name, msg in errors.items() if name not in shown],
             "message": _form_message(mine) or (conflict if reopened else None),
             "conflict": bool(conflict) and reopened, "open": reopened or bool(mine),
+            # Known before the form is filled: why it cannot be done now (and what to do instead), or
+            # what to know before doing it.
+            "blocked": list(available.get("blocked") or []), "warnings": list(available.get("warnings") or []),
         })
     return forms
 
@@ -463,18 +476,91 @@ def sections_edit(artefact_id: int):
                   f"сейчас документ в состоянии «{data['state_label']}».", "warning")
             return redirect(url_for("artefacts.show", artefact_id=artefact_id))
         text = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
-        return render_template("sections_edit.html", artefact=data, text=text, version=data["version"], error=None)
+        return _sections_page(data, text, data["version"])[0]
     text, version = request.form.get("text", ""), _version_from(request.form)
     try:
         artefact_service.set_sections(rt, artefact_id, current_user.id, text, version=version)
     except (Unprocessable, Conflict) as failure:
         # The person's text stays in the form; a stale version stays stale, so nothing is overwritten.
-        return render_template("sections_edit.html", artefact=data, text=text, version=version,
-                               error=failure.message, conflict=failure.status == 409), failure.status
+        return _sections_page(data, text, version, failure.status, error=failure.message,
+                              conflict=failure.status == 409)
     except ServiceError as failure:
         abort_for(failure)
     flash("Текст сохранён.", "success")
     return redirect(url_for("artefacts.show", artefact_id=artefact_id) + "#text")
+
+
+# --- The text from Word -----------------------------------------------------------------------------
+
+ACT_TEXT = "act-text"
+
+
+def _text_editing(artefact_id: int) -> dict[str, Any] | None:
+    """The act if the person may change its text now; None (with a flash) past the draft; 403 otherwise."""
+    data = _service(artefact_service.show_artefact, runtime(), artefact_id, current_user.id)
+    definition = runtime().definition(data["kind"])
+    if not definition.create_roles & _roles_in(data["organisation"]["id"]):
+        abort(403, "У вас нет права редактировать этот документ")
+    if data["state"] not in definition.editable_states:
+        flash(f"Текст можно менять только в состоянии «{definition.state_label(definition.initial)}»; "
+              f"сейчас документ в состоянии «{data['state_label']}».", "warning")
+        return None
+    return data
+
+
+def _sections_page(data: dict[str, Any], text: str, version: int, status: int = 200, **problems):  # noqa: ANN003
+    return render_template("sections_edit.html", artefact=data, text=text, version=version,
+                           accept=", ".join(TEXT_FILE_TYPES), **{"error": None, "upload_error": None, **problems}), status
+
+
+@bp.post("/<int:artefact_id>/sections/upload")
+@login_required
+def sections_upload(artefact_id: int):
+    """«Загрузить из Word»: the sections read from the file, shown before anything is stored."""
+    data = _text_editing(artefact_id)
+    if data is None:
+        return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    upload = request.files.get("file")
+    current = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
+    if upload is None or not upload.filename:
+        return _sections_page(data, current, data["version"], 422, upload_error="Выберите файл Word (.docx) или .txt")
+    content = upload.read(MAX_FILE_BYTES + 1)
+    file_name = safe_file_name(upload.filename)
+    try:
+        preview = artefact_service.preview_sections_file(runtime(), artefact_id, current_user.id, content, file_name)
+    except Unprocessable as error:
+        return _sections_page(data, current, data["version"], 422, upload_error=error.message)
+    except ServiceError as error:
+        abort_for(error)
+    return render_template("sections_import_preview.html", artefact=data, preview=preview,
+                           **carried(ACT_TEXT, artefact_id, content, file_name))
+
+
+@bp.post("/<int:artefact_id>/sections/upload/save")
+@login_required
+def sections_upload_save(artefact_id: int):
+    """«Сохранить текст»: the file of the preview, read again and stored as the act's text."""
+    accept_large_form()
+    data = _text_editing(artefact_id)
+    if data is None:
+        return redirect(url_for("artefacts.show", artefact_id=artefact_id))
+    current = sections_as_text(SimpleNamespace(**s) for s in data["sections"])
+    returned = returned_file(ACT_TEXT, artefact_id)
+    if returned is None:
+        return _sections_page(data, current, data["version"], 422, upload_error=CHANGED)
+    content, file_name = returned
+    try:
+        artefact_service.set_sections_from_file(runtime(), artefact_id, current_user.id, content, file_name,
+                                                version=_version_from(request.form))
+    except (Unprocessable, Conflict) as failure:
+        return _sections_page(data, current, data["version"], failure.status, upload_error=failure.message)
+    except ServiceError as failure:
+        abort_for(failure)
+    flash(f"Текст загружен из «{file_name}».", "success")
+    return redirect(url_for("artefacts.show", artefact_id=artefact_id) + "#text")
+
+
+csrf.exempt("vsoko_flow.web.artefacts.sections_upload_save")
 
 
 # --- The list ---------------------------------------------------------------------------------------
@@ -535,12 +621,15 @@ def new():
     definition = next((d for d in kinds if d.kind == chosen), None)
     if definition is None:
         return render_template("artefact_new.html", kinds=kinds, definition=None)
+    shape = kind_shape(definition)
     form = {"title": "", "school_year": artefact_service.current_school_year(dt.date.today()),
-            "supersedes_id": request.args.get("supersedes", ""), "sections_text": ""}
+            "supersedes_id": request.args.get("supersedes", "") if shape["editions"] else "", "sections_text": ""}
     values, errors, message, status = None, {}, None, 200
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
-        form["sections_text"] = request.form.get("sections_text", "")
+        form["sections_text"] = request.form.get("sections_text", "") if shape["text"] else ""
+        if not shape["editions"]:
+            form["supersedes_id"] = ""  # a plan or a meeting has no editions to replace
         values = submitted_fields(definition.fields, request.form)
         try:
             artefact_id = _create(rt, organisation_id, definition, form, values)
@@ -550,12 +639,32 @@ def new():
         except ServiceError as error:
             abort_for(error)
         else:
-            flash("Проект создан. Проверьте текст и направьте его дальше.", "success")
+            flash(_created_message(shape, bool(form["sections_text"].strip() or form["supersedes_id"])), "success")
             return redirect(url_for("artefacts.show", artefact_id=artefact_id))
-    editions = _service(task_service.in_force_editions, rt, current_user.id, organisation_id, definition.kind)
+    editions = (_service(task_service.in_force_editions, rt, current_user.id, organisation_id, definition.kind)
+                if shape["editions"] else [])
     return render_template(
         "artefact_new.html", kinds=kinds, definition=definition, form=form, editions=editions, errors=errors,
-        message=message, fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
+        message=message, shape=shape,
+        fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
+
+
+def _created_message(shape: dict[str, bool], has_text: bool) -> str:
+    if shape["table"]:
+        return "Проект создан. Импортируйте таблицу из файла Word, Excel или CSV или добавьте пункты вручную."
+    if shape["text"] and not has_text:
+        return "Проект создан. Добавьте текст: «Изменить текст» — вписать или загрузить из Word (.docx)."
+    return "Проект создан. Проверьте текст и направьте его дальше."
+
+
+def kind_shape(definition: WorkflowDefinition) -> dict[str, bool]:
+    """What the «Новый документ» form of a kind shows, read from its workflow file: a text in numbered
+    sections (a rule asks for it), a table of rows (it has columns), editions that replace each other
+    (an action supersedes the previous one)."""
+    rules = {step.name for t in definition.transitions.values() for step in t.rules}
+    actions = {step.name for t in definition.transitions.values() for step in t.actions}
+    return {"text": "has_sections" in rules and not definition.columns, "table": bool(definition.columns),
+            "editions": "supersede_previous" in actions}
 
 
 def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict[str, str],  # noqa: ANN001

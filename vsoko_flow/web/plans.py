@@ -9,18 +9,12 @@ back to be parsed again and stored. Nothing is written before «Сохранит
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
-import hmac
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms.validators import ValidationError
 
 from ..procedures.control import CONTROL_KIND
 from ..engine.definitions import WorkflowDefinition
@@ -30,14 +24,14 @@ from ..services import meetings as meeting_service
 from ..services import plans as plan_service
 from ..services import tasks as task_service
 from ..services.errors import Conflict, ServiceError, Unprocessable
+from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .extensions import csrf
 from .session import abort_for, runtime, send_download
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
-# «Сохранить» re-posts the file base64-encoded (4/3 of its size) with the form around it.
-SAVE_REQUEST_LIMIT = MAX_IMPORT_BYTES * 4 // 3 + 1024 * 1024
+MAX_IMPORT_BYTES = MAX_FILE_BYTES
+PLAN_IMPORT = "plan-import"
 IMPORT_ACCEPT = ".docx,.xlsx,.csv,.tsv"
 # Plan states in which the page lists the control items.
 CONTROL_STATES = ("execution", "closed")
@@ -86,12 +80,6 @@ def ru_plural(count: int, one: str, few: str, many: str) -> str:
 
 # --- Import -----------------------------------------------------------------------------------------
 
-def _signature(plan_id: int, sha256: str, file_name: str) -> str:
-    key = runtime().settings.secret_key.encode()
-    message = f"plan-import:{plan_id}:{current_user.id}:{sha256}:{file_name}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
 def _import_form(plan: dict[str, Any], error: str | None = None, status: int = 200):
     return render_template("plan_import.html", plan=plan, error=error, accept=IMPORT_ACCEPT,
                            limit_mb=MAX_IMPORT_BYTES // (1024 * 1024)), status
@@ -123,35 +111,21 @@ def import_preview(plan_id: int):
         return _import_form(plan, error.message, 422)
     except ServiceError as error:
         abort_for(error)
-    sha256 = hashlib.sha256(data).hexdigest()
-    return render_template(
-        "plan_import_preview.html", plan=plan, preview=preview, file_name=file_name, size=len(data), sha256=sha256,
-        content=base64.b64encode(data).decode("ascii"), signature=_signature(plan_id, sha256, file_name))
+    return render_template("plan_import_preview.html", plan=plan, preview=preview,
+                           **carried(PLAN_IMPORT, plan_id, data, file_name))
 
 
 @bp.post("/<int:plan_id>/import/save")
 @login_required
 def import_save(plan_id: int):
-    # The form carries the file (up to 10 MB, base64): a larger limit for this request only, and the
-    # CSRF check after it (the app-wide check would read the form under the default limit).
-    request.max_content_length = SAVE_REQUEST_LIMIT
-    request.max_form_memory_size = SAVE_REQUEST_LIMIT
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError as error:
-        raise CSRFError(str(error)) from None
+    accept_large_form()
     plan = _plan_for_editing(plan_id)
     if plan is None:
         return redirect(_plan_url(plan_id))
-    file_name = request.form.get("file_name", "")
-    sha256 = request.form.get("sha256", "")
-    try:
-        data = base64.b64decode(request.form.get("content", ""), validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
-    if (not data or hashlib.sha256(data).hexdigest() != sha256
-            or not hmac.compare_digest(_signature(plan_id, sha256, file_name), request.form.get("signature", ""))):
-        return _import_form(plan, "Файл из предпросмотра не дошёл целиком или изменён: загрузите его ещё раз", 422)
+    returned = returned_file(PLAN_IMPORT, plan_id)
+    if returned is None:
+        return _import_form(plan, CHANGED, 422)
+    data, file_name = returned
     try:
         result = plan_service.commit_import(runtime(), plan_id, current_user.id, data, file_name,
                                             version=_version(request.form))
@@ -248,10 +222,11 @@ def _row_form(plan: dict[str, Any], item: dict[str, Any], initial: dict[str, Any
         abort_for(error)
     saved = _service(control_service.item_for_edit, rt, plan["id"], item_id, current_user.id)
     who = ", ".join(saved["responsible_names"] + saved["external_executors"]) or "не назначен"
-    flash(f"Пункт {saved['number']} {done}. Срок: {saved['deadline_description'] or 'не указан'}. "
+    one = plan["words"]["one"]
+    flash(f"{one} {saved['number']} {plan['words'][done]}. Срок: {saved['deadline_description'] or 'не указан'}. "
           f"Ответственные: {who}.", "success")
     for warning in saved["warnings"]:
-        flash(f"Пункт {saved['number']}: {warning}", "warning")
+        flash(f"{one} {saved['number']}: {warning}", "warning")
     return redirect(_plan_url(plan["id"], f"item-{item_id}"))
 
 
@@ -278,7 +253,7 @@ def item_edit(plan_id: int, item_id: int):
                                  **_row_changes(values))
         return item_id
 
-    return _row_form(plan, item, initial, save, "сохранён")
+    return _row_form(plan, item, initial, save, "saved")
 
 
 @bp.route("/<int:plan_id>/items/new", methods=["GET", "POST"])
@@ -294,10 +269,13 @@ def item_new(plan_id: int):
     initial = {"fields": {}, "deadline_text": "", "responsible": [], "external": "", "version": str(plan["version"])}
 
     def save(values: dict[str, Any]) -> int:
-        return plan_service.add_item(runtime(), plan_id, current_user.id, version=_version(request.form),
-                                     section_id=section["id"] if section else None, **_row_changes(values)).id
+        change = plan_service.add_item(runtime(), plan_id, current_user.id, version=_version(request.form),
+                                       section_id=section["id"] if section else None, **_row_changes(values))
+        if change.renumbered:
+            flash(change.message, "info")
+        return change.id
 
-    return _row_form(plan, blank, initial, save, "добавлен", section=section)
+    return _row_form(plan, blank, initial, save, "added", section=section)
 
 
 def _section_of(plan_id: int, raw: str) -> dict[str, Any] | None:
@@ -321,16 +299,34 @@ def item_delete(plan_id: int, item_id: int):
     if request.method == "GET":
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"], error=None)
     try:
-        plan_service.delete_item(runtime(), plan_id, item_id, current_user.id, version=_version(request.form))
+        change = plan_service.delete_item(runtime(), plan_id, item_id, current_user.id,
+                                          version=_version(request.form))
     except Conflict as error:
         return render_template("plan_item_delete.html", plan=plan, item=item, version=plan["version"],
                                error=error.message), 409
     except ServiceError as error:
         abort_for(error)
     text = next((cell["text"] for cell in item["cells"] if cell["text"]), "")
-    flash(f"Пункт {item['number']} удалён{f': «{text[:120]}»' if text else ''}. "
-          "Номера следующих пунктов сдвинуты.", "success")
+    words = plan["words"]
+    flash(f"{words['one']} {item['number']} {words['deleted']}{f': «{text[:120]}»' if text else ''}. "
+          f"{change.message}".strip(), "success")
     return redirect(_plan_url(plan_id, "plan-items"))
+
+
+@bp.post("/<int:plan_id>/accept-numbers")
+@login_required
+def accept_numbers(plan_id: int):
+    """«Принять все восстановленные номера»: the number warnings of every row cleared at once."""
+    def save(plan: dict[str, Any]) -> str:
+        change = plan_service.accept_restored_numbers(runtime(), plan_id, current_user.id,
+                                                      version=_version(request.form))
+        flash(f"Номера приняты у пунктов: {change.id}. Остальные предупреждения этих пунктов остались.", "success")
+        return "plan-flagged"
+
+    def keep(error: ServiceError) -> None:
+        flash(error.message, "warning")
+
+    return _plan_page_form(plan_id, "plan-flagged", save, keep)
 
 
 # --- Sections and a meeting's agenda -----------------------------------------------------------------
@@ -412,22 +408,60 @@ def _artefact_page(artefact_id: int, status: int):
     return render_artefact(artefact_id, status)
 
 
-@bp.post("/<int:plan_id>/items/<int:item_id>/move")
-@login_required
-def item_move(plan_id: int, item_id: int):
+def _direction() -> int:
+    """↑ is -1, ↓ is +1; anything else is a broken form."""
     direction = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if direction is None:
         abort(400, "Не указано направление: «up» или «down»")
+    return direction
+
+
+@bp.post("/<int:plan_id>/items/<int:item_id>/move")
+@login_required
+def item_move(plan_id: int, item_id: int):
+    direction = _direction()
     plan = _plan_for_editing(plan_id)
     if plan is None:
         return redirect(_plan_url(plan_id))
     try:
-        plan_service.move_item(runtime(), plan_id, item_id, current_user.id, direction, _version(request.form))
+        change = plan_service.move_item(runtime(), plan_id, item_id, current_user.id, direction,
+                                        _version(request.form))
     except Conflict as error:
         abort(409, f"{error.message}")
     except ServiceError as error:
         abort_for(error)
+    if change.renumbered:
+        flash(f"Порядок изменён. {change.message}", "success")
     return redirect(_plan_url(plan_id, f"item-{item_id}"))
+
+
+@bp.post("/<int:plan_id>/sections/<int:section_id>/move")
+@login_required
+def section_move(plan_id: int, section_id: int):
+    """↑/↓ of a section (a meeting's agenda question) with its rows; the numbers follow the new order."""
+    direction = _direction()
+    return _section_change(plan_id, f"section-{section_id}", lambda version: plan_service.move_section(
+        runtime(), plan_id, section_id, current_user.id, direction, version), "Порядок разделов изменён.")
+
+
+@bp.post("/<int:plan_id>/sections/<int:section_id>/delete")
+@login_required
+def section_delete(plan_id: int, section_id: int):
+    """«Удалить» of a section without rows."""
+    return _section_change(plan_id, "plan-items", lambda version: plan_service.delete_section(
+        runtime(), plan_id, section_id, current_user.id, version=version), "Раздел удалён.")
+
+
+def _section_change(plan_id: int, anchor: str, change, done: str):  # noqa: ANN001 - callable
+    def save(plan: dict[str, Any]) -> str:
+        result = change(_version(request.form))
+        flash(f"{done} {result.message}".strip(), "success")
+        return anchor
+
+    def keep(error: ServiceError) -> None:
+        g.section_failed = {"message": error.message, "title": ""}
+
+    return _plan_page_form(plan_id, anchor, save, keep)
 
 
 # --- The next school year ---------------------------------------------------------------------------
