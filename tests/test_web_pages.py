@@ -14,7 +14,7 @@ from docx import Document
 
 
 from vsoko_flow.db import transaction
-from vsoko_flow.models import Artefact, ArtefactAssignee
+from vsoko_flow.models import Artefact, ArtefactAssignee, Organisation
 from vsoko_flow.services.artefacts import create_artefact, show_artefact
 from vsoko_flow.services.compare import ADDED, CHANGED, REMOVED, SAME, diff_sections, diff_words
 from vsoko_flow.services.organisations import create_organisation
@@ -283,12 +283,20 @@ def test_an_executor_sees_only_the_items_assigned_to_them(rt, school, app):
         session.add(ArtefactAssignee(artefact_id=items[0].id, user_id=school["teacher"]))
         mine, other = items[0].id, items[1].id
 
-    page = text_of(signed_in(app, "teacher").get("/"))
+    teacher = signed_in(app, "teacher")
+    page = text_of(teacher.get("/"))
 
-    assert f'href="/artefacts/{mine}?action=start#t-start"' in page
+    # The school does not use «Взять в работу» (the default): the executor only reports.
+    assert f'href="/artefacts/{mine}?action=report#t-report"' in page
+    assert f'href="/artefacts/{mine}?action=start#t-start"' not in page
     assert f'/artefacts/{other}?' not in page
     assert re.search(r"Сроки <span class=\"count\">1</span>", page) and "Провести ВПР по физике" in page
     assert f"/artefacts/{other}\"" not in page
+    with transaction(rt.sessions) as session:
+        session.get(Organisation, school.id).uses_start_step = True
+    page = text_of(teacher.get("/"))
+    assert f'href="/artefacts/{mine}?action=start#t-start"' in page
+    assert f'href="/artefacts/{mine}?action=report#t-report"' in page
 
 
 def test_deadline_states_come_from_the_workflow_file(rt):

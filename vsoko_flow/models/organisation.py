@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -35,6 +35,9 @@ class Organisation(Base):
     short_name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(Text, default="")
     city: Mapped[str] = mapped_column(String(200), default="")
+    # Whether executors mark a control item «Взять в работу» before reporting; most schools only
+    # report, so «Мои задачи» offers the step only where the school uses it.
+    uses_start_step: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")

@@ -56,6 +56,7 @@ class OrganisationView:
     short_name: str
     address: str
     city: str
+    uses_start_step: bool
     directors: list[str]
     members: int
     journals: int
@@ -189,12 +190,12 @@ def organisation_view(rt: Runtime, organisation_id: int) -> OrganisationView:
         return OrganisationView(
             id=organisation.id, kind=organisation.kind, full_name=organisation.full_name,
             short_name=organisation.short_name, address=organisation.address, city=organisation.city,
-            directors=directors, members=sum(1 for m in memberships if m.user.is_active), journals=journals or 0,
+            uses_start_step=organisation.uses_start_step, directors=directors, members=sum(1 for m in memberships if m.user.is_active), journals=journals or 0,
             active_templates=templates or 0)
 
 
 def update_requisites(rt: Runtime, organisation_id: int, *, full_name: str, short_name: str, address: str,
-                      city: str) -> OrganisationView:
+                      city: str, uses_start_step: bool | None = None) -> OrganisationView:
     values = {"full_name": _text(full_name), "short_name": _text(short_name), "address": _text(address),
               "city": _text(city)}
     errors: dict[str, str] = {}
@@ -211,6 +212,8 @@ def update_requisites(rt: Runtime, organisation_id: int, *, full_name: str, shor
         organisation = _organisation(session, organisation_id)
         for name, value in values.items():
             setattr(organisation, name, value)
+        if uses_start_step is not None:
+            organisation.uses_start_step = bool(uses_start_step)
     return organisation_view(rt, organisation_id)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +16,13 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import String, and_, case, cast, exists, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import Session, aliased, undefer
 
 from ..documents.render import release_documents
 from ..documents.russian import surname_initials
 from ..engine.definitions import WorkflowDefinition
-from ..models import Artefact, ArtefactAssignee, Membership, Signature, StoredDocument, User
+from ..models import Artefact, ArtefactAssignee, Membership, Organisation, Signature, StoredDocument, User
 from ..procedures.acting import task_roles_on
 from .access import membership_in
 from .errors import NotFound
@@ -89,22 +90,60 @@ def deadline_states(definition: WorkflowDefinition) -> dict[str, frozenset[str]]
     return {name: frozenset(states) for name, states in found.items()}
 
 
+# The groups of «Мои задачи», in the order the page shows them.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("today", "Сегодня"), ("overdue", "Просрочено"), ("week", "На этой неделе"), ("later", "Позже"),
+    ("none", "Без срока"),
+)
+GROUP_PREVIEW = 10      # cards of each group on the first view; «ещё N» opens the group
+GROUP_PAGE = 25         # cards per page of one opened group
+DOCUMENT_OPTIONS = 40   # documents offered in the filter (those with most tasks first)
+DEADLINES_SHOWN = 10    # rows of the «Сроки» card
+DEADLINE_COUNT_CAP = 1000  # the «Сроки» count stops here («1000+»): counting a year's items is not worth it
+# Steps a school may skip: offered only where it says it uses them (Organisation.uses_start_step).
+OPTIONAL_STEPS = {"control_item": "start"}
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What the person narrowed «Мои задачи» to; every value comes from the page's own form."""
+
+    school_year: str = ""          # "" — every year
+    document_id: int | None = None  # a plan, meeting or act: itself and its control items
+    action: str = ""               # a trigger («report», «accept»)
+    group: str = ""                # one group opened and paged
+    page: int = 1
+
+
 def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | None = None,
-             horizon_days: int = DEADLINE_HORIZON_DAYS, limit: int = TASK_LIMIT) -> dict[str, Any]:
-    """The start page: artefacts waiting for the user's action, and their deadlines due soon or overdue."""
+             horizon_days: int = DEADLINE_HORIZON_DAYS, limit: int = DEADLINES_SHOWN,
+             filters: TaskFilter | None = None) -> dict[str, Any]:
+    """The start page: artefacts waiting for the user's action grouped by their deadline, the
+    documents waiting for their signature, and their deadlines due soon or overdue.
+
+    A fixed number of queries whatever the number of items (counts per group, one ranked query
+    for the cards, one for the filter's documents)."""
     today = today or dt.date.today()
+    filters = filters or TaskFilter()
     with rt.sessions() as session:
         membership = _membership_or_404(session, user_id, organisation_id)
         login = session.scalar(select(User.login).where(User.id == user_id))
+        uses_start = bool(session.scalar(select(Organisation.uses_start_step)
+                                         .where(Organisation.id == organisation_id)))
         # An absent director's tasks go to the one acting for her that day (procedures/acting.py).
         roles = task_roles_on(session, membership, today)
-        actions, actions_total = _waiting_actions(rt, session, organisation_id, user_id, roles, limit)
+        by_kind = _task_triggers(rt, roles, uses_start)
+        action_kinds = _action_kinds(rt, by_kind)
+        if filters.action:
+            by_kind = _only_trigger(by_kind, filters.action)
+        waiting = _waiting_actions(rt, session, organisation_id, user_id, by_kind, today, filters)
         deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
                                                 today + dt.timedelta(days=horizon_days), limit)
-        signatures, signatures_total = pending_for(session, user_id, organisation_id, limit)
-        return {"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
+        signatures, signatures_total = pending_for(session, user_id, organisation_id, TASK_LIMIT)
+        return {**waiting, "action_kinds": action_kinds, "filters": filters, "deadlines": deadlines,
                 "signatures": signatures, "signatures_total": signatures_total,
                 "deadlines_total": deadline_counts[0], "overdue_total": deadline_counts[1],
+                "deadlines_capped": deadline_counts[0] > DEADLINE_COUNT_CAP,
                 "horizon_days": horizon_days, "today": today}
 
 
@@ -112,9 +151,51 @@ def _assigned_to(user_id: int):
     return exists().where(ArtefactAssignee.artefact_id == Artefact.id, ArtefactAssignee.user_id == user_id)
 
 
-def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, user_id: int, roles: set[str],
-                     limit: int) -> tuple[list[dict[str, Any]], int]:
-    by_kind = {kind: actionable_states(definition, roles) for kind, definition in rt.definitions.items()}
+def _task_triggers(rt: Runtime, roles: set[str], uses_start: bool) -> dict[str, dict[str, list[tuple[str, bool]]]]:
+    """Kind → state → (trigger, only for assignees) the person may fire; a step the school skips left out."""
+    result = {}
+    for kind, definition in rt.definitions.items():
+        skipped = set() if uses_start else {OPTIONAL_STEPS.get(kind)}
+        states = {state: [(t, only) for t, only in triggers if t not in skipped]
+                  for state, triggers in actionable_states(definition, roles).items()}
+        result[kind] = {state: triggers for state, triggers in states.items() if triggers}
+    return result
+
+
+def _only_trigger(by_kind: dict[str, dict[str, list[tuple[str, bool]]]], trigger: str
+                  ) -> dict[str, dict[str, list[tuple[str, bool]]]]:
+    return {kind: {state: [(t, only) for t, only in triggers if t == trigger]
+                   for state, triggers in states.items() if any(t == trigger for t, _ in triggers)}
+            for kind, states in by_kind.items()}
+
+
+def _action_kinds(rt: Runtime, by_kind: dict[str, dict[str, list[tuple[str, bool]]]]) -> list[dict[str, str]]:
+    """The kinds of action the person may be asked for, for the filter: one entry per trigger."""
+    labels: dict[str, str] = {}
+    for kind, states in by_kind.items():
+        for triggers in states.values():
+            for trigger, _ in triggers:
+                labels.setdefault(trigger, rt.definitions[kind].transitions[trigger].label)
+    return [{"trigger": trigger, "label": label} for trigger, label in sorted(labels.items(), key=lambda x: x[1])]
+
+
+def _due_expression(rt: Runtime):  # noqa: ANN202 - an SQL expression
+    """An artefact's deadline as an ISO date string: its due date, else the act deadline open in its state."""
+    whens = [(and_(Artefact.kind == kind, Artefact.state.in_(sorted(states))), Artefact.fields[name].as_string())
+             for kind, definition in rt.definitions.items() for name, states in deadline_states(definition).items()]
+    field_due = case(*whens, else_=null()) if whens else null()
+    return func.coalesce(cast(Artefact.due_date, String), field_due)
+
+
+def _group_expression(due, today: dt.date):  # noqa: ANN001, ANN202 - SQL expressions
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    return case((due.is_(None), "none"), (due < today.isoformat(), "overdue"), (due == today.isoformat(), "today"),
+                (due <= week_end.isoformat(), "week"), else_="later")
+
+
+def _candidates(by_kind: dict[str, dict[str, list[tuple[str, bool]]]], organisation_id: int, user_id: int,
+                filters: TaskFilter, with_document: bool = True) -> list[Any] | None:
+    """The WHERE clause of the person's tasks; None when no state of any kind waits for them."""
     assigned = _assigned_to(user_id)
     conditions = []
     for kind, states in by_kind.items():
@@ -125,25 +206,95 @@ def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, user_i
         if assignees:
             conditions.append(and_(Artefact.kind == kind, Artefact.state.in_(assignees), assigned))
     if not conditions:
-        return [], 0
-    where = (Artefact.organisation_id == organisation_id, or_(*conditions))
-    total = session.scalar(select(func.count()).select_from(Artefact).where(*where)) or 0
-    rows = session.execute(
-        select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year, Artefact.updated_at,
-               assigned.label("assigned"))
-        .where(*where).order_by(Artefact.updated_at.desc(), Artefact.id.desc()).limit(limit)).all()
-    groups = []
+        return None
+    where = [Artefact.organisation_id == organisation_id, or_(*conditions)]
+    if filters.school_year:
+        where.append(Artefact.school_year == filters.school_year)
+    if with_document and filters.document_id:
+        where.append(or_(Artefact.id == filters.document_id, Artefact.parent_id == filters.document_id))
+    return where
+
+
+def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, user_id: int,
+                     by_kind: dict[str, dict[str, list[tuple[str, bool]]]], today: dt.date,
+                     filters: TaskFilter) -> dict[str, Any]:
+    """Groups of cards (with counts), the cards shown, and the documents the filter offers."""
+    where = _candidates(by_kind, organisation_id, user_id, filters)
+    if where is None:
+        empty = [{"key": key, "label": label, "count": 0, "items": [], "more": 0} for key, label in GROUPS]
+        return {"groups": empty, "actions": [], "actions_total": 0, "documents": [], "pages": 1}
+    due = _due_expression(rt)
+    group = _group_expression(due, today)
+    counted = select(group.label("grp")).where(*where).subquery()
+    counts = dict(session.execute(select(counted.c.grp, func.count()).group_by(counted.c.grp)).all())
+    rows = _ranked_rows(session, where, due, group, user_id, filters)
+    documents = _document_options(session, _candidates(by_kind, organisation_id, user_id, filters, False))
+    cards: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        definition = rt.definitions[row.kind]
-        groups.append({
-            "id": row.id, "kind": row.kind, "kind_title": definition.title, "title": row.title,
-            "state": row.state, "state_label": definition.state_label(row.state), "school_year": row.school_year,
-            "updated_at": row.updated_at,
-            "transitions": [{"trigger": t, "label": definition.transitions[t].label,
-                             "secondary": definition.transitions[t].comment_required}
-                            for t, only_assignees in by_kind[row.kind][row.state] if row.assigned or not only_assignees],
-        })
-    return groups, total
+        cards[row.grp].append(_card(rt, row, by_kind, today))
+    groups = []
+    for key, label in GROUPS:
+        if filters.group and key != filters.group:
+            continue
+        shown = cards.get(key, [])
+        groups.append({"key": key, "label": label, "count": counts.get(key, 0), "items": shown,
+                       "more": max(counts.get(key, 0) - len(shown), 0) if not filters.group else 0})
+    pages = max(1, -(-counts.get(filters.group, 0) // GROUP_PAGE)) if filters.group else 1
+    return {"groups": groups, "actions": [card for g in groups for card in g["items"]],
+            "actions_total": sum(counts.values()), "documents": documents, "pages": pages}
+
+
+def _ranked_rows(session: Session, where: list[Any], due, group, user_id: int,  # noqa: ANN001
+                 filters: TaskFilter) -> list[Any]:
+    """The cards of each group, the earliest deadline first: the first GROUP_PREVIEW of every group,
+    or one page of the opened group. One query (a window numbers the rows within their group)."""
+    parent = aliased(Artefact)
+    order = (due, Artefact.parent_id, Artefact.id)
+    ranked = (select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year,
+                     Artefact.parent_id, parent.title.label("parent_title"), parent.kind.label("parent_kind"),
+                     _assigned_to(user_id).label("assigned"), due.label("due"), group.label("grp"),
+                     func.row_number().over(partition_by=group, order_by=order).label("rank"))
+              .outerjoin(parent, parent.id == Artefact.parent_id).where(*where).subquery())
+    if filters.group:
+        first = (max(filters.page, 1) - 1) * GROUP_PAGE
+        query = select(ranked).where(ranked.c.grp == filters.group, ranked.c.rank > first,
+                                     ranked.c.rank <= first + GROUP_PAGE)
+    else:
+        query = select(ranked).where(ranked.c.rank <= GROUP_PREVIEW)
+    return session.execute(query.order_by(ranked.c.grp, ranked.c.rank)).all()
+
+
+def _card(rt: Runtime, row: Any, by_kind: dict[str, dict[str, list[tuple[str, bool]]]], today: dt.date
+          ) -> dict[str, Any]:
+    definition = rt.definitions[row.kind]
+    due_date = dt.date.fromisoformat(str(row.due)[:10]) if row.due else None
+    return {
+        "id": row.id, "kind": row.kind, "kind_title": definition.title, "title": row.title,
+        "state": row.state, "state_label": definition.state_label(row.state), "school_year": row.school_year,
+        "due": due_date, "days_left": (due_date - today).days if due_date else None,
+        "overdue": due_date is not None and due_date < today,
+        "document": {"id": row.parent_id, "title": row.parent_title,
+                     "kind_title": rt.definitions[row.parent_kind].title if row.parent_kind in rt.definitions else ""}
+        if row.parent_id else None,
+        "transitions": [{"trigger": t, "label": definition.transitions[t].label,
+                         "secondary": definition.transitions[t].comment_required}
+                        for t, only_assignees in by_kind[row.kind].get(row.state, [])
+                        if row.assigned or not only_assignees],
+    }
+
+
+def _document_options(session: Session, where: list[Any] | None) -> list[dict[str, Any]]:
+    """The plans, meetings and acts the person has tasks in, the most tasks first (for the filter)."""
+    if where is None:
+        return []
+    document_id = func.coalesce(Artefact.parent_id, Artefact.id)
+    per_document = (select(document_id.label("document_id"), func.count().label("tasks"))
+                    .where(*where).group_by(document_id).subquery())
+    rows = session.execute(select(per_document.c.document_id, per_document.c.tasks, Artefact.title)
+                           .join(Artefact, Artefact.id == per_document.c.document_id)
+                           .order_by(per_document.c.tasks.desc(), per_document.c.document_id)
+                           .limit(DOCUMENT_OPTIONS)).all()
+    return [{"id": row.document_id, "title": row.title, "tasks": row.tasks} for row in rows]
 
 
 def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int, login: str | None,
@@ -167,7 +318,11 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
     parts.append(due_rows("signature", cast(Signature.due_date, String), Signature.signer_id == user_id,
                           Signature.state == "pending", Signature.due_date <= horizon)
                  .join(Signature, Signature.artefact_id == Artefact.id))
-    found = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    # Counted up to a cap, the earliest first: a year of items costs no more than a thousand rows,
+    # and the overdue ones (the earliest) are all in it unless there are more than the cap.
+    found = (select(union).order_by(union.c.due, union.c.artefact_id, union.c.field)
+             .limit(DEADLINE_COUNT_CAP + 1).subquery())
     # The totals ride along on every row (window functions): the union is evaluated once.
     total = func.count().over().label("total")
     overdue = func.sum(case((found.c.due < today.isoformat(), 1), else_=0)).over().label("overdue")

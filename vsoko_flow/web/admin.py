@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..documents.russian import lower_first
@@ -49,6 +49,7 @@ class RequisitesForm(FlaskForm):
     short_name = StringField("Сокращённое наименование")
     address = TextAreaField("Адрес")
     city = StringField("Место составления документов")
+    uses_start_step = BooleanField("Исполнители отмечают «Взять в работу» перед отчётом")
 
 
 class JournalForm(FlaskForm):
@@ -158,7 +159,8 @@ def organisation():
     if form.validate_on_submit():
         try:
             admin_service.update_requisites(rt, _org(), full_name=form.full_name.data, short_name=form.short_name.data,
-                                            address=form.address.data, city=form.city.data)
+                                            address=form.address.data, city=form.city.data,
+                                            uses_start_step=form.uses_start_step.data)
         except ServiceError as error:
             _show_errors(form, error)
             status = 422
