@@ -16,7 +16,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from sqlalchemy import String, and_, case, cast, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, collate, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, undefer
 
 from ..documents.render import release_documents
@@ -179,24 +179,47 @@ def _action_kinds(rt: Runtime, by_kind: dict[str, dict[str, list[tuple[str, bool
     return [{"trigger": trigger, "label": label} for trigger, label in sorted(labels.items(), key=lambda x: x[1])]
 
 
-def _due_expression(rt: Runtime):  # noqa: ANN202 - an SQL expression
-    """An artefact's deadline as an ISO date string: its due date, else the act deadline open in its state."""
+def _field_due(rt: Runtime):  # noqa: ANN202 - an SQL expression
+    """The act deadline (an ISO string in the fields) open in the artefact's state, else NULL."""
     whens = [(and_(Artefact.kind == kind, Artefact.state.in_(sorted(states))), Artefact.fields[name].as_string())
              for kind, definition in rt.definitions.items() for name, states in deadline_states(definition).items()]
-    field_due = case(*whens, else_=null()) if whens else null()
-    return func.coalesce(cast(Artefact.due_date, String), field_due)
+    return case(*whens, else_=null()) if whens else null()
 
 
-def _group_expression(due, today: dt.date):  # noqa: ANN001, ANN202 - SQL expressions
+def _due_expression(rt: Runtime, dialect: str):  # noqa: ANN202 - an SQL expression
+    """An artefact's deadline as an ISO date string: its due date, else the act deadline open in its state.
+
+    On PostgreSQL compared byte by byte (COLLATE "C"): ISO dates need no locale, and sorting a
+    year's items under the database's locale costs more than the rest of the query."""
+    due = func.coalesce(cast(Artefact.due_date, String), _field_due(rt))
+    return collate(due, "C") if dialect == "postgresql" else due
+
+
+# Groups as small numbers in SQL (cheap to partition and sort), keys on the page.
+_GROUP_CODES = {key: code for code, (key, _) in enumerate(GROUPS)}
+
+
+def _group_expression(rt: Runtime, today: dt.date):  # noqa: ANN202 - an SQL expression
+    """The group's code: compared as dates where the item has a due date (most rows: no date
+    formatting per comparison), as ISO strings for the act deadlines kept in fields."""
     week_end = today + dt.timedelta(days=6 - today.weekday())
-    return case((due.is_(None), "none"), (due < today.isoformat(), "overdue"), (due == today.isoformat(), "today"),
-                (due <= week_end.isoformat(), "week"), else_="later")
+    code = _GROUP_CODES
+
+    def by(value, first, last):  # noqa: ANN001, ANN202 - an SQL expression and its bounds
+        return case((value < first, code["overdue"]), (value == first, code["today"]),
+                    (value <= last, code["week"]), else_=code["later"])
+
+    field_due = _field_due(rt)
+    return case((Artefact.due_date.is_not(None), by(Artefact.due_date, today, week_end)),
+                (field_due.is_(None), code["none"]), else_=by(field_due, today.isoformat(), week_end.isoformat()))
 
 
 def _candidates(by_kind: dict[str, dict[str, list[tuple[str, bool]]]], organisation_id: int, user_id: int,
                 filters: TaskFilter, with_document: bool = True) -> list[Any] | None:
     """The WHERE clause of the person's tasks; None when no state of any kind waits for them."""
-    assigned = _assigned_to(user_id)
+    # Not a correlated EXISTS: inside the OR, PostgreSQL would run it once per row of the school;
+    # an uncorrelated IN is hashed once.
+    assigned = Artefact.id.in_(select(ArtefactAssignee.artefact_id).where(ArtefactAssignee.user_id == user_id))
     conditions = []
     for kind, states in by_kind.items():
         anyone = [s for s, triggers in states.items() if any(not only for _, only in triggers)]
@@ -223,15 +246,17 @@ def _waiting_actions(rt: Runtime, session: Session, organisation_id: int, user_i
     if where is None:
         empty = [{"key": key, "label": label, "count": 0, "items": [], "more": 0} for key, label in GROUPS]
         return {"groups": empty, "actions": [], "actions_total": 0, "documents": [], "pages": 1}
-    due = _due_expression(rt)
-    group = _group_expression(due, today)
+    due = _due_expression(rt, session.get_bind().dialect.name)
+    group = _group_expression(rt, today)
     counted = select(group.label("grp")).where(*where).subquery()
-    counts = dict(session.execute(select(counted.c.grp, func.count()).group_by(counted.c.grp)).all())
+    keys = {code: key for key, code in _GROUP_CODES.items()}
+    counts = {keys[code]: n for code, n in session.execute(select(counted.c.grp, func.count())
+                                                              .group_by(counted.c.grp)).all()}
     rows = _ranked_rows(session, where, due, group, user_id, filters)
     documents = _document_options(session, _candidates(by_kind, organisation_id, user_id, filters, False))
     cards: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        cards[row.grp].append(_card(rt, row, by_kind, today))
+        cards[keys[row.grp]].append(_card(rt, row, by_kind, today))
     groups = []
     for key, label in GROUPS:
         if filters.group and key != filters.group:
@@ -248,20 +273,45 @@ def _ranked_rows(session: Session, where: list[Any], due, group, user_id: int,  
                  filters: TaskFilter) -> list[Any]:
     """The cards of each group, the earliest deadline first: the first GROUP_PREVIEW of every group,
     or one page of the opened group. One query (a window numbers the rows within their group)."""
-    parent = aliased(Artefact)
     order = (due, Artefact.parent_id, Artefact.id)
-    ranked = (select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year,
-                     Artefact.parent_id, parent.title.label("parent_title"), parent.kind.label("parent_kind"),
-                     _assigned_to(user_id).label("assigned"), due.label("due"), group.label("grp"),
+    # Narrow rows are ranked (id, deadline, group); the cards' columns are read for the rows shown.
+    ranked = (select(Artefact.id, due.label("due"), group.label("grp"),
                      func.row_number().over(partition_by=group, order_by=order).label("rank"))
-              .outerjoin(parent, parent.id == Artefact.parent_id).where(*where).subquery())
+              .where(*where).subquery())
+    query = select(ranked.c.id, ranked.c.due, ranked.c.grp, ranked.c.rank)
     if filters.group:
         first = (max(filters.page, 1) - 1) * GROUP_PAGE
-        query = select(ranked).where(ranked.c.grp == filters.group, ranked.c.rank > first,
-                                     ranked.c.rank <= first + GROUP_PAGE)
+        query = query.where(ranked.c.grp == _GROUP_CODES[filters.group], ranked.c.rank > first,
+                            ranked.c.rank <= first + GROUP_PAGE)
     else:
-        query = select(ranked).where(ranked.c.rank <= GROUP_PREVIEW)
-    return session.execute(query.order_by(ranked.c.grp, ranked.c.rank)).all()
+        query = query.where(ranked.c.rank <= GROUP_PREVIEW)
+    shown = session.execute(query.order_by(ranked.c.grp, ranked.c.rank)).all()
+    if not shown:
+        return []
+    # The cards' columns for the few rows shown: a second, small query by id (the planner cannot
+    # tell how few rows the window leaves, and would join the whole school to find them).
+    parent = aliased(Artefact)
+    details = {row.id: row for row in session.execute(
+        select(Artefact.id, Artefact.kind, Artefact.title, Artefact.state, Artefact.school_year, Artefact.parent_id,
+               parent.title.label("parent_title"), parent.kind.label("parent_kind"),
+               _assigned_to(user_id).label("assigned"))
+        .outerjoin(parent, parent.id == Artefact.parent_id).where(Artefact.id.in_([row.id for row in shown])))}
+    return [_ShownRow(**details[row.id]._asdict(), due=row.due, grp=row.grp) for row in shown]
+
+
+@dataclass(frozen=True)
+class _ShownRow:
+    id: int
+    kind: str
+    title: str
+    state: str
+    school_year: str
+    parent_id: int | None
+    parent_title: str | None
+    parent_kind: str | None
+    assigned: bool
+    due: Any
+    grp: int
 
 
 def _card(rt: Runtime, row: Any, by_kind: dict[str, dict[str, list[tuple[str, bool]]]], today: dt.date
@@ -312,8 +362,11 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
     # … and due dates of open items assigned to the user.
     open_states = [and_(Artefact.kind == kind, Artefact.state.not_in(_final_states(definition)))
                    for kind, definition in rt.definitions.items()]
-    parts.append(due_rows("due_date", cast(Artefact.due_date, String), or_(*open_states), _assigned_to(user_id),
-                          Artefact.due_date <= horizon))
+    # (the earliest CAP of them, in date order, so that the due-date index can stop early)
+    items = (due_rows("due_date", cast(Artefact.due_date, String), or_(*open_states), _assigned_to(user_id),
+                      Artefact.due_date <= horizon).order_by(Artefact.due_date, Artefact.id)
+             .limit(DEADLINE_COUNT_CAP + 1).subquery())
+    parts.append(select(items))
     # … and the documents waiting for the user's signature by a date.
     parts.append(due_rows("signature", cast(Signature.due_date, String), Signature.signer_id == user_id,
                           Signature.state == "pending", Signature.due_date <= horizon)
