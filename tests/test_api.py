@@ -201,7 +201,8 @@ def test_stale_version_is_409_and_nothing_is_written(api, school, rt):
     error = api.error("POST", f"/artefacts/{artefact_id}/transitions", "deputy", 409, json={
         "trigger": "send_for_opinions", "version": 1, "fields": {"request_date": REQUEST_DAY.isoformat()}})
     assert error["error"] == "conflict"
-    assert error["message"] == ("Документ уже изменён (версия 2, у вас 1): обновите страницу и повторите действие")
+    assert error["message"] == ("Документ уже изменён (версия 2, у вас 1): получите документ заново (GET) и повторите "
+                                "запрос")
     stale_edit = api.error("PUT", f"/artefacts/{artefact_id}/sections", "deputy", 409,
                            json={"version": 1, "text": "1. Другой текст"})
     assert stale_edit["error"] == "conflict"

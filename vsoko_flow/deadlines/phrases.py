@@ -456,6 +456,16 @@ _RECURRENCE_LABELS = {
 }
 
 
+
+def describe_stored(schedule: dict[str, Any] | None) -> str:
+    """What a stored schedule (`Schedule.to_dict`) means in words; "" when there is none or it is unreadable."""
+    if not schedule:
+        return ""
+    try:
+        return describe(Schedule.from_dict(schedule))
+    except (KeyError, TypeError, ValueError):
+        return ""
+
 def _format_date(day: dt.date) -> str:
     return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
 

@@ -5,8 +5,9 @@ import datetime as dt
 from typing import Optional
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..deadlines.phrases import describe_stored
 from .base import Base, utcnow
 from .organisation import Organisation
 
@@ -185,10 +186,18 @@ class PlanItem(Base):
     external_executors: Mapped[list] = mapped_column(default=list)
     deadline_text: Mapped[str] = mapped_column(Text, default="")
     schedule: Mapped[dict] = mapped_column(default=dict)
+    # The schedule in words («31.12.2026; 31.05.2027»), written whenever the schedule is: the plan's
+    # page shows it for every row and does not describe a year of rows again on each view.
+    deadline_description: Mapped[str] = mapped_column(Text, default="", server_default="")
     warnings: Mapped[list] = mapped_column(default=list)
     # Same row imported twice → same fingerprint: the import does not duplicate it.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True, default="")
     carried_over_from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("plan_items.id"))
+
+    @validates("schedule")
+    def _describe_schedule(self, _key: str, schedule: dict | None) -> dict | None:
+        self.deadline_description = describe_stored(schedule)
+        return schedule
 
 
 class Evidence(Base):

@@ -17,6 +17,7 @@ from ..safe_text import without_invisible
 from .access import DraftWords, artefact_for, editable_draft, get_user, membership_in
 from .errors import Forbidden, NotFound, Unprocessable
 from .quality import trace_links
+from .clock import local_iso
 from .runtime import Runtime
 from .sections import ParsedSection, parse_sections, read_text_file, sections_as_text
 from .transitions import offered_transitions
@@ -140,16 +141,17 @@ def _write_sections(rt: Runtime, artefact_id: int, actor_id: int, version: int |
         return artefact.version
 
 
-def _document_summary(doc: StoredDocument) -> dict[str, Any]:
+def _document_summary(doc: StoredDocument, timezone: str) -> dict[str, Any]:
     return {"id": doc.id, "public_id": doc.public_id, "title": doc.title, "file_name": doc.file_name,
             "template": doc.template_name, "sha256": doc.sha256, "size": doc.size,
             "registration_number": doc.registration_number,
             "registration_date": doc.registration_date.isoformat() if doc.registration_date else None,
-            "history_sequence": doc.history_sequence, "created_at": doc.created_at.isoformat()}
+            "history_sequence": doc.history_sequence, "created_at": local_iso(doc.created_at, timezone)}
 
 
-def _history_summary(entry: HistoryEntry) -> dict[str, Any]:
-    return {"sequence": entry.sequence, "at": entry.at.isoformat(), "actor": entry.actor_name,
+def _history_summary(entry: HistoryEntry, timezone: str) -> dict[str, Any]:
+    # Times in the school's zone with their offset (ISO 8601): «2026-12-04T22:15:00+03:00».
+    return {"sequence": entry.sequence, "at": local_iso(entry.at, timezone), "actor": entry.actor_name,
             "trigger": entry.trigger, "from": entry.from_state, "to": entry.to_state, "comment": entry.comment,
             "fields": entry.fields, "documents": entry.document_hashes, "hash": entry.hash}
 
@@ -164,7 +166,8 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
         "organisation": {"id": artefact.organisation.id, "short_name": artefact.organisation.short_name},
         "school_year": artefact.school_year, "fields": artefact.fields, "supersedes_id": artefact.supersedes_id,
         "parent_id": artefact.parent_id, "due_date": artefact.due_date.isoformat() if artefact.due_date else None,
-        "created_at": artefact.created_at.isoformat(), "updated_at": artefact.updated_at.isoformat(),
+        "created_at": local_iso(artefact.created_at, rt.settings.timezone),
+        "updated_at": local_iso(artefact.updated_at, rt.settings.timezone),
     }
     if membership is not None:
         roles = set(membership.roles or []) if roles is None else roles
@@ -175,9 +178,14 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
     return data
 
 
-def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None, today: dt.date | None = None) -> dict[str, Any]:
+def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None, today: dt.date | None = None,
+                  history_limit: int | None = None, documents_limit: int | None = None) -> dict[str, Any]:
     """One artefact with everything its page shows; each available action says whether its rules already
-    refuse it (`blocked`, with what to do instead) or warn (`warnings`) before a form is filled."""
+    refuse it (`blocked`, with what to do instead) or warn (`warnings`) before a form is filled.
+
+    With `history_limit` only the latest entries are read (`history_total` says how many there are,
+    `visited_states` every state the chain passed through); with `documents_limit` the latest
+    documents and those of the entries read. A page then costs the same with 5 or 5 000 entries."""
     with rt.sessions() as session:
         artefact, membership = artefact_for(session, user_id, artefact_id)
         data = artefact_summary(rt, artefact, membership)
@@ -185,13 +193,47 @@ def show_artefact(rt: Runtime, artefact_id: int, user_id: int | None, today: dt.
             data["available_transitions"] = offered_transitions(
                 rt, session, artefact, get_user(session, user_id), membership, today)
         data["sections"] = [{"number": s.number, "text": s.text} for s in artefact.sections]
-        data["history"] = [_history_summary(e) for e in session.scalars(
-            select(HistoryEntry).where(HistoryEntry.artefact_id == artefact.id).order_by(HistoryEntry.sequence))]
-        data["documents"] = [_document_summary(d) for d in session.scalars(
-            select(StoredDocument).where(StoredDocument.artefact_id == artefact.id).order_by(StoredDocument.id))]
+        data.update(_history_part(session, artefact.id, history_limit, rt.settings.timezone))
+        data.update(_documents_part(session, artefact.id, documents_limit, data["history"], rt.settings.timezone))
         # Its neighbours in the quality cycle (audit, findings, actions, checks, reviews), both ways.
         data["trace"] = trace_links(rt, session, artefact)
         return data
+
+
+def _history_part(session: Session, artefact_id: int, limit: int | None, timezone: str) -> dict[str, Any]:
+    of_artefact = HistoryEntry.artefact_id == artefact_id
+    if limit is None:
+        entries = list(session.scalars(select(HistoryEntry).where(of_artefact).order_by(HistoryEntry.sequence)))
+        visited = {e.to_state for e in entries} | {e.from_state for e in entries if e.from_state}
+        return {"history": [_history_summary(e, timezone) for e in entries], "history_total": len(entries),
+                "visited_states": sorted(visited)}
+    latest = list(session.scalars(select(HistoryEntry).where(of_artefact)
+                                  .order_by(HistoryEntry.sequence.desc()).limit(limit)))
+    total = session.scalar(select(func.count()).select_from(HistoryEntry).where(of_artefact)) or 0
+    visited = set()
+    for from_state, to_state in session.execute(select(HistoryEntry.from_state, HistoryEntry.to_state)
+                                                .where(of_artefact).distinct()):
+        visited |= {to_state} | ({from_state} if from_state else set())
+    return {"history": [_history_summary(e, timezone) for e in reversed(latest)], "history_total": total,
+            "visited_states": sorted(visited)}
+
+
+def _documents_part(session: Session, artefact_id: int, limit: int | None, history: list[dict[str, Any]],
+                    timezone: str) -> dict[str, Any]:
+    of_artefact = StoredDocument.artefact_id == artefact_id
+    if limit is None:
+        documents = list(session.scalars(select(StoredDocument).where(of_artefact).order_by(StoredDocument.id)))
+        return {"documents": [_document_summary(d, timezone) for d in documents], "documents_total": len(documents)}
+    latest = list(session.scalars(select(StoredDocument).where(of_artefact)
+                                  .order_by(StoredDocument.id.desc()).limit(limit)))
+    # … and those the history entries read link to, so that each entry shows its own documents.
+    first_sequence = history[0]["sequence"] if history else None
+    of_entries = list(session.scalars(select(StoredDocument).where(
+        of_artefact, StoredDocument.history_sequence >= first_sequence))) if first_sequence is not None else []
+    total = session.scalar(select(func.count()).select_from(StoredDocument).where(of_artefact)) or 0
+    documents = sorted({d.id: d for d in latest + of_entries}.values(), key=lambda d: d.id)
+    return {"documents": [_document_summary(d, timezone) for d in documents], "documents_total": total,
+            "documents_latest": [d.id for d in latest]}
 
 
 def list_artefacts(rt: Runtime, user_id: int | None, *, kind: str | None = None, state: str | None = None,

@@ -22,11 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session, aliased, undefer
 
 from ..db import transaction
-from ..deadlines.phrases import Kind, Schedule, describe, parse_deadline
+from ..deadlines.phrases import Kind, describe, describe_stored, parse_deadline
 from ..documents.russian import surname_initials
 from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
 from ..engine.history import append_entry
@@ -58,12 +58,7 @@ def is_overdue(due_date: dt.date | None, state: str, today: dt.date) -> bool:
 
 def deadline_description(schedule: dict[str, Any] | None) -> str:
     """What a stored schedule means, in words («31.12.2024; 30.06.2025»); "" when there is none."""
-    if not schedule:
-        return ""
-    try:
-        return describe(Schedule.from_dict(schedule))
-    except (KeyError, TypeError, ValueError):
-        return ""
+    return describe_stored(schedule)
 
 
 def deadline_understood(text: str, school_year: str) -> dict[str, Any]:
@@ -159,7 +154,8 @@ def _item_row(item: PlanItem, columns: dict[str, str], labels: dict[str, str]) -
         "responsible_names": names, "external_executors": list(item.external_executors or []),
         "responsible_note": _written_otherwise(item.responsible_text, names, item.external_executors or []),
         "deadline_text": item.deadline_text, "schedule": dict(schedule),
-        "deadline_description": deadline_description(schedule),
+        # Written with the schedule (models.PlanItem); rows stored before that are described here.
+        "deadline_description": item.deadline_description or deadline_description(schedule),
         "deadline_resolved": bool(schedule) and schedule.get("kind") != Kind.UNRESOLVED,
         "warnings": list(item.warnings or []), "carried_over": item.carried_over_from_id is not None,
         # What the rule `items_resolved` refuses: no deadline understood, nobody responsible.
@@ -203,6 +199,111 @@ def plan_table(rt: Runtime, plan_id: int, user_id: int) -> dict[str, Any]:
             # Rows whose only remark is their number: accepted all at once («Принять все восстановленные номера»).
             "numbers_to_accept": sum(1 for row in rows if any(w.startswith(NUMBER_WARNINGS) for w in row["warnings"])),
             "first_id": rows[0]["id"] if rows else None, "last_id": rows[-1]["id"] if rows else None}
+
+
+PLAN_PAGE = 100        # rows of a plan per page
+FLAGGED_SHOWN = 50     # rows «Требуют внимания» listed at once
+CONTROL_PAGE = 50      # control items per page
+# The control list's filters: what the person asks to see, and how the page names it.
+CONTROL_FILTERS = {"all": "Все", "open": "Не закрытые", "overdue": "Просроченные", "reported": "На проверке",
+                   "accepted": "Принятые"}
+
+
+@dataclass(frozen=True)
+class _RowPlace:
+    id: int
+    section_id: int | None
+    warnings: list
+
+
+def _rows_in_display_order(session: Session, artefact: Artefact, sections: list[PlanSection]) -> list[_RowPlace]:
+    """Every row's id, section and warnings in the order the page shows them (rows without a known
+    section first, then by section, by position within): light columns only, whatever the plan's size."""
+    order = {section.id: index for index, section in enumerate(sections)}
+    rows = [_RowPlace(row.id, row.section_id, row.warnings or []) for row in session.execute(
+        select(PlanItem.id, PlanItem.section_id, PlanItem.warnings).where(PlanItem.artefact_id == artefact.id)
+        .order_by(PlanItem.position, PlanItem.id))]
+    return sorted(rows, key=lambda row: order.get(row.section_id, -1))  # stable: positions stay in order
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
+def plan_table_page(rt: Runtime, plan_id: int, user_id: int, page: int = 1, per_page: int = PLAN_PAGE
+                    ) -> dict[str, Any]:
+    """One page of the plan's rows (`per_page` in the order shown) with the headings of their sections,
+    the contents (every section, its rows and the page it starts on), and the first rows that need
+    attention. Four queries and a page of rows, however many rows the plan has."""
+    with rt.sessions() as session:
+        artefact, _, definition = _plan(session, rt, plan_id, user_id)
+        sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
+                                        .order_by(PlanSection.position, PlanSection.id)))
+        places = _rows_in_display_order(session, artefact, sections)
+        pages = _page_count(len(places), per_page)
+        page = min(max(page, 1), pages)
+        shown = places[(page - 1) * per_page:page * per_page]
+        flagged = [place.id for place in places if place.warnings]
+        wanted = {place.id for place in shown} | set(flagged[:FLAGGED_SHOWN])
+        items = {item.id: item for item in session.scalars(select(PlanItem).where(PlanItem.id.in_(sorted(wanted))))
+                 } if wanted else {}
+        labels = _labels(session, artefact.organisation_id,
+                         logins={login for item in items.values() for login in item.responsible_logins or []})
+        columns = dict(definition.columns)
+        rows = {item_id: _item_row(item, columns, labels) for item_id, item in items.items()}
+    contents = _contents(sections, places, per_page, pages)
+    on_page = [rows[place.id] for place in shown]
+    groups = []
+    known = {section.id for section in sections}
+    loose = [row for row in on_page if row["section_id"] not in known]
+    if loose:
+        groups.append({"id": None, "number": "", "title": "", "items": loose, "continued": page > 1})
+    for entry in contents:
+        mine = [row for row in on_page if row["section_id"] == entry["id"]]
+        if mine or (entry["rows"] == 0 and entry["page"] == page):
+            groups.append({"id": entry["id"], "number": entry["number"], "title": entry["title"], "items": mine,
+                           "continued": bool(mine) and entry["page"] < page})
+    return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": len(places),
+            "flagged": [rows[item_id] for item_id in flagged[:FLAGGED_SHOWN]], "flagged_total": len(flagged),
+            "numbers_to_accept": sum(1 for place in places if any(
+                str(w).startswith(NUMBER_WARNINGS) for w in place.warnings)),
+            "first_id": places[0].id if places else None, "last_id": places[-1].id if places else None,
+            "page": page, "pages": pages, "per_page": per_page, "contents": contents}
+
+
+def _contents(sections: list[PlanSection], places: list[_RowPlace], per_page: int, pages: int
+              ) -> list[dict[str, Any]]:
+    """Each section with its number of rows and the page its first row (or its place, when empty) is on."""
+    counts: dict[int | None, int] = defaultdict(int)
+    for place in places:
+        counts[place.section_id] += 1
+    known = {section.id for section in sections}
+    start = sum(n for section_id, n in counts.items() if section_id not in known)
+    contents = []
+    for section in sections:
+        rows = counts.get(section.id, 0)
+        # An empty section sits after the last row before it: on the page of that row.
+        index = start if rows else max(start - 1, 0)
+        contents.append({"id": section.id, "number": section.number, "title": section.title, "rows": rows,
+                         "page": min(index // per_page + 1, pages)})
+        start += rows
+    return contents
+
+
+def plan_row_page(rt: Runtime, plan_id: int, user_id: int, item_id: int | None = None,
+                  section_id: int | None = None, per_page: int = PLAN_PAGE) -> int:
+    """The page of the plan on which a row (or a section's first row) is shown: where to return after an edit."""
+    with rt.sessions() as session:
+        artefact, _, _ = _plan(session, rt, plan_id, user_id)
+        sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
+                                        .order_by(PlanSection.position, PlanSection.id)))
+        places = _rows_in_display_order(session, artefact, sections)
+    pages = _page_count(len(places), per_page)
+    if item_id is not None:
+        index = next((i for i, place in enumerate(places) if place.id == item_id), 0)
+        return min(index // per_page + 1, pages)
+    entry = next((c for c in _contents(sections, places, per_page, pages) if c["id"] == section_id), None)
+    return entry["page"] if entry else 1
 
 
 def item_for_edit(rt: Runtime, plan_id: int, item_id: int, user_id: int) -> dict[str, Any]:
@@ -333,6 +434,48 @@ def control_children(rt: Runtime, plan_id: int, user_id: int, today: dt.date | N
         "note": (row.fields or {}).get("note", ""), "assignees": assignees.get(row.id, []),
         "evidence": int(evidence.get(row.id, 0)), "final": row.state in FINAL_CONTROL_STATES,
     } for row in rows]
+
+
+def control_page(rt: Runtime, plan_id: int, user_id: int, today: dt.date | None = None, show: str = "all",
+                 page: int = 1, per_page: int = CONTROL_PAGE) -> dict[str, Any]:
+    """One page of the plan's control items (by due date, undated last), narrowed to `show` (a key of
+    CONTROL_FILTERS), with the counts of every filter. Four queries, however many items."""
+    today = today or dt.date.today()
+    show = show if show in CONTROL_FILTERS else "all"
+    definition = rt.definition(CONTROL_KIND)
+    with rt.sessions() as session:
+        plan, _ = artefact_for(session, user_id, plan_id)
+        final = Artefact.state.in_(FINAL_CONTROL_STATES)
+        overdue = and_(Artefact.due_date < today, ~final)
+        conditions = {"all": true(), "open": ~final, "overdue": overdue,
+                      "reported": Artefact.state == "reported", "accepted": Artefact.state == "accepted"}
+        counted = session.execute(select(*[
+            func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(key)
+            for key, condition in conditions.items()]).where(Artefact.parent_id == plan.id)).one()
+        counts = {key: int(getattr(counted, key)) for key in conditions}
+        pages = _page_count(counts[show], per_page)
+        page = min(max(page, 1), pages)
+        rows = session.execute(
+            select(Artefact.id, Artefact.title, Artefact.state, Artefact.due_date, Artefact.fields)
+            .where(Artefact.parent_id == plan.id, conditions[show])
+            .order_by(Artefact.due_date.is_(None), Artefact.due_date, Artefact.id)
+            .offset((page - 1) * per_page).limit(per_page)).all()
+        ids = [row.id for row in rows]
+        assignees = _assignees(session, ids, plan.organisation_id) if ids else {}
+        evidence = dict(session.execute(select(Evidence.artefact_id, func.count()).where(
+            Evidence.artefact_id.in_(ids)).group_by(Evidence.artefact_id)).all()) if ids else {}
+    items = [{
+        "id": row.id, "title": row.title, "state": row.state, "state_label": definition.state_label(row.state),
+        "due_date": row.due_date, "overdue": is_overdue(row.due_date, row.state, today),
+        "item_number": (row.fields or {}).get("item_number", ""),
+        "deadline_text": (row.fields or {}).get("deadline_text", ""),
+        "note": (row.fields or {}).get("note", ""), "assignees": assignees.get(row.id, []),
+        "evidence": int(evidence.get(row.id, 0)), "final": row.state in FINAL_CONTROL_STATES,
+    } for row in rows]
+    return {"items": items, "show": show, "page": page, "pages": pages, "total": counts[show], "per_page": per_page,
+            "filters": [{"key": key, "label": label, "count": counts[key]} for key, label in CONTROL_FILTERS.items()],
+            "summary": {"total": counts["all"], "done": counts["accepted"], "reported": counts["reported"],
+                        "overdue": counts["overdue"]}}
 
 
 def control_summary(items: list[dict[str, Any]]) -> dict[str, int]:

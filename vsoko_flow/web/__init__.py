@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -30,6 +30,8 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
     app.extensions["vsoko_runtime"] = rt
     app.config.update(_default_config(rt))
     app.config.update(config or {})
+    # API bodies in readable UTF-8 («Документ не найден», not «\u0414\u043e…»); JSON is UTF-8 by RFC 8259.
+    app.json.ensure_ascii = False
     configure_logging(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -85,6 +87,11 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+
+    @app.get("/favicon.ico")
+    def favicon():
+        # Browsers ask for /favicon.ico on pages without <head> (downloads, JSON): the same icon.
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.get("/healthz")
     def healthz():

@@ -43,8 +43,26 @@ MAX_PAGE = 100
 MAX_TEXT = 2_000_000  # characters of an act's text, as services.sections accepts
 
 
+# The services speak to a person at a page («обновите страницу»); a program re-reads the resource.
+_PAGE_WORDS = (
+    ("обновите страницу и повторите действие", "получите документ заново (GET) и повторите запрос"),
+    ("обновите страницу и повторите", "получите документ заново (GET) и повторите запрос"),
+    ("обновите и повторите", "получите документ заново (GET) и повторите запрос"),
+    ("обновите страницу", "получите документ заново (GET)"),
+    ("Обновите страницу и повторите.", "Повторите запрос."),
+)
+
+
+def for_api(message: str) -> str:
+    """A service's message as an API client should read it: no page to reload."""
+    for page_words, api_words in _PAGE_WORDS:
+        message = message.replace(page_words, api_words)
+    return message
+
+
 def api_error(status: int, message: str, service_error: Any = None):
     """The one JSON error shape: {"error": code, "message": Russian text, "details": …}."""
+    message = for_api(message)
     code = getattr(service_error, "code", None) or _CODES.get(status, "error")
     details = getattr(service_error, "details", None)
     if details is not None and not isinstance(details, dict):
@@ -345,8 +363,8 @@ class ArtefactSummary(BaseModel):
     supersedes_id: Optional[int]
     parent_id: Optional[int] = Field(description="Для пункта на контроле — план или заседание, к которому он относится")
     due_date: Optional[str] = Field(description="Срок исполнения пункта на контроле (ГГГГ-ММ-ДД); null — нет даты")
-    created_at: str = Field(description="Когда создан (UTC, ISO 8601)")
-    updated_at: str = Field(description="Когда изменён последний раз (UTC, ISO 8601)")
+    created_at: str = Field(description="Когда создан (ISO 8601 со смещением, время школы: 2026-12-04T22:15:00+03:00)")
+    updated_at: str = Field(description="Когда изменён последний раз (ISO 8601 со смещением, время школы)")
     available_transitions: list[AvailableTransition] = Field(
         description="Действия, которые пользователь может выполнить сейчас (по его ролям)")
 

@@ -6,7 +6,6 @@ field `trace` of GET /artefacts/{id}.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..services import audits as audit_service
 from ..services import quality as quality_service
 from ..services.artefacts import current_school_year
+from ..services.clock import school_today
 from .api import ARTEFACT_ID, Id, _rt, _text, registry
 from .openapi import NO_NUL
 
@@ -216,7 +216,7 @@ def post_finding(user_id: int, artefact_id: int, body: FindingCreate):
 def get_overview(user_id: int, query: OverviewQuery):
     """Исполнение планов, аудиты и несоответствия, повторяемость, действия, результативность, решения советов —
     на сегодня. Источник каждого показателя — GET /quality/sources."""
-    year = query.school_year or current_school_year(dt.date.today())
+    year = query.school_year or current_school_year(school_today(_rt().settings.timezone))
     data = quality_service.overview(_rt(), user_id, query.organisation_id, year)
     return {"school_year": year, "report_date": data["report_date"].isoformat(), "figures": data["figures"]}
 
@@ -228,6 +228,6 @@ def get_sources(user_id: int, query: SourcesQuery):
     findings/<направление>/<значимость>, recurrence/first|repeat, actions/<исход>, checks/effective|partial|
     not_effective|pending|done, council/<исход>, council/meetings. Исходы: on_time, late, on_review, not_executed,
     not_due, cancelled, all."""
-    year = query.school_year or current_school_year(dt.date.today())
+    year = query.school_year or current_school_year(school_today(_rt().settings.timezone))
     found = quality_service.figure_sources(_rt(), user_id, query.organisation_id, year, query.key)
     return {**found, "report_date": found["report_date"].isoformat()}

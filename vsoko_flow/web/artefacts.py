@@ -23,6 +23,7 @@ from ..services.errors import Conflict, ServiceError, Unprocessable
 from ..services.control import safe_file_name
 from ..services.sections import TEXT_FILE_TYPES, sections_as_text
 from ..services.transitions import fire_transition
+from ..services.clock import school_today
 from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .documents import pdf_functions
 from .extensions import csrf
@@ -84,8 +85,14 @@ def ru_date(value: Any) -> str:
     """ДД.ММ.ГГГГ from a date, a datetime or an ISO string; anything else is shown as it is."""
     if value in (None, ""):
         return ""
+    if isinstance(value, str) and "T" in value:
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
-        value = value.date()
+        # A moment is dated where the school is: 22:30 UTC on the 4th is the 5th in Moscow.
+        value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(local_zone()).date()
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value)
@@ -233,9 +240,12 @@ def main_path(definition: WorkflowDefinition) -> list[str]:
     return best
 
 
-def workflow_steps(definition: WorkflowDefinition, state: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The main path as steps marked done / current / skipped / todo; a final state off the path is appended."""
-    visited = {entry["to"] for entry in history} | {entry["from"] for entry in history if entry["from"]}
+def workflow_steps(definition: WorkflowDefinition, state: str, history: list[dict[str, Any]],
+                   visited_states: list[str] | None = None) -> list[dict[str, Any]]:
+    """The main path as steps marked done / current / skipped / todo; a final state off the path is appended.
+    `visited_states` (every state of the whole chain) stands for the history when only its latest part is read."""
+    visited = set(visited_states) if visited_states is not None else (
+        {entry["to"] for entry in history} | {entry["from"] for entry in history if entry["from"]})
     path = main_path(definition)
     current_index = path.index(state) if state in path else None
     if current_index is None:
@@ -272,7 +282,7 @@ def _initial_value(spec: FieldSpec, today: dt.date) -> Any:
 def form_fields(specs: tuple[FieldSpec, ...], prefix: str, members: list[dict[str, Any]],
                 values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """What a template needs to draw each input: id, name, type, value, options, error."""
-    today = dt.date.today()
+    today = school_today(runtime().settings.timezone)
     values, errors = values or {}, errors or {}
     result = []
     for spec in specs:
@@ -352,14 +362,86 @@ def _timeline(definition: WorkflowDefinition, data: dict[str, Any], members: dic
         moved = entry["from"] and entry["from"] != entry["to"]
         shown_fields = [] if trigger in OWN_TRIGGERS else field_rows(
             definition, {k: v for k, v in (entry["fields"] or {}).items() if k != "opinions"}, members, only_known=True)
+        what = _what(trigger, entry["fields"] or {})
+        if trigger in OWN_TRIGGERS and what:
+            label = f"{label}: {what}"
         entries.append({
             "sequence": entry["sequence"], "at": entry["at"], "actor": entry["actor"] or "система", "label": label,
+            "trigger": trigger, "what": what,
             "from_label": definition.state_label(entry["from"]) if moved else "",
             "to_label": definition.state_label(entry["to"]), "comment": entry["comment"],
             "fields": [row for row in shown_fields if "value" in row],
             "documents": documents_by_step.get(entry["sequence"], []),
         })
     return entries
+
+
+HISTORY_SHOWN = 30       # latest history entries on an artefact's page
+HISTORY_STEP = 100       # «Показать ещё» adds this many
+HISTORY_MAX = 20_000
+DOCUMENTS_SHOWN = 20     # latest documents in the «Документы» card («Показать все» lists every one)
+# Row-level edits that come in runs (a plan's rows fixed one after another): shown as one entry
+# «Изменено 35 пунктов плана: 1.2, 1.4, …» that opens to the single changes.
+GROUPED = {"edit_item": ("Изменён {n} пункт плана", "Изменено {n} пункта плана", "Изменено {n} пунктов плана"),
+           "add_item": ("Добавлен {n} пункт плана", "Добавлено {n} пункта плана", "Добавлено {n} пунктов плана"),
+           "delete_item": ("Удалён {n} пункт плана", "Удалено {n} пункта плана", "Удалено {n} пунктов плана"),
+           "move_item": ("Перемещён {n} пункт плана", "Перемещено {n} пункта плана", "Перемещено {n} пунктов плана"),
+           "add_evidence": ("Приложен {n} материал", "Приложено {n} материала", "Приложено {n} материалов"),
+           "answer_line": ("Записан {n} ответ по чек-листу", "Записано {n} ответа по чек-листу",
+                           "Записано {n} ответов по чек-листу")}
+NUMBERS_LISTED = 12
+
+
+def _history_shown() -> int:
+    raw = request.args.get("history", "")
+    return min(int(raw), HISTORY_MAX) if raw.isdigit() and int(raw) > 0 else HISTORY_SHOWN
+
+
+def _listed_documents(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The «Документы» card: the latest ones (or all on request); the rest are linked from their history entries."""
+    latest = data.get("documents_latest")
+    if latest is None:
+        return data["documents"]
+    wanted = set(latest)
+    return [d for d in data["documents"] if d["id"] in wanted]
+
+
+def _what(trigger: str, fields: dict[str, Any]) -> str:
+    """Which row an entry changed: «1.2», «1.3 → 1.2», the evidence's file name."""
+    if trigger == "move_item" and fields.get("number") and fields.get("new_number"):
+        return f"{fields['number']} → {fields['new_number']}"
+    if trigger == "add_evidence":
+        return str(fields.get("file_name") or fields.get("link_url") or "")
+    if trigger in ("add_section", "delete_section", "move_section"):
+        return " ".join(str(part) for part in (fields.get("number"), f"«{fields['title']}»" if fields.get("title")
+                                                                          else "") if part)
+    return str(fields.get("number") or "")
+
+
+def _counted(forms: tuple[str, str, str], n: int) -> str:
+    one, few, many = forms
+    form = one if n % 10 == 1 and n % 100 != 11 else few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
+    return form.format(n=n)
+
+
+def grouped_timeline(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs of the same row-level edit by the same person, next to each other, become one entry."""
+    result: list[dict[str, Any]] = []
+    for entry in entries:
+        last = result[-1] if result else None
+        if (last is not None and entry["trigger"] in GROUPED and last["trigger"] == entry["trigger"]
+                and last["actor"] == entry["actor"] and not entry["comment"] and not entry["documents"]):
+            last.setdefault("entries", [dict(last)]).append(entry)
+            continue
+        result.append(dict(entry))
+    for entry in result:
+        if len(entry.get("entries", [])) > 1:
+            parts = [part["what"] for part in reversed(entry["entries"]) if part["what"]]
+            listed = ", ".join(parts[:NUMBERS_LISTED]) + (f" и ещё {len(parts) - NUMBERS_LISTED}"
+                                                          if len(parts) > NUMBERS_LISTED else "")
+            entry["label"] = _counted(GROUPED[entry["trigger"]], len(entry["entries"])) + (f": {listed}" if listed else "")
+            entry["first_at"] = entry["entries"][-1]["at"]
+    return result
 
 
 def _sections(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -382,7 +464,10 @@ def with_signatures(rt, artefact_id: int, documents: list[dict[str, Any]]) -> li
 def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | None = None,
                     failed: dict[str, Any] | None = None, conflict: str | None = None):
     rt = runtime()
-    data = _service(artefact_service.show_artefact, rt, artefact_id, current_user.id)
+    history_shown = _history_shown()
+    all_documents = request.args.get("documents") == "all"
+    data = _service(artefact_service.show_artefact, rt, artefact_id, current_user.id,
+                    history_limit=history_shown, documents_limit=None if all_documents else DOCUMENTS_SHOWN)
     definition = rt.definition(data["kind"])
     organisation_id = data["organisation"]["id"]
     members = _service(task_service.organisation_members, rt, current_user.id, organisation_id)
@@ -392,13 +477,16 @@ def render_artefact(artefact_id: int, status: int = 200, open_trigger: str | Non
     can_edit = data["state"] in definition.editable_states and may_create
     page = {
         "artefact": data, "definition": definition,
-        "steps": workflow_steps(definition, data["state"], data["history"]),
+        "steps": workflow_steps(definition, data["state"], data["history"], data.get("visited_states")),
         "fields": field_rows(definition, data["fields"], by_login),
         "sections": _sections(data), "can_edit": can_edit,
         "can_supersede": may_create and data["state"] == "in_force" and organisation_id == current_organisation_id(),
         "actions": action_forms(definition, data, members, open_trigger, failed, conflict),
-        "timeline": _timeline(definition, data, by_login),
-        "documents": with_signatures(rt, artefact_id, data["documents"]), "pdf": pdf_functions() is not None,
+        "timeline": grouped_timeline(_timeline(definition, data, by_login)),
+        "history_total": data["history_total"], "history_shown": history_shown,
+        "history_more": min(HISTORY_STEP, data["history_total"] - len(data["history"])),
+        "documents": with_signatures(rt, artefact_id, _listed_documents(data)), "pdf": pdf_functions() is not None,
+        "documents_total": data["documents_total"], "all_documents": all_documents,
         "conflict": conflict,
         "failed_trigger": failed["trigger"] if failed else None,
     }
@@ -622,7 +710,8 @@ def new():
     if definition is None:
         return render_template("artefact_new.html", kinds=kinds, definition=None)
     shape = kind_shape(definition)
-    form = {"title": "", "school_year": artefact_service.current_school_year(dt.date.today()),
+    this_year = artefact_service.current_school_year(school_today(runtime().settings.timezone))
+    form = {"title": "", "school_year": this_year,
             "supersedes_id": request.args.get("supersedes", "") if shape["editions"] else "", "sections_text": ""}
     values, errors, message, status = None, {}, None, 200
     if request.method == "POST":

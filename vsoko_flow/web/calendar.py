@@ -2,13 +2,13 @@
 (they cannot sign in). The token changes with the password, so an old address stops working."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, Response, url_for
 from flask_login import current_user
 
 from ..services.errors import ServiceError
 from ..services.reminders import calendar_feed, calendar_token
+from ..services.clock import school_today
 from .extensions import limiter
 from .session import abort_for, runtime
 
@@ -19,7 +19,7 @@ bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 @limiter.limit("60 per minute")
 def feed(user_id: int, token: str):
     try:
-        body = calendar_feed(runtime(), user_id, token, dt.date.today())
+        body = calendar_feed(runtime(), user_id, token, school_today(runtime().settings.timezone))
     except ServiceError as error:
         abort_for(error)
     response = Response(body, mimetype="text/calendar")

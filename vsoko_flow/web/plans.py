@@ -36,6 +36,7 @@ IMPORT_ACCEPT = ".docx,.xlsx,.csv,.tsv"
 # Plan states in which the page lists the control items.
 CONTROL_STATES = ("execution", "closed")
 ROLLOVER_STATES = ("execution", "closed")
+MAX_PAGE_NUMBER = 100_000
 
 
 def _service(call, *args, **kwargs):
@@ -66,7 +67,22 @@ def _version(form) -> int | None:  # noqa: ANN001
 
 
 def _plan_url(plan_id: int, anchor: str | None = None) -> str:
-    return url_for("artefacts.show", artefact_id=plan_id, _anchor=anchor)
+    """The plan's page, on the page of its rows where the anchor («item-…», «section-…») is shown."""
+    page = 1
+    kind, _, number = (anchor or "").partition("-")
+    if kind in ("item", "section") and number.isdigit():
+        try:
+            page = control_service.plan_row_page(runtime(), plan_id, current_user.id,
+                                                 item_id=int(number) if kind == "item" else None,
+                                                 section_id=int(number) if kind == "section" else None)
+        except ServiceError:
+            page = 1
+    return url_for("artefacts.show", artefact_id=plan_id, rows=page if page > 1 else None, _anchor=anchor)
+
+
+def _page_number(name: str) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= MAX_PAGE_NUMBER else 1
 
 
 @bp.app_template_filter("ru_plural")
@@ -533,18 +549,21 @@ def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles:
     if definition.columns or data["kind"] == CONTROL_KIND:
         extras["fields"] = _relabelled(page["fields"], data["fields"])
     if definition.columns:
-        table = _service(control_service.plan_table, rt, data["id"], current_user.id)
+        # Paged: a year's plan (2 000 rows, as many control items) costs a page of each, not the whole.
+        table = _service(control_service.plan_table_page, rt, data["id"], current_user.id, _page_number("rows"))
         may_manage = bool(definition.create_roles & roles)
         editable = data["state"] in definition.editable_states
-        children = (_service(control_service.control_children, rt, data["id"], current_user.id, today)
-                    if data["state"] in CONTROL_STATES else None)
+        control = (_service(control_service.control_page, rt, data["id"], current_user.id, today,
+                            request.args.get("control", "all"), _page_number("cpage"))
+                   if data["state"] in CONTROL_STATES else None)
         is_meeting = data["kind"] == meeting_service.MEETING_KIND
         may_edit = may_manage and editable
         extras["plan"] = {
             **table, "may_edit": may_edit, "editable": editable, "is_meeting": is_meeting,
             # A meeting is not carried into the next year; plans are.
             "may_rollover": may_manage and data["state"] in ROLLOVER_STATES and not is_meeting,
-            "children": children, "summary": control_service.control_summary(children) if children else None,
+            "children": control["items"] if control else None, "control": control,
+            "summary": control["summary"] if control and control["summary"]["total"] else None,
             "section_failed": g.get("section_failed"),
             "agenda": _agenda_form(data) if is_meeting and may_edit else None,
         }

@@ -6,7 +6,6 @@ a message (a refusal's Russian message when it was refused — nothing is writte
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -23,6 +22,7 @@ from ..services import tasks as task_service
 from ..services.artefacts import current_school_year
 from ..services.control import MAX_EVIDENCE_BYTES
 from ..services.errors import ServiceError
+from ..services.clock import school_today
 from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("quality", __name__, url_prefix="/quality")
@@ -58,7 +58,7 @@ def _roles() -> set[str]:
 def _year() -> str:
     year = request.args.get("year", "").strip()
     return year if len(year) == 9 and year[4] == "/" and year.replace("/", "").isdigit() \
-        else current_school_year(dt.date.today())
+        else current_school_year(school_today(runtime().settings.timezone))
 
 
 def figure_rows(figures: dict[str, int]) -> list[dict[str, Any]]:
