@@ -31,7 +31,7 @@ def fire(page, trigger: str, **fields) -> None:
 
 
 def test_quality_cycle_in_the_browser(rt, school, live_server, browser):  # noqa: F811
-    today = dt.date.today()
+    today = rt.today()  # the school's date: the forms and the rules use it (after 21:00 UTC it is tomorrow in Moscow)
     server = live_server
     deputy = signed_in_page(browser, server, "deputy")
 

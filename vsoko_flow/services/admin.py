@@ -242,7 +242,7 @@ def _journal(session: Session, organisation_id: int, journal_id: int) -> Journal
 
 
 def list_journals(rt: Runtime, organisation_id: int, today: dt.date | None = None) -> list[JournalView]:
-    today = today or dt.date.today()
+    today = today or rt.today()
     with rt.sessions() as session:
         journals = session.scalars(select(Journal).where(Journal.organisation_id == organisation_id)
                                    .order_by(Journal.title)).all()
@@ -251,7 +251,7 @@ def list_journals(rt: Runtime, organisation_id: int, today: dt.date | None = Non
 
 def get_journal(rt: Runtime, organisation_id: int, journal_id: int, today: dt.date | None = None) -> JournalView:
     with rt.sessions() as session:
-        return _journal_view(session, _journal(session, organisation_id, journal_id), today or dt.date.today())
+        return _journal_view(session, _journal(session, organisation_id, journal_id), today or rt.today())
 
 
 def required_journal_codes(rt: Runtime) -> dict[str, list[str]]:
@@ -309,14 +309,14 @@ def create_journal(rt: Runtime, organisation_id: int, *, code: str, title: str, 
     with transaction(rt.sessions) as session:
         journal = organisation_service.add_journal(session, _organisation(session, organisation_id), code, title,
                                                    mask, period)
-        return _journal_view(session, journal, today or dt.date.today())
+        return _journal_view(session, journal, today or rt.today())
 
 
 def update_journal(rt: Runtime, organisation_id: int, journal_id: int, *, title: str, mask: str, period: str,
                    today: dt.date | None = None) -> JournalView:
     """Change the title, number mask and numbering period. The code and the counter never change here."""
     title, mask, period = _journal_values(title, mask, period)
-    today = today or dt.date.today()
+    today = today or rt.today()
     with transaction(rt.sessions) as session:
         journal = _journal(session, organisation_id, journal_id)
         journal.title, journal.mask, journal.period = title, mask, period

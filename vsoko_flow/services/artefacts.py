@@ -43,7 +43,7 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
                  supersedes_id: int | None = None, sections_text: str | None = None,
                  today: dt.date | None = None) -> Artefact:
     """The draft inside the caller's transaction (for use cases that create and fill it at once)."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     definition = rt.definition(kind)
     actor = get_user(session, actor_id)
     membership = membership_in(session, actor_id, organisation_id)
@@ -260,7 +260,7 @@ def list_artefacts(rt: Runtime, user_id: int | None, *, kind: str | None = None,
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.options(selectinload(Artefact.organisation))
                                .order_by(Artefact.id.desc()).limit(limit).offset(offset)).all()
-        today = dt.date.today()
+        today = rt.today()
         roles = {org: roles_on(session, m, today) for org, m in memberships.items()}
         items = [artefact_summary(rt, a, memberships.get(a.organisation_id), roles.get(a.organisation_id))
                  for a in rows]

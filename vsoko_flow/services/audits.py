@@ -301,7 +301,7 @@ def finding_from_line(rt: Runtime, audit_id: int, line_id: int, user_id: int, to
                       **overrides: Any) -> dict[str, Any]:
     """Record a finding from a line answered «не соответствует» or «частично»: requirement, source and
     what was found come from the line; its files and links are the evidence."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     with transaction(rt.sessions) as session:
         actor = get_user(session, user_id)
         audit, membership = _audit(session, user_id, audit_id, lock=True)
@@ -320,7 +320,7 @@ def finding_from_line(rt: Runtime, audit_id: int, line_id: int, user_id: int, to
 def add_finding(rt: Runtime, audit_id: int, user_id: int, fields: dict[str, Any],
                 today: dt.date | None = None) -> dict[str, Any]:
     """A finding written by hand on the audit's page (not tied to a checklist line)."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     with transaction(rt.sessions) as session:
         actor = get_user(session, user_id)
         audit, membership = _audit(session, user_id, audit_id, lock=True)

@@ -414,7 +414,7 @@ def _assignees(session: Session, artefact_ids, organisation_id: int) -> dict[int
 
 def control_children(rt: Runtime, plan_id: int, user_id: int, today: dt.date | None = None) -> list[dict[str, Any]]:
     """The plan's control items by due date (undated last), with assignees and evidence counts. Three queries."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     definition = rt.definition(CONTROL_KIND)
     with rt.sessions() as session:
         plan, _ = artefact_for(session, user_id, plan_id)
@@ -440,7 +440,7 @@ def control_page(rt: Runtime, plan_id: int, user_id: int, today: dt.date | None 
                  page: int = 1, per_page: int = CONTROL_PAGE) -> dict[str, Any]:
     """One page of the plan's control items (by due date, undated last), narrowed to `show` (a key of
     CONTROL_FILTERS), with the counts of every filter. Four queries, however many items."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     show = show if show in CONTROL_FILTERS else "all"
     definition = rt.definition(CONTROL_KIND)
     with rt.sessions() as session:
@@ -497,7 +497,7 @@ def _may_attach(session: Session, artefact: Artefact, membership: Membership, us
 def control_item_view(rt: Runtime, artefact_id: int, user_id: int, today: dt.date | None = None
                       ) -> dict[str, Any] | None:
     """A control item's due date, plan, assignees and evidence; None for an artefact of another kind."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     with rt.sessions() as session:
         artefact, membership = artefact_for(session, user_id, artefact_id)
         if artefact.kind != CONTROL_KIND:

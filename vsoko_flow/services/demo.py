@@ -100,7 +100,7 @@ def database_is_empty(rt: Runtime) -> bool:
 
 def load_demo(rt: Runtime, today: dt.date | None = None) -> dict[str, int]:
     """Create the demo school, its Положение and its plan of the year; returns user ids by login."""
-    calendar = DemoCalendar(today or dt.date.today())
+    calendar = DemoCalendar(today or rt.today())
     school_id, users = create_demo_school(rt)
     _demo_polozhenie(rt, users, school_id, calendar)
     _demo_plan(rt, users, school_id, calendar)

@@ -194,7 +194,7 @@ def decisions_status(rt: Runtime, meeting_id: int, user_id: int, today: dt.date 
 
     Overdue: the due date has passed (before `today`) and the item is neither accepted nor cancelled.
     """
-    today = today or dt.date.today()
+    today = today or rt.today()
     with rt.sessions() as session:
         parent, _ = artefact_for(session, user_id, meeting_id)
         definition = rt.definition(CONTROL_KIND)

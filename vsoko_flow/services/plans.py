@@ -118,7 +118,7 @@ def preview_import(rt: Runtime, artefact_id: int, user_id: int, data: bytes, fil
     """How every row would be stored, with warnings — also for deadlines already past on `today`, which
     would be overdue the day the plan is approved; marks rows and sections already in the plan.
     Writes nothing; refused exactly as the import itself would be (role, state)."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     with rt.sessions() as session:
         artefact = _editable_plan(session, rt, artefact_id, user_id, version=None, lock=False)
         plan = parse_upload(session, artefact, data, file_name)

@@ -227,7 +227,7 @@ def set_quality_settings(rt: Runtime, user_id: int, organisation_id: int, *, cor
 def overview(rt: Runtime, user_id: int, organisation_id: int, school_year: str,
              today: dt.date | None = None) -> dict[str, Any]:
     """The year's figures as of today (with the audits and the reviews of the year)."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     with rt.sessions() as session:
         _membership(session, user_id, organisation_id)
         tally = tally_year(session, organisation_id, school_year, today)
@@ -248,7 +248,7 @@ def overview(rt: Runtime, user_id: int, organisation_id: int, school_year: str,
 def figure_sources(rt: Runtime, user_id: int, organisation_id: int, school_year: str, key: str,
                    report_date: dt.date | None = None) -> dict[str, Any]:
     """The rows one figure of the year counts (as of `report_date`): id, kind, title, state."""
-    report_date = report_date or dt.date.today()
+    report_date = report_date or rt.today()
     with rt.sessions() as session:
         _membership(session, user_id, organisation_id)
         tally = tally_year(session, organisation_id, school_year, report_date)
@@ -269,7 +269,7 @@ def review_view(rt: Runtime, review_id: int, user_id: int) -> dict[str, Any]:
             raise NotFound(f"Анализ ВСОКО № {review_id} не найден")
         stored = dict(review.fields.get("figures") or {})
         report_date = dt.date.fromisoformat(review.fields["report_date"]) if review.fields.get("report_date") else None
-        live = tally_year(session, review.organisation_id, review.school_year, report_date or dt.date.today()).figures()
+        live = tally_year(session, review.organisation_id, review.school_year, report_date or rt.today()).figures()
         return {"id": review.id, "organisation_id": review.organisation_id, "school_year": review.school_year,
                 "report_date": report_date, "computed": bool(stored), "figures": stored or live, "live": live,
                 "titles": dict(review.fields.get("figure_titles") or {})}
@@ -293,7 +293,7 @@ def chart_png(rt: Runtime, user_id: int, organisation_id: int, name: str, *, sch
                 raise NotFound(f"Аудит № {audit_id} не найден")
             figures = audit_figures(session, audit)
         else:
-            figures = tally_year(session, organisation_id, school_year or "", dt.date.today()).figures()
+            figures = tally_year(session, organisation_id, school_year or "", rt.today()).figures()
     return CHARTS[name](figures)
 
 

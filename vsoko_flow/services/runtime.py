@@ -1,6 +1,7 @@
 """Everything a process needs once: settings, database, workflow definitions and templates."""
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -11,6 +12,7 @@ from ..config import Settings, load_settings
 from ..db import make_engine, make_session_factory
 from ..documents.render import TemplateCatalog
 from ..engine.definitions import WorkflowDefinition, load_definitions
+from .clock import school_today
 from .errors import NotFound
 
 
@@ -41,6 +43,10 @@ class Runtime:
         from .queue import JobQueue
 
         return JobQueue(self)
+
+    def today(self) -> dt.date:
+        """The date at the school (Settings.timezone): what «today» means to every rule and page."""
+        return school_today(self.settings.timezone)
 
     def definition(self, kind: str) -> WorkflowDefinition:
         try:

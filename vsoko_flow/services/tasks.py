@@ -123,7 +123,7 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
 
     A fixed number of queries whatever the number of items (counts per group, one ranked query
     for the cards, one for the filter's documents)."""
-    today = today or dt.date.today()
+    today = today or rt.today()
     filters = filters or TaskFilter()
     with rt.sessions() as session:
         membership = _membership_or_404(session, user_id, organisation_id)

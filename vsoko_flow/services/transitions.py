@@ -55,7 +55,7 @@ class FiredTransition:
 def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, *, version: int | None = None,
                     fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None
                     ) -> FiredTransition:
-    today = today or dt.date.today()
+    today = today or rt.today()
     try:
         with transaction(rt.sessions) as session:
             event.listen(session, "before_flush", _refuse_placeholders)
@@ -118,7 +118,7 @@ def offered_transitions(rt: Runtime, session: Session, artefact: Artefact, actor
     filled: `blocked` — why it cannot be done yet and what to do instead (the action is not offered);
     `warnings` — what the person should know before firing it. Reads only; nothing is written."""
     definition = rt.definition(artefact.kind)
-    today = today or dt.date.today()
+    today = today or rt.today()
     roles = roles_on(session, membership, today)
     offered = []
     for trigger in definition.available_triggers(artefact.state):

@@ -1,7 +1,6 @@
 """Users, passwords (argon2), API tokens and memberships with declined positions."""
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import re
@@ -123,7 +122,7 @@ def issue_token(rt: Runtime, login: str, name: str = "") -> str:
     token = secrets.token_urlsafe(32)
     with transaction(rt.sessions) as session:
         user = find_user(session, login)
-        session.add(ApiToken(user=user, name=name or f"токен от {dt.date.today():%d.%m.%Y}",
+        session.add(ApiToken(user=user, name=name or f"токен от {rt.today():%d.%m.%Y}",
                              token_sha256=hashlib.sha256(token.encode()).hexdigest()))
     return token
 
