@@ -255,7 +255,8 @@ def test_a_stale_version_is_409_and_nothing_is_written(api, rt, school):
     stale = before[0] - 1
     for method, path, body in writes(plan_id, item_id, stale)[:-1]:
         error = api.error(method, path, "deputy", 409, json=body)
-        assert error["message"] == f"План уже изменён (версия {before[0]}, у вас {stale}): обновите страницу", path
+        assert error["message"] == (f"План уже изменён (версия {before[0]}, у вас {stale}): "
+                                    "получите документ заново (GET)"), path
     assert upload(api, plan_id, plan_csv(), "plan.csv", version=stale).status_code == 409
     assert stored(rt, plan_id) == before
 
