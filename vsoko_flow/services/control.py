@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import String, and_, case, cast, func, select, true
 from sqlalchemy.orm import Session, aliased, undefer
 
 from ..db import transaction
@@ -209,6 +210,9 @@ CONTROL_FILTERS = {"all": "Все", "open": "Не закрытые", "overdue": 
                    "accepted": "Принятые"}
 
 
+EMPTY_JSON = (None, "", "[]", "null")
+
+
 @dataclass(frozen=True)
 class _RowPlace:
     id: int
@@ -220,9 +224,11 @@ def _rows_in_display_order(session: Session, artefact: Artefact, sections: list[
     """Every row's id, section and warnings in the order the page shows them (rows without a known
     section first, then by section, by position within): light columns only, whatever the plan's size."""
     order = {section.id: index for index, section in enumerate(sections)}
-    rows = [_RowPlace(row.id, row.section_id, row.warnings or []) for row in session.execute(
-        select(PlanItem.id, PlanItem.section_id, PlanItem.warnings).where(PlanItem.artefact_id == artefact.id)
-        .order_by(PlanItem.position, PlanItem.id))]
+    # Warnings come as text and are decoded only where there are some: most rows have none.
+    rows = [_RowPlace(row.id, row.section_id, json.loads(row.warnings) if row.warnings not in EMPTY_JSON else [])
+            for row in session.execute(
+                select(PlanItem.id, PlanItem.section_id, cast(PlanItem.warnings, String).label("warnings"))
+                .where(PlanItem.artefact_id == artefact.id).order_by(PlanItem.position, PlanItem.id))]
     return sorted(rows, key=lambda row: order.get(row.section_id, -1))  # stable: positions stay in order
 
 

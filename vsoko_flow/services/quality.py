@@ -153,18 +153,24 @@ def _check_links(rt: Runtime, session: Session, check: Artefact) -> list[dict[st
     return links + _reviews(session, check)
 
 
-def _audits_of_rows(session: Session, organisation_id: int, item_ids: list[int]) -> list[dict[str, Any]]:
+def _audits_of_rows(session: Session, organisation_id: int, item_ids: list[int], rows: Any = None
+                    ) -> list[dict[str, Any]]:
+    """Audits that carry out the rows (`item_ids`, or the subquery `rows` of a whole plan's row ids:
+    a year's plan is not sent to the database as 2 000 parameters)."""
     if not item_ids:
         return []
-    by_line = set(session.scalars(select(AuditLine.audit_id).where(AuditLine.plan_item_id.in_(item_ids))))
+    wanted = set(item_ids)
+    by_line = set(session.scalars(select(AuditLine.audit_id).where(
+        AuditLine.plan_item_id.in_(rows if rows is not None else sorted(wanted)))))
     audits = [a for a in _kind(session, AUDIT_KIND, organisation_id=organisation_id)
-              if a.fields.get("plan_item_id") in item_ids or a.id in by_line]
+              if a.fields.get("plan_item_id") in wanted or a.id in by_line]
     return [_link("audit", a) for a in audits]
 
 
 def _plan_links(rt: Runtime, session: Session, plan: Artefact) -> list[dict[str, Any]]:
-    item_ids = list(session.scalars(select(PlanItem.id).where(PlanItem.artefact_id == plan.id)))
-    links = _audits_of_rows(session, plan.organisation_id, item_ids)
+    rows = select(PlanItem.id).where(PlanItem.artefact_id == plan.id)
+    item_ids = list(session.scalars(rows))
+    links = _audits_of_rows(session, plan.organisation_id, item_ids, rows)
     if plan.fields.get("drafted_from_review"):
         review = session.get(Artefact, plan.fields["drafted_from_review"])
         links += [_link("review", review)] if review else []
