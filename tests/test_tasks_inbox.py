@@ -135,3 +135,27 @@ def test_the_page_costs_the_same_queries_and_size_with_ten_or_a_thousand_items(r
     assert many["n"] == few["n"]
     # Five groups of at most GROUP_PREVIEW cards: the page stops growing.
     assert len(large) < 80_000, len(large)
+
+
+def test_the_school_chooses_whether_executors_take_items_into_work(rt, school, app):
+    """«Взять в работу» is a step the school opts into on «Реквизиты» (Администрирование)."""
+    from vsoko_flow.models import Membership, Organisation
+    from vsoko_flow.services.admin import organisation_view
+
+    with transaction(rt.sessions) as session:
+        director = session.query(Membership).filter_by(user_id=school["director"], organisation_id=school.id).one()
+        director.roles = [*director.roles, "admin"]
+    _, ids = plan_with_items(rt, school, [TODAY + dt.timedelta(days=1)])
+    director = signed_in(app, "director")
+    form = page_of(director, "/admin/organisation")
+    assert "Исполнители отмечают «Взять в работу» перед отчётом" in form
+    assert not organisation_view(rt, school.id).uses_start_step
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    saved = director.post("/admin/organisation", data={
+        "csrf_token": token, "full_name": "Средняя школа № 1", "short_name": "СОШ № 1", "address": "", "city": "",
+        "uses_start_step": "y"})
+    assert saved.status_code == 303
+    with rt.sessions() as session:
+        assert session.get(Organisation, school.id).uses_start_step is True
+    card = my_tasks(rt, school["teacher"], school.id, today=TODAY)["actions"][0]
+    assert card["id"] == ids[0] and [t["trigger"] for t in card["transitions"]] == ["start", "report"]
