@@ -159,3 +159,15 @@ def test_the_school_chooses_whether_executors_take_items_into_work(rt, school, a
         assert session.get(Organisation, school.id).uses_start_step is True
     card = my_tasks(rt, school["teacher"], school.id, today=TODAY)["actions"][0]
     assert card["id"] == ids[0] and [t["trigger"] for t in card["transitions"]] == ["start", "report"]
+
+
+def test_the_deadline_count_is_bounded(rt, school, app):
+    from vsoko_flow.services.tasks import DEADLINE_COUNT_CAP
+
+    plan_with_items(rt, school, [TODAY - dt.timedelta(days=1 + n % 90) for n in range(DEADLINE_COUNT_CAP + 200)])
+    tasks = my_tasks(rt, school["teacher"], school.id, today=TODAY)
+    assert tasks["deadlines_capped"] and tasks["deadlines_total"] == DEADLINE_COUNT_CAP + 1
+    assert len(tasks["deadlines"]) == 10 and tasks["deadlines"][0]["days_left"] == -90      # the oldest first
+    assert {g["key"]: g["count"] for g in tasks["groups"]}["overdue"] == DEADLINE_COUNT_CAP + 200  # cards: exact
+    page = page_of(signed_in(app, "teacher"))
+    assert 'Сроки <span class="count">1000+</span>' in page and "Показаны 10 из более 1000." in page
