@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
@@ -88,6 +88,32 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     else:
         head.sequence, head.hash = entry.sequence, entry.hash
     return entry
+
+
+def append_first_entries(session: Session, created: Iterable[tuple[int, str, dict]], actor: User | None,
+                         trigger: str = "create") -> int:
+    """The first entry of each new artefact's chain, given as (artefact id, state, fields).
+
+    A new chain has no head and no entries, so nothing is looked up: each entry is number 1 after
+    the genesis hash. Entries and heads go in one batched INSERT each, whatever their number."""
+    at = utcnow()
+    actor_id, actor_name = (actor.id, actor.full_name) if actor else (None, "система")
+    entries = []
+    for artefact_id, state, fields in created:
+        entry = HistoryEntry(artefact_id=artefact_id, sequence=1, actor_id=actor_id, actor_name=actor_name, at=at,
+                             trigger=trigger, from_state="", to_state=state, comment="", fields=fields or {},
+                             document_hashes=[], prev_hash=GENESIS_HASH)
+        entry.hash = entry_hash(entry)
+        entries.append({column: getattr(entry, column) for column in _ENTRY_COLUMNS})
+    if entries:
+        session.execute(insert(HistoryEntry.__table__), entries)
+        session.execute(insert(HistoryHead.__table__), [
+            {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
+    return len(entries)
+
+
+_ENTRY_COLUMNS = ("artefact_id", "sequence", "actor_id", "actor_name", "at", "trigger", "from_state", "to_state",
+                  "comment", "fields", "document_hashes", "prev_hash", "hash")
 
 
 def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:
