@@ -13,7 +13,12 @@ from .organisation import Organisation
 
 class Artefact(Base):
     __tablename__ = "artefacts"
-    __table_args__ = (Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),)
+    __table_args__ = (
+        Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),
+        # A school's counts and its list of school years read only its own rows.
+        Index("ix_artefacts_org_id", "organisation_id", "id"),
+        Index("ix_artefacts_org_school_year", "organisation_id", "school_year"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
