@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from types import SimpleNamespace
 from typing import Any, Iterable
 
 from sqlalchemy import insert, select
@@ -100,20 +101,16 @@ def append_first_entries(session: Session, created: Iterable[tuple[int, str, dic
     actor_id, actor_name = (actor.id, actor.full_name) if actor else (None, "система")
     entries = []
     for artefact_id, state, fields in created:
-        entry = HistoryEntry(artefact_id=artefact_id, sequence=1, actor_id=actor_id, actor_name=actor_name, at=at,
-                             trigger=trigger, from_state="", to_state=state, comment="", fields=fields or {},
-                             document_hashes=[], prev_hash=GENESIS_HASH)
-        entry.hash = entry_hash(entry)
-        entries.append({column: getattr(entry, column) for column in _ENTRY_COLUMNS})
+        entry = {"artefact_id": artefact_id, "sequence": 1, "actor_id": actor_id, "actor_name": actor_name, "at": at,
+                 "trigger": trigger, "from_state": "", "to_state": state, "comment": "", "fields": fields or {},
+                 "document_hashes": [], "prev_hash": GENESIS_HASH}
+        entry["hash"] = entry_hash(SimpleNamespace(**entry))
+        entries.append(entry)
     if entries:
         session.execute(insert(HistoryEntry.__table__), entries)
         session.execute(insert(HistoryHead.__table__), [
             {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
     return len(entries)
-
-
-_ENTRY_COLUMNS = ("artefact_id", "sequence", "actor_id", "actor_name", "at", "trigger", "from_state", "to_state",
-                  "comment", "fields", "document_hashes", "prev_hash", "hash")
 
 
 def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:

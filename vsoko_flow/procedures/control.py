@@ -56,13 +56,25 @@ MARKS = {
 
 
 def plan_sections(ctx: TransitionContext) -> list[PlanSection]:
-    return list(ctx.session.scalars(select(PlanSection).where(PlanSection.artefact_id == ctx.artefact.id)
-                                    .order_by(PlanSection.position, PlanSection.id)))
+    return _rows_of_plan(ctx, PlanSection)
 
 
 def plan_items(ctx: TransitionContext) -> list[PlanItem]:
-    return list(ctx.session.scalars(select(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id)
-                                    .order_by(PlanItem.position, PlanItem.id)))
+    return _rows_of_plan(ctx, PlanItem)
+
+
+def _rows_of_plan(ctx: TransitionContext, model: type[PlanSection] | type[PlanItem]) -> list:
+    """The artefact's sections or rows in order, loaded once per transition: rules, actions and
+    documents each read them. The objects are the session's own, so edits show through; a count
+    (one cheap query) notices rows added or deleted meanwhile."""
+    key = f"{model.__tablename__}:{ctx.artefact.id}"
+    count = ctx.session.scalar(select(func.count()).select_from(model).where(model.artefact_id == ctx.artefact.id))
+    cached = ctx.loaded.get(key)
+    if cached is None or len(cached) != count:
+        cached = list(ctx.session.scalars(select(model).where(model.artefact_id == ctx.artefact.id)
+                                          .order_by(model.position, model.id)))
+        ctx.loaded[key] = cached
+    return list(cached)
 
 
 def section_text(section: PlanSection) -> str:
