@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
+from .facts import facts_of, mark_unsealed
 
 GENESIS_HASH = "0" * 64
 
@@ -42,6 +43,9 @@ def entry_hash(entry: HistoryEntry) -> str:
         "fields": entry.fields,
         "documents": entry.document_hashes,
     }
+    facts = getattr(entry, "facts", None)
+    if facts:  # entries written before facts were sealed keep their hashes
+        payload["facts"] = facts
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
@@ -84,6 +88,7 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
+    mark_unsealed(session, [artefact.id])
     if head is None:
         session.add(HistoryHead(artefact_id=artefact.id, sequence=entry.sequence, hash=entry.hash))
     else:
@@ -91,19 +96,21 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     return entry
 
 
-def append_first_entries(session: Session, created: Iterable[tuple[int, str, dict]], actor: User | None,
+def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]], actor: User | None,
                          trigger: str = "create") -> int:
-    """The first entry of each new artefact's chain, given as (artefact id, state, fields).
+    """The first entry of each new artefact's chain, given as (the artefact's row as inserted, the
+    entry's fields). The artefacts have nothing else yet (no text, rows, evidence or numbers).
 
     A new chain has no head and no entries, so nothing is looked up: each entry is number 1 after
-    the genesis hash. Entries and heads go in one batched INSERT each, whatever their number."""
+    the genesis hash, with its facts digested from the row itself. Entries and heads go in one
+    batched INSERT each, whatever their number."""
     at = utcnow()
     actor_id, actor_name = (actor.id, actor.full_name) if actor else (None, "система")
     entries = []
-    for artefact_id, state, fields in created:
-        entry = {"artefact_id": artefact_id, "sequence": 1, "actor_id": actor_id, "actor_name": actor_name, "at": at,
-                 "trigger": trigger, "from_state": "", "to_state": state, "comment": "", "fields": fields or {},
-                 "document_hashes": [], "prev_hash": GENESIS_HASH}
+    for row, fields in created:
+        entry = {"artefact_id": row["id"], "sequence": 1, "actor_id": actor_id, "actor_name": actor_name, "at": at,
+                 "trigger": trigger, "from_state": "", "to_state": row["state"], "comment": "", "fields": fields or {},
+                 "document_hashes": [], "prev_hash": GENESIS_HASH, "facts": facts_of(_row_as_stored(row), {})}
         entry["hash"] = entry_hash(SimpleNamespace(**entry))
         entries.append(entry)
     if entries:
@@ -111,6 +118,11 @@ def append_first_entries(session: Session, created: Iterable[tuple[int, str, dic
         session.execute(insert(HistoryHead.__table__), [
             {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
     return len(entries)
+
+
+def _row_as_stored(row: dict) -> SimpleNamespace:
+    """The row's values as the database gives them back (JSON round-tripped)."""
+    return SimpleNamespace(**{**row, "fields": json.loads(json.dumps(row.get("fields") or {}))})
 
 
 def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:

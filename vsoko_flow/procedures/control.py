@@ -169,9 +169,8 @@ def add_control_items(ctx: TransitionContext, plan: Artefact, items: list[PlanIt
         ctx.session.execute(insert(Artefact.__table__), children)
     if assignees:
         ctx.session.execute(insert(ArtefactAssignee.__table__), assignees)
-    append_first_entries(ctx.session, [(child_id, definition.initial,
-                                        {"plan_item_id": item.id, "due_date": _iso(due)})
-                                       for child_id, (item, due, _) in zip(ids, occurrences)], ctx.actor)
+    append_first_entries(ctx.session, [(child, {"plan_item_id": item.id, "due_date": _iso(due)})
+                                       for child, (item, due, _) in zip(children, occurrences)], ctx.actor)
     return len(children)
 
 

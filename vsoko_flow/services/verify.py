@@ -4,13 +4,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..engine.facts import ARTEFACT_COLUMNS, GROUP_LABELS, GROUPS, facts_of
 from ..engine.history import first_broken_entry
-from ..models import Artefact, HistoryEntry, HistoryHead, Signature, StoredDocument
+from ..models import Artefact, Evidence, HistoryEntry, HistoryHead, OrganisationTemplate, Signature, StoredDocument
 from .runtime import Runtime
 from .signatures import recorded_signatures
 
@@ -30,12 +32,20 @@ class VerifyReport:
 ENTRIES_PER_FETCH = 1000
 DOCUMENTS_PER_FETCH = 20  # a fetch holds this many documents' bytes at most
 
+Head = tuple[int, int, str]  # (artefact id, sequence, hash) of a chain's newest entry
 
-def verify_store(rt: Runtime, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Every chain, state and document re-checked in constant memory: artefacts, heads, history
-    entries and documents are read as four streams ordered by artefact (server-side cursors on
-    PostgreSQL) and walked side by side, one artefact at a time. `progress(n)` is told how many
-    history entries each artefact added."""
+
+def verify_store(rt: Runtime, progress: Callable[[int], None] | None = None,
+                 anchored: Iterator[Head] | None = None, anchored_templates: dict[int, str] | None = None,
+                 heads_out: Callable[[Head], None] | None = None,
+                 templates_out: Callable[[int, str], None] | None = None) -> VerifyReport:
+    """Every chain, state, document and fact re-checked in constant memory: artefacts, heads, history
+    entries, documents and the rows each artefact's facts cover are read as streams ordered by
+    artefact (server-side cursors on PostgreSQL) and walked side by side, one artefact at a time.
+
+    `progress(n)` is told how many history entries each artefact added. `anchored` (heads from an
+    anchor file, in artefact order) and `anchored_templates` ({id: SHA-256}) are what must still be
+    there unchanged; `heads_out` and `templates_out` receive the current ones (for a new anchor)."""
     found = _Found()
     counts = {"artefacts": 0, "entries": 0, "documents": 0}
     with rt.sessions() as session:
@@ -44,19 +54,95 @@ def verify_store(rt: Runtime, progress: Callable[[int], None] | None = None) -> 
         entries = _aligned(_stream(session, select(HistoryEntry.__table__)
                                    .order_by(HistoryEntry.artefact_id, HistoryEntry.sequence), ENTRIES_PER_FETCH))
         documents = _aligned(_hashed_documents(session))
-        for artefact in _stream(session, select(Artefact.id, Artefact.state).order_by(Artefact.id), ENTRIES_PER_FETCH):
+        groups = {name: _aligned(_fact_rows(session, name)) for name in GROUPS}
+        lost = []
+        anchors = _aligned((SimpleNamespace(artefact_id=a, sequence=s, hash=h) for a, s, h in anchored or ()),
+                           skipped=lost.append)
+        artefacts = _stream(session, select(Artefact.id, Artefact.state, *ARTEFACT_COLUMNS).order_by(Artefact.id),
+                            ENTRIES_PER_FETCH)
+        for artefact in artefacts:
             chain = entries(artefact.id)
             head = heads(artefact.id)
             counts["artefacts"] += 1
             counts["entries"] += len(chain)
-            found.chains += _chain_problems(artefact, chain, (head[0].sequence, head[0].hash) if head else None)
+            broken = _chain_problems(artefact, chain, (head[0].sequence, head[0].hash) if head else None)
+            found.chains += broken + _anchor_problems(artefact.id, chain, anchors(artefact.id))
+            rows = {name: rows_of(artefact.id) for name, rows_of in groups.items()}
+            found.facts += _fact_problems(artefact, chain if not broken else [], rows)
             stored = documents(artefact.id)
             counts["documents"] += len(stored)
             _check_documents(artefact.id, chain, stored, found)
+            if heads_out is not None and head:
+                heads_out((artefact.id, head[0].sequence, head[0].hash))
             if progress is not None:
                 progress(len(chain))
+        anchors(1 << 62)  # anchored artefacts after the last one stored
+        found.chains += [f"документ № {gone.artefact_id}, закреплённый якорем, удалён из базы" for gone in lost]
+        found.facts += _template_problems(session, anchored_templates or {}, templates_out)
     return VerifyReport(counts["artefacts"], counts["entries"], counts["documents"],
-                        found.chains + found.documents + found.missing + _signature_problems(rt))
+                        found.chains + found.documents + found.missing + found.facts + _signature_problems(rt))
+
+
+def _fact_rows(session: Session, name: str) -> Iterator:
+    """The rows of one group of facts in artefact order; evidence bytes hashed on the way."""
+    _, model, columns = GROUPS[name]
+    if name != "evidence":
+        return _stream(session, select(model.artefact_id, *columns).order_by(model.artefact_id, model.id),
+                       ENTRIES_PER_FETCH)
+    rows = _stream(session, select(Evidence.artefact_id, *columns, Evidence.content)
+                   .order_by(Evidence.artefact_id, Evidence.id), DOCUMENTS_PER_FETCH)
+    return (SimpleNamespace(**{key: value for key, value in row._mapping.items() if key != "content"},
+                            actual_sha256=hashlib.sha256(row.content).hexdigest() if row.content is not None else None)
+            for row in rows)
+
+
+def _fact_problems(artefact, chain: list, rows: dict[str, list]) -> list[str]:  # noqa: ANN001 - a row
+    """The newest entry's facts against the stored rows, and each evidence file against its SHA-256."""
+    problems = [f"материал № {row.id} документа № {artefact.id} («{row.file_name}»): содержимое файла не совпадает "
+                "с сохранённым SHA-256" for row in rows["evidence"]
+                if row.actual_sha256 is not None and row.actual_sha256 != row.sha256]
+    sealed = chain[-1].facts if chain else None
+    if not sealed:
+        return problems  # written before facts were sealed, or a broken chain (reported as such)
+    current = facts_of(artefact, rows)
+    changed = [GROUP_LABELS.get(name, name) for name in sealed if sealed[name] != current.get(name)]
+    if changed:
+        problems.append(f"документ № {artefact.id}: изменено в обход истории — {', '.join(changed)} "
+                        f"(не совпадает с записью {chain[-1].sequence})")
+    return problems
+
+
+def _anchor_problems(artefact_id: int, chain: list, anchored: list) -> list[str]:
+    """A head written to an anchor file must still be in the chain with the same hash: a chain
+    recomputed after tampering has other hashes, however consistent it is in itself."""
+    for anchor in anchored:
+        kept = chain[anchor.sequence - 1] if 0 < anchor.sequence <= len(chain) else None
+        if kept is None or kept.sequence != anchor.sequence:
+            return [f"история документа № {artefact_id}: запись {anchor.sequence}, закреплённая якорем, отсутствует"]
+        if kept.hash != anchor.hash:
+            return [f"история документа № {artefact_id} переписана: запись {anchor.sequence} не совпадает с якорем"]
+    return []
+
+
+def _template_problems(session: Session, anchored: dict[int, str], templates_out: Callable[[int, str], None] | None
+                       ) -> list[str]:
+    """Each uploaded template's bytes against its SHA-256, and against the anchor's SHA-256 of it."""
+    problems, seen = [], set()
+    rows = _stream(session, select(OrganisationTemplate.id, OrganisationTemplate.name, OrganisationTemplate.version,
+                                   OrganisationTemplate.sha256, OrganisationTemplate.content)
+                   .order_by(OrganisationTemplate.id), DOCUMENTS_PER_FETCH)
+    for row in rows:
+        seen.add(row.id)
+        where = f"загруженный шаблон № {row.id} («{row.name}», версия {row.version})"
+        if hashlib.sha256(row.content).hexdigest() != row.sha256:
+            problems.append(f"{where}: содержимое файла не совпадает с сохранённым SHA-256")
+        elif row.id in anchored and anchored[row.id] != row.sha256:
+            problems.append(f"{where}: файл заменён после записи якоря")
+        if templates_out is not None:
+            templates_out(row.id, row.sha256)
+    problems += [f"загруженный шаблон № {template_id}, закреплённый якорем, удалён из базы"
+                 for template_id in sorted(set(anchored) - seen)]
+    return problems
 
 
 @dataclass
@@ -66,6 +152,7 @@ class _Found:
     chains: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -95,14 +182,17 @@ def _hashed_documents(session: Session) -> Iterator[_Document]:
                         hashlib.sha256(row.content).hexdigest())
 
 
-def _aligned(rows: Iterator) -> Callable[[int], list]:
+def _aligned(rows: Iterator, skipped: Callable[[Any], None] | None = None) -> Callable[[int], list]:
     """For a stream ordered by artefact id: a function giving the rows of the next artefact asked
-    for (artefacts are asked in increasing id order); rows of ids never asked are skipped."""
+    for (artefacts are asked in increasing id order); rows of ids never asked go to `skipped`."""
     groups = itertools.groupby(rows, key=lambda row: row.artefact_id)
     pending: list = [next(groups, None)]
 
     def rows_of(artefact_id: int) -> list:
         while pending[0] is not None and pending[0][0] < artefact_id:
+            if skipped is not None:
+                for row in pending[0][1]:
+                    skipped(row)
             pending[0] = next(groups, None)
         if pending[0] is None or pending[0][0] != artefact_id:
             return []
