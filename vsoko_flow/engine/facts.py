@@ -63,9 +63,20 @@ def facts_of(artefact: Any, groups: dict[str, list]) -> dict[str, str]:
     """{group: digest} of one artefact; `artefact` and the rows have the columns above as attributes."""
     facts = {"artefact": _digest(_values(artefact, ARTEFACT_COLUMNS))}
     for name, (_, _, columns) in GROUPS.items():
-        rows = sorted(groups.get(name, []), key=lambda row: row.id)
-        facts[name] = _digest([_values(row, columns) for row in rows])
+        rows = sorted(groups.get(name) or (), key=lambda row: row.id)
+        facts[name] = _digest([_values(row, columns) for row in rows]) if rows else _empty_digest()
     return facts
+
+
+def _empty_digest() -> str:
+    """The digest of a group without rows (most groups of most artefacts): computed once."""
+    global _EMPTY
+    if _EMPTY is None:
+        _EMPTY = _digest([])
+    return _EMPTY
+
+
+_EMPTY: str | None = None
 
 
 def stored_facts(session: Session, artefact_ids: Iterable[int]) -> dict[int, dict[str, str]]:
