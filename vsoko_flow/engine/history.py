@@ -11,13 +11,16 @@ import json
 from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
-from .facts import facts_of, mark_unsealed
+from ..models.facts import facts_of, stored_facts
 
 GENESIS_HASH = "0" * 64
+# Artefacts that got an entry in the session's transaction: their newest entry is sealed at commit.
+UNSEALED = "vsoko_unsealed_artefacts"
 
 
 def canonical_json(value: Any) -> str:
@@ -99,7 +102,7 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
 def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]], actor: User | None,
                          trigger: str = "create") -> int:
     """The first entry of each new artefact's chain, given as (the artefact's row as inserted, the
-    entry's fields). The artefacts have nothing else yet (no text, rows, evidence or numbers).
+    entry's fields). The artefacts have nothing else yet (none of the rows their other facts cover).
 
     A new chain has no head and no entries, so nothing is looked up: each entry is number 1 after
     the genesis hash, with its facts digested from the row itself. Entries and heads go in one
@@ -139,3 +142,58 @@ def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, s
         previous_hash = entry.hash
         expected_sequence += 1
     return None
+
+
+# --------------------------------------------------------------------------- facts sealed at commit
+
+def mark_unsealed(session: Session, artefact_ids: Iterable[int]) -> None:
+    session.info.setdefault(UNSEALED, set()).update(artefact_ids)
+
+
+def seal_history(session: Session) -> None:
+    """Write the facts of every artefact that got a history entry in this transaction into its
+    newest entry (and re-hash it, and its head). Constant statements whatever the number."""
+    ids = session.info.pop(UNSEALED, None)
+    if not ids:
+        return
+    session.flush()
+    facts = stored_facts(session, ids)
+    entries = HistoryEntry.__table__
+    newest = session.execute(select(entries).join(HistoryHead, (HistoryHead.artefact_id == entries.c.artefact_id)
+                                                  & (HistoryHead.sequence == entries.c.sequence))
+                             .where(entries.c.artefact_id.in_(sorted(facts)))).all()
+    sealed = []
+    for row in newest:
+        entry = SimpleNamespace(**row._mapping)
+        entry.facts = facts[row.artefact_id]
+        sealed.append({"entry_id": row.id, "owner": row.artefact_id, "new_facts": entry.facts,
+                       "new_hash": entry_hash(entry)})
+    if not sealed:
+        return
+    session.execute(update(entries).where(entries.c.id == bindparam("entry_id"))
+                    .values(facts=bindparam("new_facts", type_=entries.c.facts.type), hash=bindparam("new_hash")), sealed)
+    heads = HistoryHead.__table__
+    session.execute(update(heads).where(heads.c.artefact_id == bindparam("owner"))
+                    .values(hash=bindparam("new_hash")), sealed)
+    _refresh_loaded(session, sealed)
+
+
+def _refresh_loaded(session: Session, sealed: list[dict]) -> None:
+    """The session's own objects of the rows just updated show the new values (never marked dirty)."""
+    by_entry = {row["entry_id"]: row for row in sealed}
+    by_owner = {row["owner"]: row for row in sealed}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, HistoryEntry) and obj.id in by_entry:
+            set_committed_value(obj, "facts", by_entry[obj.id]["new_facts"])
+            set_committed_value(obj, "hash", by_entry[obj.id]["new_hash"])
+        elif isinstance(obj, HistoryHead) and obj.artefact_id in by_owner:
+            set_committed_value(obj, "hash", by_owner[obj.artefact_id]["new_hash"])
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(UNSEALED, None)
+
+
+# Every session of the product seals what it appended when it commits, and forgets it on rollback.
+event.listen(Session, "before_commit", seal_history)
+event.listen(Session, "after_rollback", _forget)

@@ -83,7 +83,7 @@ class HistoryEntry(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[dict] = mapped_column(default=dict)
     document_hashes: Mapped[list] = mapped_column(default=list)
-    # Digests of what the entry vouches for as the transaction left the artefact (engine/facts.py):
+    # Digests of what the entry vouches for as the transaction left the artefact (models/facts.py):
     # title and fields, text, plan rows, evidence, journal numbers. Empty in entries written before.
     facts: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -10,9 +10,9 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..engine.facts import ARTEFACT_COLUMNS, GROUP_LABELS, GROUPS, facts_of
 from ..engine.history import first_broken_entry
 from ..models import Artefact, Evidence, HistoryEntry, HistoryHead, OrganisationTemplate, Signature, StoredDocument
+from ..models.facts import ARTEFACT_COLUMNS, GROUP_LABELS, GROUPS, facts_of
 from .runtime import Runtime
 from .signatures import recorded_signatures
 

@@ -6,7 +6,7 @@ Create Date: 2026-12-04 22:30:00
 
 A school's lists count its artefacts and list its school years; without these indexes one school's
 query scanned the rows of every other school. history_entries.facts: digests of what an entry
-vouches for (engine/facts.py); «{}» in the entries written before, whose hashes do not cover it.
+vouches for (models/facts.py); «{}» in the entries written before, whose hashes do not cover it.
 """
 from alembic import op
 import sqlalchemy as sa

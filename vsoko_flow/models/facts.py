@@ -3,27 +3,27 @@ text, its plan rows, its evidence and its journal numbers.
 
 Each group of facts is reduced to a SHA-256 ("facts" of a history entry: group → digest). The
 digests are written into the artefact's newest history entry when the transaction that appended
-it commits (`seal_history`, a `before_commit` hook): by then every change the transaction made is
+it commits (engine/history.py `seal_history`, a `before_commit` hook): by then every change the transaction made is
 flushed, so the entry vouches for the artefact as it was left. The entry's hash covers the
 digests; `vsoko verify` recomputes them from the stored rows and names the group that differs.
 
 The same function (`facts_of`) digests the rows read at commit and the rows streamed by verify:
 both are plain column values read back from the database, so JSON and dates compare alike.
+The sealing itself is generic and lives with the chain (engine/history.py `seal_history`).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
-from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import (Artefact, Evidence, HistoryEntry, HistoryHead, JournalEntry, PlanItem, PlanSection, Section)
+from .artefact import Artefact, Evidence, PlanItem, PlanSection, Section
+from .journal import JournalEntry
 
-UNSEALED = "vsoko_unsealed_artefacts"
 CHUNK = 5000  # ids per IN (…) list
 
 # The columns each group digests (besides the artefact id the rows belong to).
@@ -50,9 +50,8 @@ GROUP_LABELS = {"artefact": "название или поля документа
 
 
 def _digest(values: Any) -> str:
-    from .history import canonical_json  # history imports this module
-
-    return hashlib.sha256(canonical_json(values).encode()).hexdigest()
+    canonical = json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _values(row: Any, columns: tuple) -> list:
@@ -94,55 +93,3 @@ def stored_facts(session: Session, artefact_ids: Iterable[int]) -> dict[int, dic
     return {artefact_id: facts_of(row, groups[artefact_id]) for artefact_id, row in artefacts.items()}
 
 
-def mark_unsealed(session: Session, artefact_ids: Iterable[int]) -> None:
-    session.info.setdefault(UNSEALED, set()).update(artefact_ids)
-
-
-def seal_history(session: Session) -> None:
-    """Write the facts of every artefact that got a history entry in this transaction into its
-    newest entry (and re-hash it, and its head). Constant statements whatever the number."""
-    from .history import entry_hash
-
-    ids = session.info.pop(UNSEALED, None)
-    if not ids:
-        return
-    session.flush()
-    facts = stored_facts(session, ids)
-    entries = HistoryEntry.__table__
-    newest = session.execute(select(entries).join(HistoryHead, (HistoryHead.artefact_id == entries.c.artefact_id)
-                                                  & (HistoryHead.sequence == entries.c.sequence))
-                             .where(entries.c.artefact_id.in_(sorted(facts)))).all()
-    sealed = []
-    for row in newest:
-        entry = SimpleNamespace(**row._mapping)
-        entry.facts = facts[row.artefact_id]
-        sealed.append({"entry_id": row.id, "owner": row.artefact_id, "new_facts": entry.facts,
-                       "new_hash": entry_hash(entry)})
-    if not sealed:
-        return
-    session.execute(update(entries).where(entries.c.id == bindparam("entry_id"))
-                    .values(facts=bindparam("new_facts", type_=entries.c.facts.type), hash=bindparam("new_hash")), sealed)
-    heads = HistoryHead.__table__
-    session.execute(update(heads).where(heads.c.artefact_id == bindparam("owner"))
-                    .values(hash=bindparam("new_hash")), sealed)
-    _refresh_loaded(session, sealed)
-
-
-def _refresh_loaded(session: Session, sealed: list[dict]) -> None:
-    """The session's own objects of the rows just updated show the new values (never marked dirty)."""
-    by_entry = {row["entry_id"]: row for row in sealed}
-    by_owner = {row["owner"]: row for row in sealed}
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, HistoryEntry) and obj.id in by_entry:
-            set_committed_value(obj, "facts", by_entry[obj.id]["new_facts"])
-            set_committed_value(obj, "hash", by_entry[obj.id]["new_hash"])
-        elif isinstance(obj, HistoryHead) and obj.artefact_id in by_owner:
-            set_committed_value(obj, "hash", by_owner[obj.artefact_id]["new_hash"])
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(UNSEALED, None)
-
-
-event.listen(Session, "before_commit", seal_history)
-event.listen(Session, "after_rollback", _forget)
