@@ -356,6 +356,23 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     out["plan_approve_queries_50"] = str(approvals[50][1][-1])
     out["plan_approve_queries_2000"] = str(approvals[2000][1][-1])
 
+    if "verify" in args.phases:
+        measure_verify_sizes(databases, workdir, out)
+    if "pdf" in args.phases:
+        print("\n3. PDF", flush=True)
+        pdf = measure_pdf(rt, args.pdf_docs, workdir) if args.pdf_docs else None
+        out["pdf_s_per_doc"] = f"{pdf[0]:.3f}" if pdf else "skipped"
+        out["pdf_speedup"] = f"{pdf[1]:.1f}" if pdf else "skipped"
+    if "pages" in args.phases:
+        measure_pages(rt, users, school_id, big_plan, main_url, workdir, args.page_requests, out)
+    rt.close()
+
+    print(f"\nload average в конце: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for name, value in out.items():
+        print(f"{name}={value}")
+
+
+def measure_verify_sizes(databases: Databases, workdir: Path, out: dict[str, str]) -> None:
     print("\n2. vsoko verify", flush=True)
     verified = {}
     for entries in VERIFY_SIZES:
@@ -376,29 +393,22 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     out["verify_peak_mb_50k"] = f"{large['peak_mb']:.0f}"
     out["verify_s_per_1k_entries"] = f"{large['s'] / (large['entries'] / 1000):.3f}"
 
-    print("\n3. PDF", flush=True)
-    pdf = measure_pdf(rt, args.pdf_docs, workdir) if args.pdf_docs else None
-    out["pdf_s_per_doc"] = f"{pdf[0]:.3f}" if pdf else "skipped"
-    out["pdf_speedup"] = f"{pdf[1]:.1f}" if pdf else "skipped"
 
+def measure_pages(rt: Runtime, users: dict[str, int], school_id: int, big_plan: int, main_url: str, workdir: Path,
+                  requests: int, out: dict[str, str]) -> None:
     print("\n4. Страницы по HTTP (gunicorn, 2 процесса)", flush=True)
     act_id = act_with_long_history(rt, users, school_id)
-    rt.close()
     port = free_port()
     server = start_gunicorn(main_url, workdir, port)
     try:
-        plan_p95, plan_size = page_p95(port, f"/artefacts/{big_plan}", args.page_requests)
-        act_p95, act_size = page_p95(port, f"/artefacts/{act_id}", args.page_requests)
+        plan_p95, plan_size = page_p95(port, f"/artefacts/{big_plan}", requests)
+        act_p95, act_size = page_p95(port, f"/artefacts/{act_id}", requests)
     finally:
         stop(server)
     print(f"  план на {PLAN_SIZES[-1]} строк: p95 {plan_p95:.0f} мс, {plan_size / 1e6:.2f} МБ HTML")
     print(f"  акт с {ACT_ENTRIES} записями истории: p95 {act_p95:.0f} мс, {act_size / 1e6:.2f} МБ HTML")
     out["plan_page_p95_ms_2000"] = f"{plan_p95:.0f}"
     out["act_page_p95_ms_5000"] = f"{act_p95:.0f}"
-
-    print(f"\nload average в конце: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for name, value in out.items():
-        print(f"{name}={value}")
 
 
 def main() -> None:
@@ -408,7 +418,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="approvals timed per plan size")
     parser.add_argument("--pdf-docs", type=int, default=8, help="documents converted to PDF (0: skip)")
     parser.add_argument("--page-requests", type=int, default=30, help="timed views of each page")
+    parser.add_argument("--phases", default="approve,verify,pdf,pages",
+                        help="which phases to run (comma-separated; the plan's approval always runs: pages need it)")
     args = parser.parse_args()
+    args.phases = {phase.strip() for phase in args.phases.split(",") if phase.strip()}
     workdir = Path(tempfile.mkdtemp(prefix="vsoko-scale-"))
     try:
         run(args, workdir)
