@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
-from vsoko_flow.engine.history import entry_hash
+from vsoko_flow.engine.history import append_entry, entry_hash
 from vsoko_flow.models import Artefact, HistoryEntry, Journal, JournalEntry, PlanItem
 from vsoko_flow.services import template_upload
 from vsoko_flow.services.anchor import AnchorError, read_anchor, verify_and_anchor, verify_against
@@ -218,3 +218,23 @@ def test_deleted_artefact_and_edited_anchor_are_caught(rt, tmp_path, school, act
     assert problems == [f"история документа № {act} переписана: запись 7 не совпадает с якорем",
                         f"документ № {act + 1000}, закреплённый якорем, удалён из базы"]
     assert verify_against(rt, anchored).ok
+
+
+def test_a_transition_seals_its_facts_and_a_rolled_back_entry_seals_nothing(rt, act):
+    def newest() -> tuple[int, str, dict]:
+        with rt.sessions() as session:
+            row = session.scalars(select(HistoryEntry).where(HistoryEntry.artefact_id == act)
+                                  .order_by(HistoryEntry.sequence.desc()).limit(1)).one()
+            return row.sequence, row.hash, row.facts
+
+    sequence, sealed_hash, facts = newest()
+    assert set(facts) == {"artefact", "text", "plan_sections", "plan_items", "evidence", "journal"}
+    with rt.sessions() as session:
+        artefact = session.get(Artefact, act)
+        append_entry(session, artefact, None, "edit_sections", artefact.state, comment="не сохранится")
+        session.flush()
+        session.rollback()
+        session.get(Artefact, act).title  # noqa: B018 - a new transaction in the same session
+        session.commit()
+    assert newest() == (sequence, sealed_hash, facts)
+    assert verify_store(rt).ok

@@ -91,7 +91,7 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
-    mark_unsealed(session, [artefact.id])
+    mark_unsealed(session, artefact.id, entry.sequence)
     if head is None:
         session.add(HistoryHead(artefact_id=artefact.id, sequence=entry.sequence, hash=entry.hash))
     else:
@@ -146,24 +146,27 @@ def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, s
 
 # --------------------------------------------------------------------------- facts sealed at commit
 
-def mark_unsealed(session: Session, artefact_ids: Iterable[int]) -> None:
-    session.info.setdefault(UNSEALED, set()).update(artefact_ids)
+def mark_unsealed(session: Session, artefact_id: int, sequence: int) -> None:
+    """The entry `sequence` of the artefact was appended in this transaction: seal it at commit."""
+    session.info.setdefault(UNSEALED, {})[artefact_id] = sequence
 
 
 def seal_history(session: Session) -> None:
     """Write the facts of every artefact that got a history entry in this transaction into its
     newest entry (and re-hash it, and its head). Constant statements whatever the number."""
-    ids = session.info.pop(UNSEALED, None)
-    if not ids:
+    appended = session.info.pop(UNSEALED, None)
+    if not appended:
         return
     session.flush()
-    facts = stored_facts(session, ids)
+    facts = stored_facts(session, appended)
     entries = HistoryEntry.__table__
     newest = session.execute(select(entries).join(HistoryHead, (HistoryHead.artefact_id == entries.c.artefact_id)
                                                   & (HistoryHead.sequence == entries.c.sequence))
                              .where(entries.c.artefact_id.in_(sorted(facts)))).all()
     sealed = []
     for row in newest:
+        if row.sequence != appended[row.artefact_id]:
+            continue  # only an entry of this transaction is ever rewritten, never one committed before
         entry = SimpleNamespace(**row._mapping)
         entry.facts = facts[row.artefact_id]
         sealed.append({"entry_id": row.id, "owner": row.artefact_id, "new_facts": entry.facts,
@@ -197,3 +200,4 @@ def _forget(session: Session, *_args: Any) -> None:
 # Every session of the product seals what it appended when it commits, and forgets it on rollback.
 event.listen(Session, "before_commit", seal_history)
 event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_soft_rollback", _forget)
