@@ -257,7 +257,7 @@ class PersistentOffice:
     """One LibreOffice of this process, driven through unoserver on loopback ports.
 
     `convert` returns None when it cannot be used (not installed, failed to start, died during
-    the conversion): the caller then runs a fresh soffice. A conversion over the timeout kills
+    the conversion twice): the caller then runs a fresh soffice. A conversion over the timeout kills
     it (the next one starts a new one) and is refused, as with a fresh soffice."""
 
     def __init__(self) -> None:
@@ -272,9 +272,13 @@ class PersistentOffice:
         if not self._lock.acquire(timeout=timeout):
             return None
         try:
-            if not self._running() and not self._start(binary):
-                return None
-            return self._call(data, timeout)
+            for _attempt in range(2):  # a LibreOffice found dead during the call is started again at once
+                if not self._running() and not self._start(binary):
+                    return None
+                pdf = self._call(data, timeout)
+                if pdf is not None:
+                    return pdf
+            return None
         finally:
             self._lock.release()
 
