@@ -238,3 +238,16 @@ def test_a_transition_seals_its_facts_and_a_rolled_back_entry_seals_nothing(rt, 
         session.commit()
     assert newest() == (sequence, sealed_hash, facts)
     assert verify_store(rt).ok
+
+
+def test_a_missing_or_unfinished_anchor_is_refused_in_russian(rt, settings, tmp_path, act):
+    result = run_vsoko(settings, "verify", "--against", tmp_path / "нет.txt")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[0] == f"Ошибка: Файл якоря «{tmp_path / 'нет.txt'}» не найден"
+    unfinished = tmp_path / "unfinished.txt"
+    verify_and_anchor(rt, unfinished)
+    unfinished.write_text(unfinished.read_text(encoding="utf-8").rsplit("end ", 1)[0], encoding="utf-8")
+    with pytest.raises(AnchorError, match="не дописан"):
+        read_anchor(unfinished)
+    result = run_vsoko(settings, "verify", "--anchor", tmp_path / "нет" / "anchor.txt")
+    assert result.returncode == 1 and "не существует" in result.stderr and "Traceback" not in result.stderr

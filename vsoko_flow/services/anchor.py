@@ -54,18 +54,28 @@ class Anchor:
     def heads(self) -> Iterator[tuple[int, int, str]]:
         for kind, fields in _lines_from(self.path, self.offset):
             if kind == "head":
-                yield int(fields[0]), int(fields[1]), fields[2]
+                yield _parsed(fields, (int, int, str))
 
     def templates(self) -> dict[int, str]:
-        return {int(fields[0]): fields[1] for kind, fields in _lines_from(self.path, self.offset) if kind == "template"}
+        return dict(_parsed(fields, (int, str)) for kind, fields in _lines_from(self.path, self.offset)
+                    if kind == "template")
+
+
+def _parsed(fields: list[str], types: tuple) -> tuple:
+    if len(fields) != len(types):
+        raise AnchorError(f"Файл якоря повреждён: строка «{' '.join(fields)}»")
+    try:
+        return tuple(kind(value) for kind, value in zip(types, fields))
+    except ValueError:
+        raise AnchorError(f"Файл якоря повреждён: строка «{' '.join(fields)}»") from None
 
 
 def _lines_from(path: Path, offset: int) -> Iterator[tuple[str, list[str]]]:
-    with path.open("r", encoding="utf-8") as file:
+    with path.open("rb") as file:
         file.seek(offset)
         file.readline()  # the block's first line
-        for line in file:
-            kind, *fields = line.split()
+        for raw in file:
+            kind, *fields = raw.decode("utf-8", errors="replace").split() or [""]
             if kind == "end":
                 return
             yield kind, fields
@@ -75,6 +85,13 @@ def read_anchor(path: Path) -> Anchor:
     """The newest block of the file, its digest checked; AnchorError with a Russian message if not."""
     if not path.is_file():
         raise AnchorError(f"Файл якоря «{path}» не найден")
+    try:
+        return _newest_block(path)
+    except OSError as exc:
+        raise AnchorError(f"Файл якоря «{path}» не прочитан: {exc.strerror}") from None
+
+
+def _newest_block(path: Path) -> Anchor:
     start, written_at, digest, running, offset = None, "", None, None, 0
     with path.open("rb") as file:
         for raw in file:
@@ -82,8 +99,9 @@ def read_anchor(path: Path) -> Anchor:
             if line.startswith(MAGIC + " "):
                 start, written_at, digest, running = offset, line.split()[-1], None, hashlib.sha256()
             if running is not None:
-                if line.startswith("end "):
-                    digest = line.split()[1] if running.hexdigest() == line.split()[1] else "mismatch"
+                if line.startswith("end"):
+                    claimed = (line.split() + [""])[1]
+                    digest = claimed if running.hexdigest() == claimed else "mismatch"
                     running = None
                 else:
                     running.update(raw)
@@ -100,6 +118,10 @@ def read_anchor(path: Path) -> Anchor:
 def verify_and_anchor(rt: Runtime, path: Path, against: Anchor | None = None, progress=None) -> AnchorWritten:  # noqa: ANN001
     """Verify the store (against an earlier anchor, if given) and, when it is intact, append a new
     block with its current heads to `path`. Nothing is appended when anything is wrong."""
+    if not path.parent.is_dir():
+        raise AnchorError(f"Папка «{path.parent}» для файла якоря не существует")
+    if path.exists() and not path.is_file():
+        raise AnchorError(f"«{path}» — не файл: укажите файл якоря")
     counts = {"heads": 0, "templates": 0}
     running = hashlib.sha256()
     with tempfile.NamedTemporaryFile("wb", delete=False, dir=path.parent, prefix=".vsoko-anchor-") as draft:
