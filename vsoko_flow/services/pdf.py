@@ -267,6 +267,7 @@ class PersistentOffice:
         self._port = 0
         self._folder: Path | None = None
         self._failed_at = -RETRY_AFTER
+        self._stopped_at_exit = 0  # the pid that registered `stop` to run at its exit
 
     def convert(self, binary: str, data: bytes, timeout: float) -> bytes | None:
         if not self._lock.acquire(timeout=timeout):
@@ -304,7 +305,9 @@ class PersistentOffice:
                                              env=environment, start_new_session=True)
         self._owner = os.getpid()
         if self._ready():
-            atexit.register(self.stop)
+            if self._stopped_at_exit != os.getpid():
+                atexit.register(self.stop)
+                self._stopped_at_exit = os.getpid()
             return True
         log.warning("persistent LibreOffice did not start: %s", _tail(self._folder / "unoserver.log"))
         self.stop()
