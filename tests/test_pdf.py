@@ -233,6 +233,19 @@ def test_one_libreoffice_serves_every_conversion_and_is_restarted_when_it_dies(
     assert persistent_office._process.pid != started and not any(alive(pid) for pid in processes)
 
 
+def test_a_libreoffice_left_behind_by_its_dead_server_is_stopped_too(rt, school, documents, persistent_office):
+    with rt.sessions() as session:
+        content = session.get(StoredDocument, documents["polozhenie"]).content
+    pdf.convert_docx_to_pdf(content)
+    server = persistent_office._process.pid
+    processes = office_pids(persistent_office)
+    os.kill(server, 9)  # only the server dies; its LibreOffice would stay
+    persistent_office._process.wait(timeout=30)
+    assert pdf.convert_docx_to_pdf(content).startswith(b"%PDF-")
+    assert persistent_office._process.pid != server
+    assert not any(alive(pid) for pid in processes)
+
+
 def test_a_conversion_over_the_timeout_stops_the_persistent_libreoffice(rt, school, documents, persistent_office):
     with rt.sessions() as session:
         content = session.get(StoredDocument, documents["polozhenie"]).content

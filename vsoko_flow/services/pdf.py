@@ -352,8 +352,8 @@ class PersistentOffice:
     def stop(self) -> None:
         """Kill the server and its LibreOffice (one process group) and remove their folder."""
         if self._process is not None and self._owner == os.getpid():
-            if self._process.poll() is None:
-                _kill_group(self._process.pid)
+            # The whole group, even when the server is already gone: its LibreOffice may outlive it.
+            _kill_group(self._process.pid)
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
