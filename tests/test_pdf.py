@@ -70,6 +70,7 @@ def use_fake(monkeypatch, tmp_path):
         directory.mkdir()
         script = fake_soffice(directory, body)
         monkeypatch.setenv("VSOKO_SOFFICE", str(script))
+        monkeypatch.setenv("VSOKO_PDF_PERSISTENT", "0")  # these test the fresh soffice per document
         return script
     return install
 
@@ -186,6 +187,75 @@ def test_real_parallel_conversions_do_not_share_a_profile(rt, school, documents,
     text = pdf_text(results[documents["polozhenie"]][1], tmp_path)
     if text is not None:
         assert "Общие положения" in text
+
+
+@pytest.fixture
+def persistent_office(libreoffice):
+    if pdf.uno_python() is None:
+        print("нет Python с модулем uno (python3-uno) или пакета unoserver: постоянный LibreOffice не проверен")
+        pytest.skip("python3-uno или unoserver не установлены")
+    pdf.OFFICE.stop()
+    yield pdf.OFFICE
+    pdf.OFFICE.stop()
+
+
+def office_pids(office) -> set[int]:
+    """The server and its LibreOffice: every process of its group."""
+    group = office._process.pid
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_one_libreoffice_serves_every_conversion_and_is_restarted_when_it_dies(
+        rt, school, documents, persistent_office, tmp_path):
+    with rt.sessions() as session:
+        contents = [session.get(StoredDocument, documents[name]).content for name in ("order_approval", "polozhenie")]
+    first = pdf.convert_docx_to_pdf(contents[0])
+    started = persistent_office._process.pid
+    processes = office_pids(persistent_office)
+    assert len(processes) >= 2  # unoserver and soffice.bin
+    second = pdf.convert_docx_to_pdf(contents[1])
+    assert persistent_office._process.pid == started and office_pids(persistent_office) == processes
+    assert first.startswith(b"%PDF-") and second.startswith(b"%PDF-")
+    text = pdf_text(second, tmp_path)
+    if text is not None:
+        assert "Общие положения" in text
+    os.killpg(started, 9)  # LibreOffice and its server die
+    again = pdf.convert_docx_to_pdf(contents[0])
+    assert again.startswith(b"%PDF-")
+    assert persistent_office._process.pid != started and not any(alive(pid) for pid in processes)
+
+
+def test_a_libreoffice_left_behind_by_its_dead_server_is_stopped_too(rt, school, documents, persistent_office):
+    with rt.sessions() as session:
+        content = session.get(StoredDocument, documents["polozhenie"]).content
+    pdf.convert_docx_to_pdf(content)
+    server = persistent_office._process.pid
+    processes = office_pids(persistent_office)
+    os.kill(server, 9)  # only the server dies; its LibreOffice would stay
+    persistent_office._process.wait(timeout=30)
+    assert pdf.convert_docx_to_pdf(content).startswith(b"%PDF-")
+    assert persistent_office._process.pid != server
+    assert not any(alive(pid) for pid in processes)
+
+
+def test_a_conversion_over_the_timeout_stops_the_persistent_libreoffice(rt, school, documents, persistent_office):
+    with rt.sessions() as session:
+        content = session.get(StoredDocument, documents["polozhenie"]).content
+    pdf.convert_docx_to_pdf(content)
+    processes = office_pids(persistent_office)
+    with pytest.raises(pdf.PdfError, match="не ответил за 0.01 с"):
+        pdf.convert_docx_to_pdf(content, timeout=0.01)
+    assert not persistent_office._running()
+    assert not any(alive(pid) for pid in processes)
+    assert pdf.convert_docx_to_pdf(content).startswith(b"%PDF-")  # the next one starts a new LibreOffice
 
 
 # ----------------------------------------------------------------------------- fake soffice scripts

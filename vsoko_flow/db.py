@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, func
+from sqlalchemy import Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,6 +83,22 @@ def _postgresql_timeouts(statement_timeout_s: float | None) -> dict:
     connect = float(os.environ.get("VSOKO_DB_CONNECT_TIMEOUT", CONNECT_TIMEOUT_S))
     return {"connect_timeout": max(1, round(connect)),
             "options": f"-c statement_timeout={round(statement_timeout_s * 1000)}"}
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` fresh primary keys of `table`, in one statement, so that many rows can be inserted
+    in one batch without RETURNING (which SQLite can only do row by row when the order matters).
+
+    PostgreSQL draws them from the column's sequence; SQLite continues after the largest id, which
+    is safe because every write transaction holds SQLite's write lock from BEGIN IMMEDIATE."""
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count}))
+    start = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+    return list(range(start + 1, start + 1 + count))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -37,6 +37,9 @@ class TransitionContext:
     numbers: NumberReservations = field(default_factory=NumberReservations)
     _when_numbered: list[Callable[[], None]] = field(default_factory=list, init=False, repr=False)
     _staff: list[Membership] | None = field(default=None, init=False, repr=False)
+    # Rows the rules, actions and documents of one transition all read (a plan's 2 000 rows):
+    # loaded once, see procedures/control.py `plan_items`.
+    loaded: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def when_numbered(self, step: Callable[[], None]) -> None:
         """Run `step` once the numbers are issued: for writes that must hold the real numbers."""

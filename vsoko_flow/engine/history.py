@@ -8,14 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
+from ..models.facts import facts_of, stored_facts
 
 GENESIS_HASH = "0" * 64
+# Artefacts that got an entry in the session's transaction: their newest entry is sealed at commit.
+UNSEALED = "vsoko_unsealed_artefacts"
 
 
 def canonical_json(value: Any) -> str:
@@ -41,6 +46,9 @@ def entry_hash(entry: HistoryEntry) -> str:
         "fields": entry.fields,
         "documents": entry.document_hashes,
     }
+    facts = getattr(entry, "facts", None)
+    if facts:  # entries written before facts were sealed keep their hashes
+        payload["facts"] = facts
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
@@ -83,11 +91,41 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
+    mark_unsealed(session, artefact.id, entry.sequence)
     if head is None:
         session.add(HistoryHead(artefact_id=artefact.id, sequence=entry.sequence, hash=entry.hash))
     else:
         head.sequence, head.hash = entry.sequence, entry.hash
     return entry
+
+
+def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]], actor: User | None,
+                         trigger: str = "create") -> int:
+    """The first entry of each new artefact's chain, given as (the artefact's row as inserted, the
+    entry's fields). The artefacts have nothing else yet (none of the rows their other facts cover).
+
+    A new chain has no head and no entries, so nothing is looked up: each entry is number 1 after
+    the genesis hash, with its facts digested from the row itself. Entries and heads go in one
+    batched INSERT each, whatever their number."""
+    at = utcnow()
+    actor_id, actor_name = (actor.id, actor.full_name) if actor else (None, "система")
+    entries = []
+    for row, fields in created:
+        entry = {"artefact_id": row["id"], "sequence": 1, "actor_id": actor_id, "actor_name": actor_name, "at": at,
+                 "trigger": trigger, "from_state": "", "to_state": row["state"], "comment": "", "fields": fields or {},
+                 "document_hashes": [], "prev_hash": GENESIS_HASH, "facts": facts_of(_row_as_stored(row), {})}
+        entry["hash"] = entry_hash(SimpleNamespace(**entry))
+        entries.append(entry)
+    if entries:
+        session.execute(insert(HistoryEntry.__table__), entries)
+        session.execute(insert(HistoryHead.__table__), [
+            {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
+    return len(entries)
+
+
+def _row_as_stored(row: dict) -> SimpleNamespace:
+    """The row's values as the database gives them back (JSON round-tripped)."""
+    return SimpleNamespace(**{**row, "fields": json.loads(json.dumps(row.get("fields") or {}))})
 
 
 def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:
@@ -104,3 +142,62 @@ def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, s
         previous_hash = entry.hash
         expected_sequence += 1
     return None
+
+
+# --------------------------------------------------------------------------- facts sealed at commit
+
+def mark_unsealed(session: Session, artefact_id: int, sequence: int) -> None:
+    """The entry `sequence` of the artefact was appended in this transaction: seal it at commit."""
+    session.info.setdefault(UNSEALED, {})[artefact_id] = sequence
+
+
+def seal_history(session: Session) -> None:
+    """Write the facts of every artefact that got a history entry in this transaction into its
+    newest entry (and re-hash it, and its head). Constant statements whatever the number."""
+    appended = session.info.pop(UNSEALED, None)
+    if not appended:
+        return
+    session.flush()
+    facts = stored_facts(session, appended)
+    entries = HistoryEntry.__table__
+    newest = session.execute(select(entries).join(HistoryHead, (HistoryHead.artefact_id == entries.c.artefact_id)
+                                                  & (HistoryHead.sequence == entries.c.sequence))
+                             .where(entries.c.artefact_id.in_(sorted(facts)))).all()
+    sealed = []
+    for row in newest:
+        if row.sequence != appended[row.artefact_id]:
+            continue  # only an entry of this transaction is ever rewritten, never one committed before
+        entry = SimpleNamespace(**row._mapping)
+        entry.facts = facts[row.artefact_id]
+        sealed.append({"entry_id": row.id, "owner": row.artefact_id, "new_facts": entry.facts,
+                       "new_hash": entry_hash(entry)})
+    if not sealed:
+        return
+    session.execute(update(entries).where(entries.c.id == bindparam("entry_id"))
+                    .values(facts=bindparam("new_facts", type_=entries.c.facts.type), hash=bindparam("new_hash")), sealed)
+    heads = HistoryHead.__table__
+    session.execute(update(heads).where(heads.c.artefact_id == bindparam("owner"))
+                    .values(hash=bindparam("new_hash")), sealed)
+    _refresh_loaded(session, sealed)
+
+
+def _refresh_loaded(session: Session, sealed: list[dict]) -> None:
+    """The session's own objects of the rows just updated show the new values (never marked dirty)."""
+    by_entry = {row["entry_id"]: row for row in sealed}
+    by_owner = {row["owner"]: row for row in sealed}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, HistoryEntry) and obj.id in by_entry:
+            set_committed_value(obj, "facts", by_entry[obj.id]["new_facts"])
+            set_committed_value(obj, "hash", by_entry[obj.id]["new_hash"])
+        elif isinstance(obj, HistoryHead) and obj.artefact_id in by_owner:
+            set_committed_value(obj, "hash", by_owner[obj.artefact_id]["new_hash"])
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(UNSEALED, None)
+
+
+# Every session of the product seals what it appended when it commits, and forgets it on rollback.
+event.listen(Session, "before_commit", seal_history)
+event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_soft_rollback", _forget)

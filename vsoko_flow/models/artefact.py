@@ -14,7 +14,12 @@ from .organisation import Organisation
 
 class Artefact(Base):
     __tablename__ = "artefacts"
-    __table_args__ = (Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),)
+    __table_args__ = (
+        Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),
+        # A school's counts and its list of school years read only its own rows.
+        Index("ix_artefacts_org_id", "organisation_id", "id"),
+        Index("ix_artefacts_org_school_year", "organisation_id", "school_year"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
@@ -79,6 +84,9 @@ class HistoryEntry(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     fields: Mapped[dict] = mapped_column(default=dict)
     document_hashes: Mapped[list] = mapped_column(default=list)
+    # Digests of what the entry vouches for as the transaction left the artefact (models/facts.py):
+    # title and fields, text, plan rows, evidence, journal numbers. Empty in entries written before.
+    facts: Mapped[dict] = mapped_column(default=dict, server_default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

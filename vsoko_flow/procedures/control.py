@@ -27,14 +27,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
+from ..db import reserve_ids
 from ..deadlines.phrases import Kind, Schedule, describe
 from ..documents.russian import date_digits, surname_initials
 from ..engine.context import TransitionContext
-from ..engine.history import append_entry
+from ..engine.history import append_first_entries
 from ..engine.registry import ActionError, action, rule
-from ..models import Artefact, ArtefactAssignee, Evidence, HistoryEntry, Membership, PlanItem, PlanSection, User
+from ..models import (Artefact, ArtefactAssignee, Evidence, HistoryEntry, Membership, PlanItem, PlanSection, User,
+                      utcnow)
 from .common import EMPTY, as_date, lines, plural, signer, text
 
 CONTROL_KIND = "control_item"
@@ -54,13 +56,25 @@ MARKS = {
 
 
 def plan_sections(ctx: TransitionContext) -> list[PlanSection]:
-    return list(ctx.session.scalars(select(PlanSection).where(PlanSection.artefact_id == ctx.artefact.id)
-                                    .order_by(PlanSection.position, PlanSection.id)))
+    return _rows_of_plan(ctx, PlanSection)
 
 
 def plan_items(ctx: TransitionContext) -> list[PlanItem]:
-    return list(ctx.session.scalars(select(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id)
-                                    .order_by(PlanItem.position, PlanItem.id)))
+    return _rows_of_plan(ctx, PlanItem)
+
+
+def _rows_of_plan(ctx: TransitionContext, model: type[PlanSection] | type[PlanItem]) -> list:
+    """The artefact's sections or rows in order, loaded once per transition: rules, actions and
+    documents each read them. The objects are the session's own, so edits show through; a count
+    (one cheap query) notices rows added or deleted meanwhile."""
+    key = f"{model.__tablename__}:{ctx.artefact.id}"
+    count = ctx.session.scalar(select(func.count()).select_from(model).where(model.artefact_id == ctx.artefact.id))
+    cached = ctx.loaded.get(key)
+    if cached is None or len(cached) != count:
+        cached = list(ctx.session.scalars(select(model).where(model.artefact_id == ctx.artefact.id)
+                                          .order_by(model.position, model.id)))
+        ctx.loaded[key] = cached
+    return list(cached)
 
 
 def section_text(section: PlanSection) -> str:
@@ -135,23 +149,33 @@ def add_control_items(ctx: TransitionContext, plan: Artefact, items: list[PlanIt
     if definition is None:
         raise ActionError("Не найдено описание процесса «Пункт на контроле» (workflows/control_item.yaml)")
     users = _logins_to_user_ids(ctx, sorted({login for i in items for login in i.responsible_logins}))
-    created = 0
-    for item in items:
-        for due, period in _occurrences(item):
-            child = Artefact(
-                kind=CONTROL_KIND, organisation_id=plan.organisation_id, state=definition.initial,
-                title=_item_title(item), school_year=plan.school_year, parent_id=plan.id,
-                due_date=due, author_id=ctx.actor.id, fields=_item_fields(item, period))
-            ctx.session.add(child)
-            ctx.session.flush()
-            ctx.session.add_all([ArtefactAssignee(artefact_id=child.id, user_id=users[login])
-                                 for login in item.responsible_logins if login in users])
-            ctx.session.add_all([ArtefactAssignee(artefact_id=child.id, external_name=name)
-                                 for name in item.external_executors])
-            append_entry(ctx.session, child, ctx.actor, "create", "", fields={"plan_item_id": item.id,
-                         "due_date": due.isoformat() if due else None})
-            created += 1
-    return created
+    occurrences = [(item, due, period) for item in items for due, period in _occurrences(item)]
+    # Ids reserved up front, then one batched INSERT per table (children, assignees, first history
+    # entries, heads): the statement count does not grow with the number of rows.
+    ids = reserve_ids(ctx.session, Artefact.__table__, len(occurrences))
+    now = utcnow()
+    children = [{"id": child_id, "kind": CONTROL_KIND, "organisation_id": plan.organisation_id,
+                 "state": definition.initial, "title": _item_title(item), "version": 1,
+                 "school_year": plan.school_year, "parent_id": plan.id, "supersedes_id": None, "due_date": due,
+                 "author_id": ctx.actor.id, "fields": _item_fields(item, period), "created_at": now, "updated_at": now}
+                for child_id, (item, due, period) in zip(ids, occurrences)]
+    assignees = [{"artefact_id": child_id, "user_id": users.get(login), "external_name": ""}
+                 for child_id, (item, _, _) in zip(ids, occurrences)
+                 for login in item.responsible_logins if login in users]
+    assignees += [{"artefact_id": child_id, "user_id": None, "external_name": name}
+                  for child_id, (item, _, _) in zip(ids, occurrences) for name in item.external_executors]
+    if children:
+        ctx.session.flush()  # the plan's own pending changes go first
+        ctx.session.execute(insert(Artefact.__table__), children)
+    if assignees:
+        ctx.session.execute(insert(ArtefactAssignee.__table__), assignees)
+    append_first_entries(ctx.session, [(child, {"plan_item_id": item.id, "due_date": _iso(due)})
+                                       for child, (item, due, _) in zip(children, occurrences)], ctx.actor)
+    return len(children)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _occurrences(item: PlanItem) -> list[tuple[dt.date | None, dict | None]]:

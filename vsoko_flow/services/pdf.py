@@ -1,7 +1,14 @@
 """PDF renditions of stored documents, made by LibreOffice headless and cached by the file's SHA-256.
 
 The product works without LibreOffice: `pdf_available()` says whether PDF links make sense.
-Each conversion runs in a fresh temporary directory with its own LibreOffice profile
+
+Each worker process keeps one LibreOffice running (`PersistentOffice`: unoserver on loopback, run
+by a Python that has LibreOffice's `uno` module — Debian's python3-uno), so a document costs its
+conversion, not a LibreOffice start-up (about 1.3 s). It is started at the first conversion,
+restarted when it has died, killed when a conversion exceeds the timeout; whenever it cannot be
+used, a fresh `soffice` per document does the job. `VSOKO_PDF_PERSISTENT=0` turns it off.
+
+A fresh `soffice` conversion runs in a fresh temporary directory with its own LibreOffice profile
 (conversions sharing one profile fail silently when they run in parallel), in its own process
 group that is killed as a whole on timeout, and its output is checked before anyone sees it.
 Conversions never run inside a database transaction: the .docx is read in one short session,
@@ -15,10 +22,12 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+import xmlrpc.client
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -123,10 +132,19 @@ def convert_docx_to_pdf(data: bytes, timeout: float = DEFAULT_TIMEOUT) -> bytes:
     if not _slots.acquire(timeout=timeout):
         raise _fail("сервер занят другими преобразованиями, повторите позже")
     try:
+        pdf = OFFICE.convert(binary, data, timeout) if persistent_enabled() else None
+        if pdf is not None:
+            return _checked(pdf)
         with tempfile.TemporaryDirectory(prefix="vsoko-pdf-") as tmp:
             return _convert_in(Path(tmp), binary, data, timeout)
     finally:
         _slots.release()
+
+
+def _checked(pdf: bytes) -> bytes:
+    if not pdf.startswith(b"%PDF-") or len(pdf) < MIN_PDF_BYTES or b"%%EOF" not in pdf[-2048:]:
+        raise _fail("LibreOffice создал неполный или повреждённый файл PDF")
+    return pdf
 
 
 def _convert_in(workdir: Path, binary: str, data: bytes, timeout: float) -> bytes:
@@ -156,9 +174,7 @@ def _convert_in(workdir: Path, binary: str, data: bytes, timeout: float) -> byte
         raise _fail(f"LibreOffice завершился с кодом {returncode}" + (f" ({log_text})" if log_text else ""))
     if not result.is_file():
         raise _fail("LibreOffice не создал файл PDF" + (f" ({log_text})" if log_text else ""))
-    pdf = result.read_bytes()
-    if not pdf.startswith(b"%PDF-") or len(pdf) < MIN_PDF_BYTES or b"%%EOF" not in pdf[-2048:]:
-        raise _fail("LibreOffice создал неполный или повреждённый файл PDF")
+    pdf = _checked(result.read_bytes())
     _remember_profile(profile)
     return pdf
 
@@ -200,6 +216,154 @@ def _tail(path: Path, limit: int = 300) -> str:
         return ""
     lines = [line.strip() for line in text.splitlines() if line.strip() and "javaldx" not in line]
     return " ".join(lines)[-limit:]
+
+
+# ----------------------------------------------------------------------------- one LibreOffice per worker
+
+START_TIMEOUT = 60.0  # LibreOffice's first start with a new profile, on a busy machine
+RETRY_AFTER = 60.0  # after a failed start, fresh soffice per document for this long
+
+
+def persistent_enabled() -> bool:
+    return os.environ.get("VSOKO_PDF_PERSISTENT", "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def uno_python() -> str | None:
+    """A Python that can `import uno` (LibreOffice's python3-uno): `VSOKO_UNO_PYTHON`, else the
+    system's python3. None when there is none, or when unoserver is not installed."""
+    try:
+        import unoserver  # noqa: F401 - the package the server process runs
+    except ImportError:
+        return None
+    candidate = shutil.which(os.environ.get("VSOKO_UNO_PYTHON", "").strip() or "/usr/bin/python3")
+    if candidate is None:
+        return None
+    if candidate not in _uno_checked:
+        probe = subprocess.run([candidate, "-c", "import uno"], capture_output=True, timeout=30, check=False)
+        _uno_checked[candidate] = probe.returncode == 0
+    return candidate if _uno_checked[candidate] else None
+
+
+_uno_checked: dict[str, bool] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PersistentOffice:
+    """One LibreOffice of this process, driven through unoserver on loopback ports.
+
+    `convert` returns None when it cannot be used (not installed, failed to start, died during
+    the conversion twice): the caller then runs a fresh soffice. A conversion over the timeout kills
+    it (the next one starts a new one) and is refused, as with a fresh soffice."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._owner = 0  # the pid that started it: a forked worker starts its own
+        self._port = 0
+        self._folder: Path | None = None
+        self._failed_at = -RETRY_AFTER
+        self._stopped_at_exit = 0  # the pid that registered `stop` to run at its exit
+
+    def convert(self, binary: str, data: bytes, timeout: float) -> bytes | None:
+        if not self._lock.acquire(timeout=timeout):
+            return None
+        try:
+            for _attempt in range(2):  # a LibreOffice found dead during the call is started again at once
+                if not self._running() and not self._start(binary):
+                    return None
+                pdf = self._call(data, timeout)
+                if pdf is not None:
+                    return pdf
+            return None
+        finally:
+            self._lock.release()
+
+    def _running(self) -> bool:
+        return self._process is not None and self._owner == os.getpid() and self._process.poll() is None
+
+    def _start(self, binary: str) -> bool:
+        self.stop()
+        python = uno_python()
+        if python is None or time.monotonic() - self._failed_at < RETRY_AFTER:
+            return False
+        import unoserver
+
+        self._folder = Path(tempfile.mkdtemp(prefix="vsoko-uno-"))
+        self._port, uno_port = _free_port(), _free_port()
+        command = [python, "-m", "unoserver.server", "--interface", "127.0.0.1", "--uno-interface", "127.0.0.1",
+                   "--port", str(self._port), "--uno-port", str(uno_port), "--executable", binary,
+                   "--user-installation", str(self._folder / "profile"), "--temp-dir", str(self._folder)]
+        # Only the folder holding unoserver goes on the path of that Python, ahead of its own packages.
+        environment = {**os.environ, "PYTHONPATH": str(Path(unoserver.__file__).resolve().parent.parent)}
+        with open(self._folder / "unoserver.log", "wb") as output:
+            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
+                                             env=environment, start_new_session=True)
+        self._owner = os.getpid()
+        if self._ready():
+            if self._stopped_at_exit != os.getpid():
+                atexit.register(self.stop)
+                self._stopped_at_exit = os.getpid()
+            return True
+        log.warning("persistent LibreOffice did not start: %s", _tail(self._folder / "unoserver.log"))
+        self.stop()
+        self._failed_at = time.monotonic()
+        return False
+
+    def _ready(self) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and self._process.poll() is None:
+            try:
+                with xmlrpc.client.ServerProxy(f"http://127.0.0.1:{self._port}") as proxy:
+                    proxy.info()
+                return True
+            except (OSError, xmlrpc.client.Error):
+                time.sleep(0.2)
+        return False
+
+    def _call(self, data: bytes, timeout: float) -> bytes | None:
+        from unoserver.client import UnoClient
+
+        outcome: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                outcome["pdf"] = UnoClient("127.0.0.1", str(self._port)).convert(indata=data, convert_to="pdf")
+            except Exception as exc:  # noqa: BLE001 - any failure means: this LibreOffice is gone
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            self.stop()
+            raise _fail(f"LibreOffice не ответил за {timeout:g} с, процесс остановлен")
+        pdf = outcome.get("pdf")
+        if isinstance(pdf, (bytes, bytearray)) and pdf:
+            return bytes(pdf)
+        log.warning("persistent LibreOffice failed, restarting it: %s", outcome.get("error"))
+        self.stop()
+        return None
+
+    def stop(self) -> None:
+        """Kill the server and its LibreOffice (one process group) and remove their folder."""
+        if self._process is not None and self._owner == os.getpid():
+            # The whole group, even when the server is already gone: its LibreOffice may outlive it.
+            _kill_group(self._process.pid)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+        self._process, self._folder = None, None
+
+
+OFFICE = PersistentOffice()
 
 
 # ----------------------------------------------------------------------------- cached PDFs
