@@ -1,7 +1,7 @@
 """artefact indexes by organisation; facts sealed in history entries
 
 Revision ID: scale_0001
-Revises: signatures_0001
+Revises: inbox_0001
 Create Date: 2026-12-04 22:30:00
 
 A school's lists count its artefacts and list its school years; without these indexes one school's
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'scale_0001'
-down_revision = 'signatures_0001'
+down_revision = 'inbox_0001'
 branch_labels = None
 depends_on = None
 
