@@ -13,7 +13,7 @@ from vsoko_flow.services.users import PASSWORDS
 
 from .web_helpers import csrf_token, login, post_form
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "healthz", "api.openapi_document", "calendar.feed"}  # and verify.*
+PUBLIC_ENDPOINTS = {"static", "auth.login", "healthz", "api.openapi_document", "calendar.feed", "favicon"}  # and verify.*
 
 
 def _url_for_rule(rule) -> str:
