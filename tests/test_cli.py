@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import zipfile
@@ -11,9 +12,13 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import Cm
+from PIL import Image
 from sqlalchemy import select
 
+from vsoko_flow.config import PROJECT_ROOT
 from vsoko_flow.models import Artefact, HistoryEntry, StoredDocument
+from vsoko_flow.services import template_upload
 from vsoko_flow.services.artefacts import create_artefact, show_artefact
 from vsoko_flow.services.users import user_by_token
 
@@ -110,6 +115,34 @@ def test_fire_moves_the_act_and_prints_the_new_state(rt, school, settings):
     data = show_artefact(rt, artefact_id, school["deputy"])
     assert (data["state"], data["version"], len(data["documents"])) == ("opinions", 2, 2)
     assert data["history"][-1]["actor"] == "Иванова Ирина Игоревна"
+
+
+def emblem_png() -> io.BytesIO:
+    """A school's emblem as a photo-like PNG of 1.7 MB (noise does not compress)."""
+    picture = io.BytesIO()
+    Image.frombytes("RGB", (760, 760), random.Random(29).randbytes(760 * 760 * 3)).save(picture, "PNG")
+    picture.seek(0)
+    return picture
+
+
+def test_fire_renders_the_school_own_template_within_the_limits(rt, school, settings):
+    """The console script imports much more than a web worker (charts: matplotlib, numpy) before its
+    limited process starts; the school's own template still renders there, as in a web worker."""
+    marker = "Редакция шаблона школы, отрисованная из консоли"
+    template = Document(str(PROJECT_ROOT / "document_templates" / "polozhenie.docx"))
+    template.paragraphs[0].insert_paragraph_before(marker).add_run().add_picture(emblem_png(), width=Cm(3))
+    buffer = io.BytesIO()
+    template.save(buffer)
+    version = template_upload.upload_template(rt, school.id, school["director"], "polozhenie", buffer.getvalue(),
+                                              "Положение школы.docx")
+    template_upload.accept_version(rt, school.id, "polozhenie", version.id)
+    artefact_id = new_draft(rt, school, affects_students=False)
+    result = run_vsoko(settings, "artefacts", "fire", artefact_id, "send_to_council", "--as", "deputy")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Готово: «Проект» → ")
+    with rt.sessions() as session:
+        contents = session.scalars(select(StoredDocument.content).where(StoredDocument.artefact_id == artefact_id))
+        assert any(marker in docx_text(content) for content in contents)
 
 
 def _in_council_review(rt, school) -> int:
