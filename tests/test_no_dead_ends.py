@@ -37,7 +37,8 @@ TEXT = "1. Общие положения\n1.1. Текст, написанный 
 # Values a careful person types, by field name; other fields get a value of their type.
 PLAUSIBLE: dict[str, Any] = {"present": 20, "votes_for": 15, "votes_against": 3, "votes_abstained": 2,
                              "agenda_number": 1}
-PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer")
+PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer", "methodologist",
+          "district_head")
 MAX_PATH = 12
 
 
@@ -84,7 +85,10 @@ class Walker:
         with rt.sessions() as session:
             from vsoko_flow.services.access import membership_in
 
-            self.roles = {login: set(membership_in(session, school[login], school.id).roles) for login in PEOPLE}
+            members = {login: membership_in(session, school[login], school.id) for login in PEOPLE}
+        # The people of the organisation that holds the kind (a school's staff, or a district's).
+        self.people = tuple(login for login in PEOPLE if members[login] is not None)
+        self.roles = {login: set(members[login].roles if members[login] else ()) for login in PEOPLE}
         self.rules = {step.name for t in definition.transitions.values() for step in t.rules}
         self.created = 0
 
@@ -130,7 +134,7 @@ class Walker:
 
     def offered(self, artefact_id: int, day: dt.date) -> dict[str, list[dict[str, Any]]]:
         return {login: show_artefact(self.rt, artefact_id, self.school[login], today=day)["available_transitions"]
-                for login in PEOPLE}
+                for login in self.people}
 
     def options(self, transition: TransitionDef) -> list[str]:
         """An action that keeps the state is tried with every option of its first choice (each council)."""
@@ -140,8 +144,18 @@ class Walker:
         return list(choice.options) if choice else [""]
 
 
+def holder(rt: Runtime, school, definition: WorkflowDefinition):
+    """The organisation a kind's documents live in: the demo school, or the district above it."""
+    if definition.organisation_kind == "school":
+        return school
+    with rt.sessions() as session:
+        from vsoko_flow.models import Organisation
+
+        return replace(school, id=session.get(Organisation, school.id).parent_id)
+
+
 def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any]) -> Walk:
-    walker = Walker(rt, school, definition, creation)
+    walker = Walker(rt, holder(rt, school, definition), definition, creation)
     result = Walk(definition.kind, reached={definition.initial: ()})
     queue: list[tuple[str, tuple[Step, ...]]] = [(definition.initial, ())]
     seen: set[tuple[str, frozenset[Step]]] = {(definition.initial, frozenset())}
