@@ -6,7 +6,7 @@ from .artefact import (
 from .base import Base, utcnow
 from .job import JOB_STATES, Job, JobUnit
 from .monitoring import (
-    MonitoringCampaign, MonitoringCard, MonitoringGroup, MonitoringRequest, MonitoringSchoolCard,
+    MonitoringCampaign, MonitoringCard, MonitoringFile, MonitoringGroup, MonitoringRequest, MonitoringSchoolCard,
 )
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
@@ -36,6 +36,7 @@ __all__ = [
     "Membership",
     "MonitoringCampaign",
     "MonitoringCard",
+    "MonitoringFile",
     "MonitoringGroup",
     "MonitoringRequest",
     "MonitoringSchoolCard",

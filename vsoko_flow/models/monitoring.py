@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -78,9 +78,9 @@ class MonitoringSchoolCard(Base):
     # pending (not filled yet), draft (being filled), returned (the expert handed it in)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     answers: Mapped[dict] = mapped_column(default=dict)
-    score: Mapped[float] = mapped_column(default=0.0)
-    max_score: Mapped[float] = mapped_column(default=0.0)
-    percent: Mapped[float] = mapped_column(default=0.0)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    max_score: Mapped[float] = mapped_column(Float, default=0.0)
+    percent: Mapped[float] = mapped_column(Float, default=0.0)
     zone: Mapped[str] = mapped_column(String(10), default="")
     recommendations: Mapped[str] = mapped_column(Text, default="")
     filled_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
@@ -103,3 +103,27 @@ class MonitoringRequest(Base):
     answer_link: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[Optional[dt.datetime]] = mapped_column()
+
+
+class MonitoringFile(Base):
+    """A file a campaign's job made: the .xlsx of the results, the analytical справка, a school's letter.
+
+    Kept apart from the artefacts' documents on purpose: every download goes through the campaign's
+    own access check (a letter only to its school and the district's methodologists, never to an
+    expert of another group)."""
+
+    __tablename__ = "monitoring_files"
+    __table_args__ = (UniqueConstraint("job_id", "unit_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    # None for a file about the whole district (the справка, the .xlsx).
+    school_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # xlsx, report, letter
+    job_id: Mapped[Optional[int]] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    unit_key: Mapped[str] = mapped_column(String(200), default="")
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -151,11 +151,18 @@ def scored_answers(card: MonitoringCard, submitted: dict[str, dict[str, Any]], s
     return answers
 
 
+def number_text(value: float | None) -> str:
+    """«87,5», «100»: a figure as Russian documents write it."""
+    if value is None:
+        return "—"
+    return f"{float(value):.1f}".replace(".", ",").removesuffix(",0")
+
+
 def value_label(criterion: dict[str, Any], value: Any) -> str:
     if value in (None, ""):
         return "—"
     if criterion["scale"] == "thresholds":
-        return f"{digits(value)} %"
+        return f"{number_text(value)} %"
     return SCALE_VALUES[criterion["scale"]].get(str(value), str(value))
 
 
@@ -259,7 +266,7 @@ def _on_time(tally, prefix: str, what: str) -> Suggestion:
     if not due:
         return Suggestion(None, f"{NO_DATA}: срок ни одного из {what} ещё не наступил")
     share = round(on_time * 100 / due, 1)
-    return Suggestion(share, f"В срок {on_time} из {due} {what}, срок которых наступил ({digits(share)} %); "
+    return Suggestion(share, f"В срок {on_time} из {due} {what}, срок которых наступил ({number_text(share)} %); "
                              f"с опозданием {late}, не исполнено {missed}")
 
 

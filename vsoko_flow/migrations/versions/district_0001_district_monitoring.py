@@ -95,9 +95,30 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_monitoring_requests_campaign_id'), 'monitoring_requests', ['campaign_id'], unique=False)
     op.create_index('ix_monitoring_requests_school_open', 'monitoring_requests', ['school_id', 'answered_at'], unique=False)
+    op.create_table('monitoring_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('unit_key', sa.String(length=200), nullable=False),
+    sa.Column('file_name', sa.String(length=300), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['artefacts.id'], name=op.f('fk_monitoring_files_campaign_id_artefacts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['job_id'], ['jobs.id'], name=op.f('fk_monitoring_files_job_id_jobs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['school_id'], ['organisations.id'], name=op.f('fk_monitoring_files_school_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_monitoring_files')),
+    sa.UniqueConstraint('job_id', 'unit_key', name=op.f('uq_monitoring_files_job_id_unit_key'))
+    )
+    op.create_index(op.f('ix_monitoring_files_campaign_id'), 'monitoring_files', ['campaign_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_monitoring_files_campaign_id'), table_name='monitoring_files')
+    op.drop_table('monitoring_files')
     op.drop_index('ix_monitoring_requests_school_open', table_name='monitoring_requests')
     op.drop_index(op.f('ix_monitoring_requests_campaign_id'), table_name='monitoring_requests')
     op.drop_table('monitoring_requests')
