@@ -14,7 +14,8 @@ from vsoko_flow.db import transaction
 from vsoko_flow.engine.history import append_entry
 from vsoko_flow.models import Artefact, Membership, Organisation, User
 from vsoko_flow.services.organisations import create_organisation
-from vsoko_flow.services.users import add_membership, create_user
+from vsoko_flow.services.demo import DEMO_PASSWORD
+from vsoko_flow.services.users import add_membership, create_user, hash_password
 
 TODAY = dt.date(2025, 3, 20)
 YEAR = "2024/2025"
@@ -70,6 +71,16 @@ class SeededDistrict:
         return self.users[login]
 
 
+_PASSWORD_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    """One argon2 hash of the demo password for every seeded person (hashing is slow on purpose)."""
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(hash_password(DEMO_PASSWORD))
+    return _PASSWORD_HASH[0]
+
+
 def seed_district(rt, profiles: list[Profile], prefix: str = "d1", experts: int = 2) -> SeededDistrict:
     with transaction(rt.sessions) as session:
         district = create_organisation(session, "district", f"Комитет по образованию ({prefix})",
@@ -80,6 +91,7 @@ def seed_district(rt, profiles: list[Profile], prefix: str = "d1", experts: int 
         people += [(f"expert{n}", ["expert"], "Эксперт ЦОКО") for n in range(1, experts + 1)]
         for login, roles, position in people:
             user = create_user(session, f"{prefix}_{login}", "Сергеева", "Мария", "Львовна", "f")
+            user.password_hash = _password_hash()
             add_membership(session, user, district, roles, position)
             seeded.users[login] = user.id
         system = session.get(User, seeded.users["methodologist"])
@@ -88,6 +100,7 @@ def seed_district(rt, profiles: list[Profile], prefix: str = "d1", experts: int 
                                          f"{profile.name}", profile.name, city="г. Санкт-Петербург",
                                          parent_id=district.id)
             director = create_user(session, f"{prefix}_dir{number}", "Павлова", "Нина", "Олеговна", "f")
+            director.password_hash = _password_hash()
             add_membership(session, director, school, ["director"], "Директор")
             seeded.schools[profile.name] = school.id
             seeded.profiles[school.id] = profile

@@ -26,6 +26,7 @@ from ..procedures.acting import task_roles_on
 from .access import membership_in
 from .errors import NotFound
 from .runtime import Runtime
+from .monitoring import monitoring_tasks
 from .signatures import pending_for
 
 DEADLINE_HORIZON_DAYS = 14
@@ -102,7 +103,8 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
         deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
                                                 today + dt.timedelta(days=horizon_days), limit)
         signatures, signatures_total = pending_for(session, user_id, organisation_id, limit)
-        return {"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
+        monitoring = monitoring_tasks(session, user_id, organisation_id, today)
+        return {"monitoring": monitoring,"actions": actions, "actions_total": actions_total, "deadlines": deadlines,
                 "signatures": signatures, "signatures_total": signatures_total,
                 "deadlines_total": deadline_counts[0], "overdue_total": deadline_counts[1],
                 "horizon_days": horizon_days, "today": today}

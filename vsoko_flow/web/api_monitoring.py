@@ -1,0 +1,176 @@
+"""JSON API of the district monitoring (under /api/v1, in the same OpenAPI document): the results
+screen of a campaign, a school's expert card (read and fill), the exports as jobs and their files.
+The campaign's own steps are fired with POST /artefacts/{id}/transitions like any other artefact's.
+Whoever may not see a campaign or a school in it gets 404, exactly as for one that does not exist."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..services import monitoring as service
+from .api import Id, _rt, _text, registry
+from .session import send_download
+
+TAG = "Мониторинг ВСОКО (район)"
+CAMPAIGN_ID = {"campaign_id": "Номер кампании мониторинга (артефакт района)"}
+SCHOOL = {**CAMPAIGN_ID, "school_id": "Номер школы (организации)"}
+FILE = {**CAMPAIGN_ID, "file_id": "Номер файла кампании (из GET …/results → files)"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Code = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+class ResultsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    group_id: Optional[Id] = Field(None, description="Только школы этой экспертной группы")
+    zone: Optional[Literal["green", "yellow", "red"]] = Field(None, description="Только школы этой зоны")
+    criterion: Optional[Code] = Field(None, description="Только школы, не набравшие максимум по критерию")
+
+
+class CellOut(BaseModel):
+    code: str
+    score: Optional[float]
+    zone: str = Field(description="green, yellow, red; пусто — карта не сдана")
+
+
+class RowOut(BaseModel):
+    school_id: int
+    school: str
+    group: str
+    state: str = Field(description="pending, draft, returned")
+    place: Optional[int]
+    score: float
+    percent: Optional[float]
+    index: Optional[float] = Field(description="Результат относительно лучшей школы (= 100)")
+    change: Optional[float] = Field(description="Изменение в процентных пунктах с прошлой кампании")
+    zone: str
+    late_requests: int
+    cells: list[CellOut]
+
+
+class FileOut(BaseModel):
+    id: int
+    kind: str = Field(description="xlsx, report, letter")
+    file_name: str
+    school_id: Optional[int]
+
+
+class ResultsOut(BaseModel):
+    campaign_id: int
+    title: str
+    state: str
+    total: int
+    assessed: int
+    mean_percent: Optional[float]
+    zones: dict[str, int]
+    rows: list[RowOut]
+    files: list[FileOut]
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    value: Annotated[str, Field(min_length=1, max_length=10, pattern=r"^(yes|no|[0-9]{1,3}([.,][0-9])?)$")] = Field(
+        description="yes/no (да/нет), 0/1/2, или процент для шкалы 10/5/0")
+    comment: _text(2000) = ""
+
+
+class CardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    answers: Annotated[dict[Code, AnswerIn], Field(max_length=100)] = Field(description="Код критерия → ответ")
+    recommendations: _text(5000) = ""
+    submit: bool = Field(False, description="Сдать карту: все критерии должны быть оценены")
+
+
+class SuggestionOut(BaseModel):
+    value: Optional[Any] = Field(description="Ответ, вычисленный системой; null — нет данных")
+    text: str
+    evidence: list[dict[str, Any]]
+
+
+class CriterionOut(BaseModel):
+    code: str
+    text: str
+    scale: str
+    max: float
+    answer: dict[str, Any]
+    suggestion: Optional[SuggestionOut]
+
+
+class CardOut(BaseModel):
+    campaign_id: int
+    school_id: int
+    school_name: str
+    state: str
+    score: float
+    max_score: float
+    percent: float
+    zone: str
+    may_fill: bool
+    criteria: list[CriterionOut]
+
+
+class ExportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    what: Literal["xlsx", "report", "letters"]
+
+
+class JobStarted(BaseModel):
+    job_id: int = Field(description="Следите за ходом: GET /jobs/{job_id}")
+
+
+@registry.operation("GET", "/monitoring/campaigns/{campaign_id}/results", summary="Экран результатов мониторинга",
+                    tag=TAG, path_params=CAMPAIGN_ID, query=ResultsQuery, response=ResultsOut)
+def get_results(user_id: int, campaign_id: int, query: ResultsQuery):
+    """Школы × критерии с зонами, баллы, место, индекс (лучшая = 100), изменение с прошлой кампании. Району — все его
+    школы, эксперту — школы его групп; школе — 404."""
+    data = service.results(_rt(), user_id, campaign_id,
+                           service.Filters(group_id=query.group_id, zone=query.zone, criterion=query.criterion))
+    files = service.files_of(_rt(), user_id, campaign_id)
+    return {**{k: data[k] for k in ("campaign_id", "title", "state", "total", "assessed", "mean_percent", "zones")},
+            "rows": data["rows"], "files": files}
+
+
+def _card(user_id: int, campaign_id: int, school_id: int) -> dict:
+    view = service.card_view(_rt(), user_id, campaign_id, school_id)
+    return {**view, "criteria": [{"code": c["code"], "text": c["text"], "scale": c["scale"], "max": c["max"],
+                                  "answer": c["answer"], "suggestion": c["suggestion"]} for c in view["criteria"]]}
+
+
+@registry.operation("GET", "/monitoring/campaigns/{campaign_id}/schools/{school_id}/card",
+                    summary="Экспертная карта школы", tag=TAG, path_params=SCHOOL, response=CardOut)
+def get_card(user_id: int, campaign_id: int, school_id: int):
+    """Критерии, ответы эксперта и ответы, вычисленные системой (подсказки с доказательствами; школе не
+    показываются). Школа видит свою карту после публикации результатов."""
+    return _card(user_id, campaign_id, school_id)
+
+
+@registry.operation("PUT", "/monitoring/campaigns/{campaign_id}/schools/{school_id}/card",
+                    summary="Заполнить экспертную карту", tag=TAG, path_params=SCHOOL, body=CardIn, response=CardOut,
+                    errors=(403, 409, 422))
+def put_card(user_id: int, campaign_id: int, school_id: int, body: CardIn):
+    """Пока идёт экспертиза: эксперт группы школы или методист. 422 — ответ не по шкале или (при submit) оценены не
+    все критерии; 409 — не экспертиза или карта уже сдана. Ничего не записано при ошибке."""
+    service.save_card(_rt(), user_id, campaign_id, school_id,
+                      {code: answer.model_dump() for code, answer in body.answers.items()},
+                      body.recommendations, submit=body.submit)
+    return _card(user_id, campaign_id, school_id)
+
+
+@registry.operation("POST", "/monitoring/campaigns/{campaign_id}/exports", summary="Выгрузка как фоновая задача",
+                    tag=TAG, path_params=CAMPAIGN_ID, body=ExportIn, response=JobStarted, status=202,
+                    errors=(403, 409))
+def post_export(user_id: int, campaign_id: int, body: ExportIn):
+    """xlsx — экран результатов в Excel; report — аналитическая справка; letters — письмо с рекомендациями каждой
+    школе (после публикации). Только методист района."""
+    return {"job_id": service.request_export(_rt(), user_id, campaign_id, body.what)}
+
+
+@registry.operation("GET", "/monitoring/campaigns/{campaign_id}/files/{file_id}", summary="Скачать файл кампании",
+                    tag=TAG, path_params=FILE, media_type=XLSX,
+                    response_headers={"Content-Disposition": "attachment; filename*=UTF-8''<имя файла>"})
+def get_file(user_id: int, campaign_id: int, file_id: int):
+    """Справка и .xlsx — району; письмо — школе, которой оно адресовано (после публикации), и району."""
+    name, data = service.file_for(_rt(), user_id, campaign_id, file_id)
+    mimetype = XLSX if name.endswith(".xlsx") else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return send_download(data, name, mimetype, f"monitoring-{file_id}")
+
