@@ -212,12 +212,12 @@ def _rows(rt, model, campaign_id: int):
 
 
 def _export(rt, district, campaign_id: int, what: str) -> list[MonitoringFile]:
-    job_id = service.request_export(rt, district["methodologist"], campaign_id, what)
-    assert run_job(rt, job_id) == "done"
+    job_ids = service.request_export(rt, district["methodologist"], campaign_id, what)
+    assert [run_job(rt, job_id) for job_id in job_ids] == ["done"] * len(job_ids)
     with rt.sessions() as session:
-        files = list(session.scalars(select(MonitoringFile).where(MonitoringFile.job_id == job_id)
+        files = list(session.scalars(select(MonitoringFile).where(MonitoringFile.job_id.in_(job_ids))
                                      .order_by(MonitoringFile.id)))
         for f in files:
             _ = f.content
-        assert session.query(JobUnit).filter_by(job_id=job_id).count() == len(files)
+        assert session.query(JobUnit).filter(JobUnit.job_id.in_(job_ids)).count() == len(files)
         return files

@@ -43,7 +43,8 @@ def world(rt):
                               {code: {"value": v} for code, v in ANSWERS.items()}, submit=True, today=TODAY)
         fire_transition(rt, campaign_id, "publish", district["methodologist"], today=TODAY)
         for what in ("letters", "report", "xlsx"):
-            assert run_job(rt, service.request_export(rt, district["methodologist"], campaign_id, what)) == "done"
+            for job_id in service.request_export(rt, district["methodologist"], campaign_id, what):
+                assert run_job(rt, job_id) == "done"
         campaigns[prefix] = campaign_id
     with rt.sessions() as session:
         files = {(f.campaign_id, f.kind, f.school_id): f.id for f in session.scalars(select(MonitoringFile))}

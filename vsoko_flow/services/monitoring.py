@@ -520,10 +520,12 @@ def store_file(session: Session, campaign_id: int, kind: str, file_name: str, da
 
 
 EXPORT_KINDS = {"xlsx": "monitoring_xlsx", "report": "monitoring_report", "letters": "monitoring_letters"}
+# The letters go out as several jobs of this many schools: job workers on several machines share them.
+LETTERS_PER_JOB = 50
 
 
-def request_export(rt: Runtime, user_id: int, campaign_id: int, what: str) -> int:
-    """A job making the .xlsx, the справка or the letters (never inside a web request); its id."""
+def request_export(rt: Runtime, user_id: int, campaign_id: int, what: str) -> list[int]:
+    """Jobs making the .xlsx, the справка or the letters (never inside a web request); their ids."""
     from .jobs import submit
 
     if what not in EXPORT_KINDS:
@@ -536,5 +538,12 @@ def request_export(rt: Runtime, user_id: int, campaign_id: int, what: str) -> in
         if what == "letters" and artefact.state not in domain.PUBLISHED_STATES:
             raise Conflict("Письма школам готовятся после публикации результатов")
         district_id = viewer.district_id
-    return submit(rt, EXPORT_KINDS[what], {"campaign_id": campaign_id, "user_id": user_id},
-                  organisation_id=district_id, requested_by=user_id)
+        schools = sorted(session.scalars(select(MonitoringSchoolCard.school_id).where(
+            MonitoringSchoolCard.campaign_id == campaign_id, MonitoringSchoolCard.state == "returned")))
+    params = {"campaign_id": campaign_id, "user_id": user_id}
+    if what != "letters":
+        return [submit(rt, EXPORT_KINDS[what], params, organisation_id=district_id, requested_by=user_id)]
+    batches = [schools[i:i + LETTERS_PER_JOB] for i in range(0, len(schools), LETTERS_PER_JOB)] or [[]]
+    return [submit(rt, "monitoring_letters", {**params, "school_ids": batch}, organisation_id=district_id,
+                   requested_by=user_id, title=f"Письма школам по итогам мониторинга ({n} из {len(batches)})")
+            for n, batch in enumerate(batches, 1)]

@@ -1,6 +1,7 @@
 """The district monitoring's jobs (services/jobs.py runs them; each unit exactly once):
 
-- `monitoring_letters` — a letter of recommendations per school (a unit: one school);
+- `monitoring_letters` — letters of recommendations, one per school (a unit), for a batch of schools: the
+  letters of a district are several jobs, which job workers on several machines share;
 - `monitoring_report` — the analytical справка of the district, with tables and charts (one unit);
 - `monitoring_xlsx` — the results screen as an .xlsx workbook (one unit).
 
@@ -62,7 +63,8 @@ def _letter_units(rt: Runtime, job: Job) -> list[str]:
     with rt.sessions() as session:
         viewer = _viewer(session, job)
         ids = session.scalars(select(MonitoringSchoolCard.school_id).where(
-            MonitoringSchoolCard.campaign_id == viewer.campaign_id, MonitoringSchoolCard.state == "returned")
+            MonitoringSchoolCard.campaign_id == viewer.campaign_id, MonitoringSchoolCard.state == "returned",
+            MonitoringSchoolCard.school_id.in_(job.params.get("school_ids") or []))
             .order_by(MonitoringSchoolCard.school_id))
         return [str(school_id) for school_id in ids]
 

@@ -115,7 +115,8 @@ class ExportIn(BaseModel):
 
 
 class JobStarted(BaseModel):
-    job_id: int = Field(description="Следите за ходом: GET /jobs/{job_id}")
+    job_id: int = Field(description="Первая задача; следите за ходом: GET /jobs/{job_id}")
+    job_ids: list[int] = Field(description="Все задачи выгрузки (письма идут частями по 50 школ)")
 
 
 @registry.operation("GET", "/monitoring/campaigns/{campaign_id}/results", summary="Экран результатов мониторинга",
@@ -162,7 +163,8 @@ def put_card(user_id: int, campaign_id: int, school_id: int, body: CardIn):
 def post_export(user_id: int, campaign_id: int, body: ExportIn):
     """xlsx — экран результатов в Excel; report — аналитическая справка; letters — письмо с рекомендациями каждой
     школе (после публикации). Только методист района."""
-    return {"job_id": service.request_export(_rt(), user_id, campaign_id, body.what)}
+    job_ids = service.request_export(_rt(), user_id, campaign_id, body.what)
+    return {"job_id": job_ids[0], "job_ids": job_ids}
 
 
 @registry.operation("GET", "/monitoring/campaigns/{campaign_id}/files/{file_id}", summary="Скачать файл кампании",

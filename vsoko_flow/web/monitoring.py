@@ -123,10 +123,13 @@ def answer_request(request_id: int):
 @login_required
 def export(campaign_id: int, what: str):
     try:
-        job_id = service.request_export(runtime(), current_user.id, campaign_id, what)
+        job_ids = service.request_export(runtime(), current_user.id, campaign_id, what)
     except ServiceError as error:
         abort_for(error)
-    return redirect(url_for("jobs.show", job_id=job_id))
+    if len(job_ids) > 1:
+        flash(f"Письма готовятся частями: {len(job_ids)} фоновых задач, № {job_ids[0]}–{job_ids[-1]}. "
+              "Готовые файлы появятся на экране результатов.", "success")
+    return redirect(url_for("jobs.show", job_id=job_ids[0]))
 
 
 @bp.get("/<int:campaign_id>/files/<int:file_id>")
