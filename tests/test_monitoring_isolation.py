@@ -178,8 +178,11 @@ def test_a_school_sees_nothing_of_its_card_before_publication(rt):
                     today=TODAY)
     fire_transition(rt, campaign, "start_collection", x["methodologist"],
                     fields={"data_deadline": (TODAY + dt.timedelta(days=3)).isoformat()}, today=TODAY)
+    view = service.card_view(rt, x.directors[a], campaign, a, TODAY)  # its requests, not its card
+    assert view["results_hidden"] and len(view["requests"]) == 1
+    assert all(c["suggestion"] is None and not c["answer"] for c in view["criteria"])
     with pytest.raises(service.NotFound):
-        service.card_view(rt, x.directors[a], campaign, a, TODAY)
+        service.card_view(rt, x.directors[a], campaign, sorted(x.profiles)[1], TODAY)
     tasks = service.monitoring_tasks  # the request waits on the director's «Мои задачи»
     with rt.sessions() as session:
         waiting = tasks(session, x.directors[a], a, TODAY + dt.timedelta(days=4))

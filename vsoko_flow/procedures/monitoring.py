@@ -320,11 +320,19 @@ def newest_card(session: Session, district_id: int, code: str, created_by: int |
     return card
 
 
+def card_for(session: Session, artefact: Artefact) -> MonitoringCard:
+    """The card a campaign without settings yet would take: the district's newest of its `card_code`."""
+    try:
+        return newest_card(session, artefact.organisation_id, (artefact.fields or {}).get("card_code") or DEFAULT_CARD)
+    except CardError as error:
+        raise ActionError(str(error)) from None
+
+
 def campaign_of(session: Session, artefact: Artefact) -> MonitoringCampaign:
     """The campaign's settings; a campaign created without them gets the default card and every school."""
     campaign = session.get(MonitoringCampaign, artefact.id)
     if campaign is None:
-        card = newest_card(session, artefact.organisation_id, (artefact.fields or {}).get("card_code") or DEFAULT_CARD)
+        card = card_for(session, artefact)
         campaign = MonitoringCampaign(artefact_id=artefact.id, district_id=artefact.organisation_id, card_id=card.id)
         session.add(campaign)
         session.flush()

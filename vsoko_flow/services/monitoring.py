@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..db import transaction
+from ..engine.registry import ActionError
 from ..models import (
     Artefact, Membership, MonitoringCampaign, MonitoringCard, MonitoringFile, MonitoringGroup, MonitoringRequest,
     MonitoringSchoolCard, Organisation, StoredDocument, User, utcnow,
@@ -34,6 +35,7 @@ DISTRICT_ROLES = frozenset({"methodologist", "district_admin"})
 EXPERT_ROLE = "expert"
 SCHOOL_ANSWER_ROLES = frozenset({"director", "deputy", "working_group"})
 SETUP_STATES = ("draft", "approved")
+GROUP_STATES = ("draft", "approved", "data_collection")
 
 
 # --------------------------------------------------------------------------- who sees what
@@ -162,7 +164,7 @@ def add_group(rt: Runtime, user_id: int, campaign_id: int, name: str, expert_log
         viewer = viewer_of(session, user_id, campaign_id)
         if not viewer.is_district:
             raise Forbidden("Экспертные группы формирует методист района")
-        if campaign_artefact(session, campaign_id).state not in SETUP_STATES + ("data_collection",):
+        if campaign_artefact(session, campaign_id).state not in GROUP_STATES:
             raise Conflict("Группы можно менять до начала экспертизы")
         experts = _district_experts(session, viewer.district_id, expert_logins)
         for school_id in school_ids:
@@ -185,6 +187,19 @@ def _district_experts(session: Session, district_id: int, logins: list[str]) -> 
     if missing:
         raise Unprocessable(f"Не найдены среди работников района: {', '.join(missing)}")
     return set(found.values())
+
+
+def district_experts(rt: Runtime, user_id: int, campaign_id: int) -> list[dict[str, Any]]:
+    """The district's people with the role «expert», for the group form."""
+    with rt.sessions() as session:
+        viewer = viewer_of(session, user_id, campaign_id)
+        if not viewer.is_district:
+            raise Forbidden("Экспертные группы формирует методист района")
+        rows = session.execute(select(User.login, User.last_name, User.first_name, Membership.roles).join(
+            Membership, Membership.user_id == User.id).where(Membership.organisation_id == viewer.district_id,
+                                                             User.is_active).order_by(User.last_name)).all()
+        return [{"login": r.login, "name": f"{r.last_name} {r.first_name}"} for r in rows
+                if EXPERT_ROLE in (r.roles or [])]
 
 
 def groups_of(session: Session, campaign_id: int) -> list[MonitoringGroup]:
@@ -265,10 +280,13 @@ def card_view(rt: Runtime, user_id: int, campaign_id: int, school_id: int, today
         viewer = viewer_of(session, user_id, campaign_id)
         viewer.school(school_id)
         artefact = campaign_artefact(session, campaign_id)
-        if viewer.role == "school" and artefact.state not in domain.PUBLISHED_STATES:
-            raise NotFound("Карта школы будет видна после публикации результатов")
+        # Before publication a school sees its requests, not its card: the experts' work is not final.
+        hidden = viewer.role == "school" and artefact.state not in domain.PUBLISHED_STATES
         card = _card_version(session, campaign_id)
         row = _school_card(session, campaign_id, school_id)
+        if hidden:
+            row = MonitoringSchoolCard(campaign_id=campaign_id, school_id=school_id, state="pending", answers={},
+                                       score=0.0, max_score=0.0, percent=0.0, zone="", recommendations="")
         school = session.get(Organisation, school_id)
         hints = domain.suggestions(session, school_id, today) if viewer.role != "school" else {}
         requests = list(session.scalars(select(MonitoringRequest).where(
@@ -288,7 +306,7 @@ def card_view(rt: Runtime, user_id: int, campaign_id: int, school_id: int, today
                 "state": row.state, "score": row.score, "max_score": row.max_score or sum(c["max"] for c in criteria),
                 "percent": row.percent, "zone": row.zone, "zone_label": domain.ZONES.get(row.zone, "не оценено"),
                 "recommendations": row.recommendations, "criteria": criteria, "viewer": viewer.role,
-                "may_fill": _may_fill(viewer, artefact, row),
+                "may_fill": _may_fill(viewer, artefact, row), "results_hidden": hidden,
                 "requests": [{"id": r.id, "text": r.text, "due": r.due_date, "answer": r.answer, "link": r.answer_link,
                               "answered_at": r.answered_at, "overdue": r.answered_at is None and r.due_date < today}
                              for r in requests]}
@@ -409,7 +427,13 @@ def results_in(session: Session, rt: Runtime, viewer: Viewer, filters: Filters, 
     campaign_id = viewer.campaign_id
     artefact = campaign_artefact(session, campaign_id)
     settings = session.get(MonitoringCampaign, campaign_id)
-    card = session.get(MonitoringCard, settings.card_id)
+    if settings is not None:
+        card, previous_id = session.get(MonitoringCard, settings.card_id), settings.previous_id
+    else:  # a draft made by «Новый документ»: its card and schools are fixed by the order
+        try:
+            card, previous_id = domain.card_for(session, artefact), None
+        except ActionError as error:
+            raise Unprocessable(str(error)) from None
     groups = {g.id: g.name for g in groups_of(session, campaign_id)}
     rows = session.execute(select(MonitoringSchoolCard, Organisation.short_name).join(
         Organisation, Organisation.id == MonitoringSchoolCard.school_id)
@@ -419,9 +443,9 @@ def results_in(session: Session, rt: Runtime, viewer: Viewer, filters: Filters, 
         MonitoringRequest.campaign_id == campaign_id, MonitoringRequest.answered_at.is_(None),
         MonitoringRequest.due_date < today).group_by(MonitoringRequest.school_id)).all())
     previous = {}
-    if settings.previous_id is not None:
+    if previous_id is not None:
         previous = dict(session.execute(select(MonitoringSchoolCard.school_id, MonitoringSchoolCard.percent).where(
-            MonitoringSchoolCard.campaign_id == settings.previous_id,
+            MonitoringSchoolCard.campaign_id == previous_id,
             MonitoringSchoolCard.state == "returned")).all())
     maxima = {c["code"]: domain.criterion_max(c) for c in card.criteria}
     assessed = [card_row.percent for card_row, _ in rows if card_row.state == "returned"]
@@ -464,7 +488,8 @@ def results_in(session: Session, rt: Runtime, viewer: Viewer, filters: Filters, 
                      "green_from": card.green_from, "criteria": card.criteria},
             "groups": groups, "rows": shown, "total": len(table), "zones": zone_counts,
             "assessed": len(assessed), "mean_percent": round(sum(assessed) / len(assessed), 1) if assessed else None,
-            "criteria": criteria_stats, "has_previous": settings.previous_id is not None,
+            "criteria": criteria_stats, "has_previous": previous_id is not None,
+            "may_form_groups": viewer.is_district and artefact.state in GROUP_STATES,
             "late_schools": sum(1 for r in table if r["late_requests"]), "filters": filters}
 
 

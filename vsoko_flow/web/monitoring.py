@@ -44,9 +44,27 @@ def screen(campaign_id: int):
             return redirect(url_for("monitoring.card", campaign_id=campaign_id, school_id=min(viewer.school_ids)))
         data = service.results(rt, current_user.id, campaign_id, filters)
         files = service.files_of(rt, current_user.id, campaign_id)
+        experts = service.district_experts(rt, current_user.id, campaign_id) if data["may_form_groups"] else []
     except ServiceError as error:
         abort_for(error)
-    return render_template("monitoring_screen.html", data=data, files=files, zones=service.domain.ZONES)
+    return render_template("monitoring_screen.html", data=data, files=files, experts=experts,
+                           zones=service.domain.ZONES)
+
+
+@bp.post("/<int:campaign_id>/groups")
+@login_required
+def add_group(campaign_id: int):
+    school_ids = [int(v) for v in request.form.getlist("school_ids") if v.isdigit() and len(v) < 10]
+    try:
+        service.add_group(runtime(), current_user.id, campaign_id, request.form.get("name", ""),
+                          request.form.getlist("experts"), school_ids)
+    except ServiceError as error:
+        if error.status in (409, 422):
+            flash(error.message, "error")
+            return redirect(url_for("monitoring.screen", campaign_id=campaign_id))
+        abort_for(error)
+    flash("Экспертная группа создана, школы закреплены за ней.", "success")
+    return redirect(url_for("monitoring.screen", campaign_id=campaign_id))
 
 
 @bp.get("/<int:campaign_id>/schools/<int:school_id>")

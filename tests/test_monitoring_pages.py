@@ -1,0 +1,75 @@
+"""The monitoring pages on the demo's district: a campaign made with «Новый документ» (no settings yet)
+shows its screen, is approved by the head's order, gets an expert group from the screen's form; the
+school's director answers the request from «Мои задачи»; bad input is a Russian message, never a 500."""
+from __future__ import annotations
+
+import datetime as dt
+
+from vsoko_flow.db import transaction
+from vsoko_flow.models import Organisation, User
+from vsoko_flow.services import monitoring as service
+from vsoko_flow.services.artefacts import create_artefact
+from vsoko_flow.services.transitions import fire_transition
+from vsoko_flow.services.users import add_membership
+
+from .web_helpers import login, post_form
+
+
+def test_a_campaign_from_new_document_to_the_schools_answer(rt, school, app):
+    with rt.sessions() as session:
+        district_id = session.get(Organisation, school.id).parent_id
+    with transaction(rt.sessions) as session:  # the psychologist of the school is also an expert of the district
+        add_membership(session, session.get(User, school["psychologist"]), session.get(Organisation, district_id),
+                       ["expert"], "Эксперт ЦОКО")
+    today = dt.date.today()
+    campaign = create_artefact(rt, school["methodologist"], district_id, "monitoring_campaign", today=today)
+    methodologist = app.test_client()
+    login(methodologist, "methodologist")
+    page = methodologist.get(f"/monitoring/{campaign}")
+    assert page.status_code == 200 and "Школы кампании закрепляются приказом" in page.get_data(as_text=True)
+
+    fire_transition(rt, campaign, "approve", school["district_head"],
+                    fields={"order_date": today.isoformat(), "order_number": "7-р"}, today=today)
+    page = methodologist.get(f"/monitoring/{campaign}").get_data(as_text=True)
+    assert "МБОУ СОШ № 29" in page and "Орлова Екатерина" in page
+    refused = post_form(methodologist, f"/monitoring/{campaign}/groups", {"name": "Группа", "school_ids": [str(school.id)]},
+                        form_page=f"/monitoring/{campaign}")
+    assert refused.status_code == 302
+    assert "хотя бы один эксперт" in methodologist.get(f"/monitoring/{campaign}").get_data(as_text=True)
+    made = post_form(methodologist, f"/monitoring/{campaign}/groups",
+                     {"name": "Группа 1", "experts": ["psychologist"], "school_ids": [str(school.id)]},
+                     form_page=f"/monitoring/{campaign}")
+    assert made.status_code == 302
+    assert "Экспертная группа создана" in methodologist.get(f"/monitoring/{campaign}").get_data(as_text=True)
+
+    fire_transition(rt, campaign, "start_collection", school["methodologist"],
+                    fields={"data_deadline": today.isoformat()}, today=today)
+    director = app.test_client()
+    login(director, "director")
+    tasks = director.get("/").get_data(as_text=True)
+    assert "Ответить на запрос района" in tasks
+    card_url = f"/monitoring/{campaign}/schools/{school.id}"
+    request_id = service.card_view(rt, school["methodologist"], campaign, school.id)["requests"][0]["id"]
+    bad = post_form(director, f"/monitoring/requests/{request_id}?campaign={campaign}&school={school.id}",
+                    {"answer": "", "link": "ftp://x"}, form_page="/")
+    assert bad.status_code == 302 and bad.headers["Location"].endswith(card_url)
+    page = director.get(card_url).get_data(as_text=True)
+    assert "Ссылка должна начинаться с https://" in page and "будут видны после их публикации" in page
+    good = post_form(director, f"/monitoring/requests/{request_id}?campaign={campaign}&school={school.id}",
+                     {"answer": "Отчёт о самообследовании на сайте", "link": "https://school29.example/self"},
+                     form_page="/")
+    assert good.status_code == 302
+    assert "Ответить на запрос района" not in director.get("/").get_data(as_text=True)
+    assert director.get(f"/monitoring/{campaign}").headers["Location"].endswith(card_url)  # its own card only
+    assert "Отчёт о самообследовании на сайте" in director.get(card_url).get_data(as_text=True)
+
+
+def test_bad_filters_and_ids_are_not_a_500(rt, school, app):
+    with rt.sessions() as session:
+        district_id = session.get(Organisation, school.id).parent_id
+    campaign = create_artefact(rt, school["methodologist"], district_id, "monitoring_campaign")
+    client = app.test_client()
+    login(client, "methodologist")
+    for url in (f"/monitoring/{campaign}?group=abc&zone=purple&criterion=%00", f"/monitoring/{campaign}?group=99999999999",
+                "/monitoring/999999", f"/monitoring/{campaign}/schools/{school.id}", f"/monitoring/{campaign}/files/1"):
+        assert client.get(url).status_code in (200, 400, 404), url  # 400: a NUL in the query, refused by the app
