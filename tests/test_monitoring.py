@@ -140,6 +140,10 @@ def test_a_full_campaign_scores_ranks_and_reports_what_the_data_says(rt, distric
     assert all(c["suggestion"] is None for c in card["criteria"])
     school_files = service.files_of(rt, district.directors[late_school], campaign_id)
     assert [f["school_id"] for f in school_files] == [late_school]
+    name, data = service.card_document(rt, district.directors[late_school], campaign_id, late_school)
+    card_text = docx_text(data)
+    assert "ЭКСПЕРТНАЯ КАРТА" in card_text and "МБОУ СОШ № 2 (без Положения)" in card_text
+    assert "Проверено экспертом: K1" in card_text and f"({domain.number_text(percents[late_school])} %)" in card_text
     fire_transition(rt, campaign_id, "close", district["methodologist"], today=late_day)
 
 
@@ -184,6 +188,28 @@ def test_bad_answers_are_refused_and_nothing_is_written(rt, district):
         service.save_card(rt, district.directors[school], campaign_id, school, {"K1": {"value": "yes"}})
     row = next(r for r in _rows(rt, MonitoringSchoolCard, campaign_id) if r.school_id == school)
     assert row.answers == {} and row.state == "draft"
+
+
+def test_a_card_edited_is_a_new_version_and_a_campaign_keeps_its_own(rt, district):
+    first = launch(rt, district)
+    criteria = [{"code": "A1", "text": "Отчёт о самообследовании размещён до 20 апреля", "scale": "yes_no", "weight": 1}]
+    version = service.new_card_version(rt, district["methodologist"], district.id, domain.DEFAULT_CARD,
+                                       title="Карта 2026", criteria=criteria, pass_mark=50, green_from=90)
+    second = service.create_campaign(rt, district["methodologist"], district.id, today=TODAY)
+    with rt.sessions() as session:
+        from vsoko_flow.models import MonitoringCampaign, MonitoringCard
+
+        cards = {c: session.get(MonitoringCard, session.get(MonitoringCampaign, c).card_id) for c in (first, second)}
+    assert (cards[first].version, cards[second].version) == (1, 2) and cards[second].id == version
+    assert [c["code"] for c in cards[first].criteria][:2] == ["K1", "K2"]
+    for bad in ([], [{"code": "A1", "text": "x", "scale": "1-5"}],
+                [{"code": "A1", "text": "x", "scale": "thresholds", "high": 50, "middle": 80}]):
+        with pytest.raises(Unprocessable):
+            service.new_card_version(rt, district["methodologist"], district.id, "x", title="Карта", criteria=bad,
+                                     pass_mark=50, green_from=90)
+    with pytest.raises(NotFound):  # an expert does not edit the district's cards
+        service.new_card_version(rt, district["expert1"], district.id, "x", title="Карта", criteria=criteria,
+                                 pass_mark=50, green_from=90)
 
 
 def test_letters_are_made_after_publication_only(rt, district):

@@ -364,6 +364,61 @@ def save_card(rt: Runtime, user_id: int, campaign_id: int, school_id: int, answe
                 "zone": totals.zone}
 
 
+def card_document(rt: Runtime, user_id: int, campaign_id: int, school_id: int) -> tuple[str, bytes]:
+    """The school's filled expert card as a .docx (made when asked: one small document)."""
+    from ..documents.render import render_docx
+
+    view = card_view(rt, user_id, campaign_id, school_id)
+    if view["results_hidden"] or view["state"] != "returned":
+        raise Conflict("Карта ещё не сдана экспертом")
+    with rt.sessions() as session:
+        district = session.get(Organisation, viewer_of(session, user_id, campaign_id).district_id)
+        row = _school_card(session, campaign_id, school_id)
+        expert = session.get(User, row.filled_by) if row.filled_by else None
+    from ..documents.russian import initials_surname
+
+    rows = [{"code": c["code"], "text": c["text"], "scale": c["scale_label"], "answer": c["answer_label"],
+             "points": domain.number_text(c["answer"].get("score")), "comment": c["answer"].get("comment", "")}
+            for c in view["criteria"]]
+    url = f"{rt.settings.base_url}/monitoring/{campaign_id}/schools/{school_id}"
+    context = {"org_full_name": district.full_name, "heading": view["card_title"], "school_name": view["school_name"],
+               "filled_on": row.returned_at.strftime("%d.%m.%Y") if row.returned_at else "", "rows": rows,
+               "total": f"{domain.number_text(view['score'])} из {domain.number_text(view['max_score'])} "
+                        f"({domain.number_text(view['percent'])} %)",
+               "zone": view["zone_label"], "pass_mark": f"{view['pass_mark']} %",
+               "expert": initials_surname(expert.last_name, expert.first_name, expert.middle_name) if expert else "",
+               "verify_url": url}
+    data = render_docx(rt.templates.get("monitoring_card"), context, qr_payload=url)
+    return f"Экспертная карта {view['school_name'][:150]}.docx", data
+
+
+def new_card_version(rt: Runtime, user_id: int, district_id: int, code: str, *, title: str, criteria: list[dict],
+                     pass_mark: int, green_from: int) -> int:
+    """The district's next version of a card (a methodologist's edit); campaigns keep the version they had."""
+    with transaction(rt.sessions) as session:
+        if not user_districts(session, user_id).get(district_id, set()) & DISTRICT_ROLES:
+            raise NotFound("Район не найден")
+        try:
+            domain.validate_criteria(criteria)
+        except domain.CardError as error:
+            raise Unprocessable(str(error)) from None
+        if not 0 < pass_mark <= green_from <= 100:
+            raise Unprocessable("Проходной балл и начало зелёной зоны — проценты, проходной не выше зелёной зоны")
+        title = " ".join((title or "").split())
+        if not title:
+            raise Unprocessable("Укажите название карты")
+        current = domain.newest_card(session, district_id, code, created_by=user_id) \
+            if (domain.CARDS_DIR / f"{code}.yaml").is_file() else None
+        last = session.scalar(select(func.max(MonitoringCard.version)).where(
+            MonitoringCard.organisation_id == district_id, MonitoringCard.code == code)) or 0
+        card = MonitoringCard(organisation_id=district_id, code=code, version=max(last, current.version if current else 0) + 1,
+                              title=title, pass_mark=pass_mark, green_from=green_from, criteria=criteria,
+                              created_by=user_id)
+        session.add(card)
+        session.flush()
+        return card.id
+
+
 # --------------------------------------------------------------------------- evidence an expert opens
 
 

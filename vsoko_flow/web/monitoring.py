@@ -99,6 +99,16 @@ def save_card(campaign_id: int, school_id: int):
     return redirect(url_for("monitoring.card", campaign_id=campaign_id, school_id=school_id))
 
 
+@bp.get("/<int:campaign_id>/schools/<int:school_id>/card.docx")
+@login_required
+def card_docx(campaign_id: int, school_id: int):
+    try:
+        name, data = service.card_document(runtime(), current_user.id, campaign_id, school_id)
+    except ServiceError as error:
+        abort_for(error)
+    return send_download(data, name, DOCX, f"card-{school_id}")
+
+
 @bp.get("/<int:campaign_id>/schools/<int:school_id>/evidence/<int:artefact_id>")
 @login_required
 def evidence(campaign_id: int, school_id: int, artefact_id: int):
