@@ -36,6 +36,12 @@ def test_an_expert_fills_a_card_and_the_methodologist_reads_the_screen(rt, live_
     expert.get_by_role("link", name="Заполнить экспертную карту: МБОУ СОШ № 1 (образцовая)", exact=False).click()
     assert expert.get_by_role("heading", name="Экспертная карта: МБОУ СОШ № 1 (образцовая)").is_visible()
     assert expert.locator(".suggestion").count() == 7  # every criterion has its automatic answer shown
+    k1 = expert.locator(".suggestion[data-code=K1]")
+    assert "Действует, утверждено приказом от 30.08.2024" in k1.inner_text()
+    k1.get_by_role("link").click()  # the evidence, one click away, read-only
+    assert expert.get_by_role("heading", name="Положение о внутренней системе оценки качества образования").is_visible()
+    assert "только чтение" in expert.locator(".meta").inner_text()
+    expert.go_back()
     for code, value in EXPERT_ANSWERS.items():
         expert.locator(f"input[name=value_{code}][value='{value}']").check()
     expert.locator("input[name=value_K4]").fill("92")

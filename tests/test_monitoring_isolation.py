@@ -125,6 +125,8 @@ def test_pages_and_downloads_answer_404_to_whoever_may_not_see(rt, world, app):
             assert screen.status_code == 200, who
             page = screen.get_data(as_text=True)
             assert page.count('class="heat__school"') == len(schools), who
+        chart = client.get(f"/monitoring/{campaign}/charts/zones.png")
+        assert chart.status_code == (200 if len(schools) > 1 or district_files else 404), (who, "chart")
         for school_id in x_schools:
             status = client.get(f"/monitoring/{campaign}/schools/{school_id}").status_code
             assert status == (200 if school_id in schools else 404), (who, school_id)

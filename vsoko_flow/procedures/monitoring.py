@@ -202,12 +202,13 @@ def _d(day: dt.date | None) -> str:
     return day.strftime("%d.%m.%Y") if day else ""
 
 
-def suggestions(session: Session, school_id: int, today: dt.date) -> dict[str, Suggestion]:
-    """Every automatic answer for a school, by the `auto` key of the criteria (a fixed number of queries)."""
+def suggestions(session: Session, school_id: int, today: dt.date, year: str | None = None) -> dict[str, Suggestion]:
+    """Every automatic answer for a school, by the `auto` key of the criteria (a fixed number of queries):
+    for the campaign's school year (`year`; default the one `today` is in), as the data stand today."""
     polozhenie = session.scalars(select(Artefact).where(
         Artefact.organisation_id == school_id, Artefact.kind == "polozhenie", Artefact.state == "in_force")
         .order_by(Artefact.id.desc())).first()
-    year = _school_year(today)
+    year = year or _school_year(today)
     tally = tally_year(session, school_id, year, today)
     return {
         "polozhenie_in_force": _polozhenie_in_force(polozhenie),

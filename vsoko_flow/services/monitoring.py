@@ -288,7 +288,7 @@ def card_view(rt: Runtime, user_id: int, campaign_id: int, school_id: int, today
             row = MonitoringSchoolCard(campaign_id=campaign_id, school_id=school_id, state="pending", answers={},
                                        score=0.0, max_score=0.0, percent=0.0, zone="", recommendations="")
         school = session.get(Organisation, school_id)
-        hints = domain.suggestions(session, school_id, today) if viewer.role != "school" else {}
+        hints = domain.suggestions(session, school_id, today, artefact.school_year) if viewer.role != "school" else {}
         requests = list(session.scalars(select(MonitoringRequest).where(
             MonitoringRequest.campaign_id == campaign_id, MonitoringRequest.school_id == school_id)))
         criteria = []
@@ -346,7 +346,8 @@ def save_card(rt: Runtime, user_id: int, campaign_id: int, school_id: int, answe
         if unknown:
             raise Unprocessable(f"В карте нет критериев: {', '.join(sorted(unknown))}")
         try:
-            scored = domain.scored_answers(card, answers, domain.suggestions(session, school_id, today))
+            scored = domain.scored_answers(card, answers,
+                                           domain.suggestions(session, school_id, today, artefact.school_year))
         except domain.CardError as error:
             raise Unprocessable(str(error)) from None
         if submit:

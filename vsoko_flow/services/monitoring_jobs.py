@@ -147,12 +147,7 @@ def report_context(session: Session, rt: Runtime, job: Job) -> dict[str, Any]:
                    f"нулевой балл у {c['zero']} организаций." for c in weakest]
     conclusions.append("Организациям красной зоны направить адресные рекомендации и включить в план методического "
                        "сопровождения; результативность мер проверить в следующей кампании.")
-    charts = [Picture(bar_chart("Организации по зонам", ("зелёная", "жёлтая", "красная"),
-                                (Series("организаций", (zones["green"], zones["yellow"], zones["red"]),
-                                        ("#2e7d32", "#f9a825", "#c62828")),)), CHART_WIDTH_MM),
-              Picture(bar_chart("Выполнение критериев, % от максимума", tuple(c["code"] for c in data["criteria"]),
-                                (Series("%", tuple(c["mean"] or 0 for c in data["criteria"]), ("#1f5fa8",)),)),
-                      CHART_WIDTH_MM)]
+    charts = [Picture(png, CHART_WIDTH_MM) for png in results_charts(data).values()]
     return {"org_full_name": district.full_name, "org_city": district.city,
             "signer": _signer(session, viewer.user_id, district.id),
             "heading": f"по итогам мониторинга «{data['title']}»", "report_date": _today(job).strftime("%d.%m.%Y"),
@@ -163,6 +158,21 @@ def report_context(session: Session, rt: Runtime, job: Job) -> dict[str, Any]:
             "criteria": [{"code": c["code"], "text": c["text"], "mean": _fmt(c["mean"]), "zero": c["zero"]}
                          for c in data["criteria"]],
             "charts": [{"image": chart} for chart in charts], "conclusions": conclusions}
+
+
+CHART_TITLES = {"zones": "Организации по зонам", "criteria": "Выполнение критериев, % от максимума"}
+
+
+def results_charts(data: dict[str, Any]) -> dict[str, bytes]:
+    """The results screen's charts (PNG): schools by zone, and each criterion's mean share of its maximum."""
+    zones = data["zones"]
+    return {
+        "zones": bar_chart(CHART_TITLES["zones"], ("зелёная", "жёлтая", "красная"),
+                           (Series("организаций", (zones["green"], zones["yellow"], zones["red"]),
+                                   ("#2e7d32", "#f9a825", "#c62828")),)),
+        "criteria": bar_chart(CHART_TITLES["criteria"], tuple(c["code"] for c in data["criteria"]),
+                              (Series("%", tuple(c["mean"] or 0 for c in data["criteria"]), ("#1f5fa8",)),)),
+    }
 
 
 def _render_report(rt: Runtime, job: Job, key: str) -> tuple[str, bytes]:

@@ -4,7 +4,7 @@ and their evidence, the school's answer to a request, the exports (jobs) and the
 Every read and write goes through services/monitoring.py, which decides who sees what."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..services import monitoring as service
@@ -65,6 +65,22 @@ def add_group(campaign_id: int):
         abort_for(error)
     flash("Экспертная группа создана, школы закреплены за ней.", "success")
     return redirect(url_for("monitoring.screen", campaign_id=campaign_id))
+
+
+@bp.get("/<int:campaign_id>/charts/<name>.png")
+@login_required
+def chart(campaign_id: int, name: str):
+    from ..services.monitoring_jobs import CHART_TITLES, results_charts
+
+    if name not in CHART_TITLES:
+        abort(404, "Такой диаграммы нет")
+    try:
+        data = service.results(runtime(), current_user.id, campaign_id)
+    except ServiceError as error:
+        abort_for(error)
+    response = Response(results_charts(data)[name], mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/<int:campaign_id>/schools/<int:school_id>")
