@@ -7,7 +7,7 @@ monitoring, not the school year): a Положение history (an edition super
 campaigns of the district — last year's (closed) and this year's (published) with every card
 returned. The screen is `services.monitoring.results` as the page calls it (p50/p95 of 30 reads, and
 its SQL statements, which must not grow with the schools). The jobs: the справка and the letters of
-300 schools (6 jobs of 50) run by `vsoko jobs worker` processes — one, then two — on PostgreSQL with
+300 schools (12 jobs of 25) run by `vsoko jobs worker` processes — one, then two — on PostgreSQL with
 the queue in PostgreSQL too; the time from submitting to the last job done.
 
     nice -n 10 .venv/bin/python benchmarks/district.py [--postgres-url URL] [--samples 30]

@@ -601,8 +601,9 @@ def store_file(session: Session, campaign_id: int, kind: str, file_name: str, da
 
 
 EXPORT_KINDS = {"xlsx": "monitoring_xlsx", "report": "monitoring_report", "letters": "monitoring_letters"}
-# The letters go out as several jobs of this many schools: job workers on several machines share them.
-LETTERS_PER_JOB = 50
+# The letters go out as several jobs of this many schools: job workers on several machines share them
+# (small enough that two workers finish at about the same time).
+LETTERS_PER_JOB = 25
 
 
 def request_export(rt: Runtime, user_id: int, campaign_id: int, what: str) -> list[int]:

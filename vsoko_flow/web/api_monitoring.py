@@ -116,7 +116,7 @@ class ExportIn(BaseModel):
 
 class JobStarted(BaseModel):
     job_id: int = Field(description="Первая задача; следите за ходом: GET /jobs/{job_id}")
-    job_ids: list[int] = Field(description="Все задачи выгрузки (письма идут частями по 50 школ)")
+    job_ids: list[int] = Field(description="Все задачи выгрузки (письма идут частями по 25 школ)")
 
 
 @registry.operation("GET", "/monitoring/campaigns/{campaign_id}/results", summary="Экран результатов мониторинга",
