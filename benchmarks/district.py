@@ -8,7 +8,8 @@ campaigns of the district — last year's (closed) and this year's (published) w
 returned. The screen is `services.monitoring.results` as the page calls it (p50/p95 of 30 reads, and
 its SQL statements, which must not grow with the schools). The jobs: the справка and the letters of
 300 schools (12 jobs of 25) run by `vsoko jobs worker` processes — one, then two — on PostgreSQL with
-the queue in PostgreSQL too; the time from submitting to the last job done.
+the queue in PostgreSQL too; the speedup compares the times from the first job started to the last one
+done (the workers' throughput; the wall time with their start-up is printed too).
 
     nice -n 10 .venv/bin/python benchmarks/district.py [--postgres-url URL] [--samples 30]
 
@@ -28,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from import_plan import counted  # noqa: E402 - sibling benchmark scripts
@@ -155,8 +156,10 @@ def measure_screen(rt: Runtime, ids: dict[str, int], samples: int) -> tuple[floa
     return statistics.median(times), p95, counter["n"]
 
 
-def run_jobs(rt: Runtime, ids: dict[str, int], workers: int, workdir: Path) -> float:
-    """The справка and the 300 letters, by `workers` job worker processes; seconds to the last job done."""
+def run_jobs(rt: Runtime, ids: dict[str, int], workers: int, workdir: Path) -> tuple[float, float]:
+    """The справка and the 300 letters, by `workers` job worker processes: seconds from submitting to the last
+    job done (the workers' start-up included), and seconds from the first job started to the last one done
+    (the throughput the workers give)."""
     job_ids = service.request_export(rt, ids["methodologist"], ids["campaign"], "report")
     job_ids += service.request_export(rt, ids["methodologist"], ids["campaign"], "letters")
     start = time.perf_counter()
@@ -182,7 +185,10 @@ def run_jobs(rt: Runtime, ids: dict[str, int], workers: int, workdir: Path) -> f
             process.wait(timeout=60)
     if "failed" in states:
         raise SystemExit(f"a job failed: {states}")
-    return elapsed
+    with rt.sessions() as session:
+        first, last = session.execute(select(func.min(Job.started_at), func.max(Job.finished_at))
+                                      .where(Job.id.in_(job_ids))).one()
+    return elapsed, (last - first).total_seconds()
 
 
 def main() -> None:
@@ -208,10 +214,12 @@ def main() -> None:
         results[size] = measure_screen(rt, ids[size], args.samples)
         p50, p95, queries = results[size]
         print(f"screen schools={size} p50_ms={p50:.1f} p95_ms={p95:.1f} queries={queries}", flush=True)
-    one = run_jobs(rt, ids[300], 1, workdir)
-    print(f"jobs workers=1 report+300 letters seconds={one:.1f}", flush=True)
-    two = run_jobs(rt, ids[300], 2, workdir)
-    print(f"jobs workers=2 report+300 letters seconds={two:.1f}", flush=True)
+    spans = {}
+    for workers in (1, 2):
+        elapsed, spans[workers] = run_jobs(rt, ids[300], workers, workdir)
+        print(f"jobs workers={workers} report+300 letters: {elapsed:.1f} s from submitting (worker start-up "
+              f"included), {spans[workers]:.1f} s from the first job started to the last done", flush=True)
+    one, two = spans[1], spans[2]
     rt.close()
     print(f"targets: screen p95 < {TARGET_P95_MS} ms at 300 schools, flat queries; jobs speedup >= {TARGET_SPEEDUP}")
     print(f"screen_p95_ms_300={results[300][1]:.1f}")
