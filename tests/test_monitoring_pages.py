@@ -73,3 +73,37 @@ def test_bad_filters_and_ids_are_not_a_500(rt, school, app):
     for url in (f"/monitoring/{campaign}?group=abc&zone=purple&criterion=%00", f"/monitoring/{campaign}?group=99999999999",
                 "/monitoring/999999", f"/monitoring/{campaign}/schools/{school.id}", f"/monitoring/{campaign}/files/1"):
         assert client.get(url).status_code in (200, 400, 404), url  # 400: a NUL in the query, refused by the app
+
+
+def test_the_api_forms_a_group_and_takes_a_schools_answer(rt, school, client):
+    from vsoko_flow.services.api_tokens import create_token
+
+    with rt.sessions() as session:
+        district_id = session.get(Organisation, school.id).parent_id
+    with transaction(rt.sessions) as session:
+        add_membership(session, session.get(User, school["teacher"]), session.get(Organisation, district_id),
+                       ["expert"], "Эксперт")
+    today = dt.date.today()
+    campaign = create_artefact(rt, school["methodologist"], district_id, "monitoring_campaign", today=today)
+    fire_transition(rt, campaign, "approve", school["district_head"],
+                    fields={"order_date": today.isoformat(), "order_number": "8-р"}, today=today)
+    methodologist = {"Authorization": f"Bearer {create_token(rt, school['methodologist'])}"}
+    director = {"Authorization": f"Bearer {create_token(rt, school['director'])}"}
+    url = f"/api/v1/monitoring/campaigns/{campaign}/groups"
+    assert client.post(url, headers=methodologist, json={"name": "Г", "experts": ["nobody"],
+                                                          "school_ids": [school.id]}).status_code == 422
+    assert client.post(url, headers=director, json={"name": "Г", "experts": ["teacher"],
+                                                     "school_ids": [school.id]}).status_code == 403  # a school of it
+    made = client.post(url, headers=methodologist, json={"name": "Г", "experts": ["teacher"], "school_ids": [school.id]})
+    assert made.status_code == 201
+    fire_transition(rt, campaign, "start_collection", school["methodologist"],
+                    fields={"data_deadline": today.isoformat()}, today=today)
+    card = client.get(f"/api/v1/monitoring/campaigns/{campaign}/schools/{school.id}/card", headers=director).get_json()
+    assert card["results_hidden"] and len(card["requests"]) == 1
+    answer_url = f"/api/v1/monitoring/requests/{card['requests'][0]['id']}/answer"
+    assert client.post(answer_url, headers=director, json={"answer": ""}).status_code == 422
+    assert client.post(answer_url, headers=methodologist, json={"answer": "Чужой"}).status_code == 404
+    assert client.post(answer_url, headers=director, json={"answer": "Готово", "link": "https://s.example/x"}
+                       ).status_code == 200
+    card = client.get(f"/api/v1/monitoring/campaigns/{campaign}/schools/{school.id}/card", headers=director).get_json()
+    assert card["requests"][0]["answer"] == "Готово"

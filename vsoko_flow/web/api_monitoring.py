@@ -96,6 +96,15 @@ class CriterionOut(BaseModel):
     suggestion: Optional[SuggestionOut]
 
 
+class RequestOut(BaseModel):
+    id: int
+    text: str
+    due: str
+    answer: str
+    link: str
+    overdue: bool
+
+
 class CardOut(BaseModel):
     campaign_id: int
     school_id: int
@@ -106,7 +115,9 @@ class CardOut(BaseModel):
     percent: float
     zone: str
     may_fill: bool
+    results_hidden: bool = Field(description="Школа до публикации видит свои запросы, но не карту")
     criteria: list[CriterionOut]
+    requests: list[RequestOut]
 
 
 class ExportIn(BaseModel):
@@ -117,6 +128,46 @@ class ExportIn(BaseModel):
 class JobStarted(BaseModel):
     job_id: int = Field(description="Первая задача; следите за ходом: GET /jobs/{job_id}")
     job_ids: list[int] = Field(description="Все задачи выгрузки (письма идут частями по 25 школ)")
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: _text(300, min_length=1)
+    experts: Annotated[list[Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.@-]+$")]],
+                       Field(min_length=1, max_length=50)] = Field(description="Логины экспертов района")
+    school_ids: Annotated[list[Id], Field(max_length=1000)] = Field(description="Школы кампании, которые проверяет группа")
+
+
+class GroupCreated(BaseModel):
+    group_id: int
+
+
+class RequestAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    answer: _text(5000) = ""
+    link: Annotated[str, Field(max_length=2000, pattern=r"^(https?://\S+)?$")] = Field("", description="https://…")
+
+
+class Answered(BaseModel):
+    request_id: int
+
+
+@registry.operation("POST", "/monitoring/campaigns/{campaign_id}/groups", summary="Экспертная группа кампании",
+                    tag=TAG, path_params=CAMPAIGN_ID, body=GroupIn, response=GroupCreated, status=201,
+                    errors=(403, 409, 422))
+def post_group(user_id: int, campaign_id: int, body: GroupIn):
+    """Методист района, до начала экспертизы: эксперты — работники района, школы — школы кампании (школа другой
+    группы переходит в эту)."""
+    return {"group_id": service.add_group(_rt(), user_id, campaign_id, body.name, body.experts, body.school_ids)}
+
+
+@registry.operation("POST", "/monitoring/requests/{request_id}/answer", summary="Ответ школы на запрос района",
+                    tag=TAG, path_params={"request_id": "Номер запроса (из GET …/card → requests)"}, body=RequestAnswerIn,
+                    response=Answered, errors=(403, 409, 422))
+def post_request_answer(user_id: int, request_id: int, body: RequestAnswerIn):
+    """Директор или заместитель директора школы, пока идёт сбор данных или экспертиза. 422 — ни ответа, ни ссылки."""
+    service.answer_request(_rt(), user_id, request_id, body.answer, body.link)
+    return {"request_id": request_id}
 
 
 @registry.operation("GET", "/monitoring/campaigns/{campaign_id}/results", summary="Экран результатов мониторинга",
@@ -134,7 +185,9 @@ def get_results(user_id: int, campaign_id: int, query: ResultsQuery):
 def _card(user_id: int, campaign_id: int, school_id: int) -> dict:
     view = service.card_view(_rt(), user_id, campaign_id, school_id)
     return {**view, "criteria": [{"code": c["code"], "text": c["text"], "scale": c["scale"], "max": c["max"],
-                                  "answer": c["answer"], "suggestion": c["suggestion"]} for c in view["criteria"]]}
+                                  "answer": c["answer"], "suggestion": c["suggestion"]} for c in view["criteria"]],
+            "requests": [{"id": r["id"], "text": r["text"], "due": r["due"].isoformat(), "answer": r["answer"],
+                          "link": r["link"], "overdue": r["overdue"]} for r in view["requests"]]}
 
 
 @registry.operation("GET", "/monitoring/campaigns/{campaign_id}/schools/{school_id}/card",
