@@ -4,6 +4,7 @@ school's director answers the request from «Мои задачи»; bad input is
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from vsoko_flow.db import transaction
 from vsoko_flow.models import Organisation, User
@@ -107,3 +108,24 @@ def test_the_api_forms_a_group_and_takes_a_schools_answer(rt, school, client):
                        ).status_code == 200
     card = client.get(f"/api/v1/monitoring/campaigns/{campaign}/schools/{school.id}/card", headers=director).get_json()
     assert card["requests"][0]["answer"] == "Готово"
+
+
+def test_an_export_from_the_screen_shows_its_progress_and_its_file(rt, app):
+    from vsoko_flow.services.jobs import run_job
+
+    from .monitoring_seed import TEN_SCHOOLS, TODAY, seed_district
+
+    district = seed_district(rt, TEN_SCHOOLS[:3], prefix="e")
+    campaign = service.create_campaign(rt, district["methodologist"], district.id, today=TODAY)
+    client = app.test_client()
+    login(client, "e_methodologist")
+    started = post_form(client, f"/monitoring/{campaign}/exports/xlsx", {}, form_page=f"/monitoring/{campaign}")
+    assert started.status_code == 302 and "/jobs/" in started.headers["Location"]
+    job_id = int(started.headers["Location"].rsplit("/", 1)[-1])
+    assert "job__progress" in client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert run_job(rt, job_id) == "done"
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "Скачать: Результаты мониторинга" in page
+    link = re.search(rf'href="(/monitoring/{campaign}/files/\d+)"', page).group(1)  # the campaign's own route
+    download = client.get(link)
+    assert download.status_code == 200 and download.data[:2] == b"PK"  # an .xlsx (a zip)
