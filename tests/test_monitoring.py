@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from vsoko_flow.models import Artefact, JobUnit, MonitoringFile, MonitoringRequest, MonitoringSchoolCard
+from vsoko_flow.models import JobUnit, MonitoringFile, MonitoringRequest, MonitoringSchoolCard
 from vsoko_flow.procedures import monitoring as domain
 from vsoko_flow.services import monitoring as service
 from vsoko_flow.services.errors import Conflict, Forbidden, NotFound, Unprocessable

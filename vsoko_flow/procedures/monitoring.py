@@ -30,7 +30,7 @@ from ..models import (
     Artefact, MonitoringCampaign, MonitoringCard, MonitoringRequest, MonitoringSchoolCard, Organisation,
 )
 from .common import digits, signer
-from .review import PLAN_KINDS, tally_year
+from .review import tally_year
 
 CAMPAIGN_KIND = "monitoring_campaign"
 CARDS_DIR = Path(__file__).resolve().parent.parent / "monitoring_cards"
@@ -423,5 +423,3 @@ def monitoring_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
                          "общеобразовательных организаций района",
              "items": items, "attachments": []}]
 
-
-__all__ = ["CAMPAIGN_KIND", "PLAN_KINDS", "PUBLISHED_STATES"]
