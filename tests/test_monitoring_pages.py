@@ -129,3 +129,26 @@ def test_an_export_from_the_screen_shows_its_progress_and_its_file(rt, app):
     link = re.search(rf'href="(/monitoring/{campaign}/files/\d+)"', page).group(1)  # the campaign's own route
     download = client.get(link)
     assert download.status_code == 200 and download.data[:2] == b"PK"  # an .xlsx (a zip)
+
+
+def test_the_command_line_shows_each_person_their_own(rt, settings):
+    import json
+
+    from vsoko_flow.services.jobs import job_view
+
+    from .monitoring_seed import TEN_SCHOOLS, TODAY, seed_district
+    from .test_cli import error_lines, run_vsoko
+
+    district = seed_district(rt, TEN_SCHOOLS[:3], prefix="c")
+    campaign = service.create_campaign(rt, district["methodologist"], district.id, today=TODAY)
+    listed = run_vsoko(settings, "monitoring", "list", "--as", "c_methodologist")
+    assert listed.returncode == 0 and "Мониторинг функционирования ВСОКО" in listed.stdout
+    screen = run_vsoko(settings, "monitoring", "results", str(campaign), "--as", "c_methodologist", "--json")
+    assert len(json.loads(screen.stdout)["rows"]) == 3
+    assert "schools=3 assessed=0" in run_vsoko(settings, "monitoring", "results", str(campaign), "--as",
+                                               "c_methodologist").stdout
+    assert error_lines(run_vsoko(settings, "monitoring", "results", str(campaign), "--as", "c_dir1"))[0] == \
+        "Ошибка: Кампания мониторинга № 1 не найдена".replace("№ 1", f"№ {campaign}")
+    exported = run_vsoko(settings, "monitoring", "export", str(campaign), "xlsx", "--as", "c_methodologist")
+    job_id = int(exported.stdout.split(":")[1].split("(")[0].strip())
+    assert job_view(rt, job_id).kind == "monitoring_xlsx"
