@@ -85,6 +85,9 @@ class MonitoringSchoolCard(Base):
     recommendations: Mapped[str] = mapped_column(Text, default="")
     filled_by: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     returned_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    # The school's answer to its card: a corrective-action plan of the quality cycle (its findings are
+    # the criteria below the pass mark); the next campaign shows whether the school acted.
+    corrective_plan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

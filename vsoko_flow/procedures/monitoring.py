@@ -26,10 +26,15 @@ from sqlalchemy.orm import Session
 
 from ..engine.context import TransitionContext
 from ..engine.registry import ActionError, action, document_context, rule
+from ..engine.definitions import WorkflowDefinition
+from ..engine.fields import coerce_fields
 from ..models import (
-    Artefact, MonitoringCampaign, MonitoringCard, MonitoringRequest, MonitoringSchoolCard, Organisation,
+    Artefact, CorrectiveSection, MonitoringCampaign, MonitoringCard, MonitoringRequest, MonitoringSchoolCard,
+    Organisation, PlanSection, User,
 )
+from .children import add_child
 from .common import digits, signer
+from .findings import FINDING_KIND, requirement_key
 from .review import tally_year
 
 CAMPAIGN_KIND = "monitoring_campaign"
@@ -423,3 +428,70 @@ def monitoring_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
                          "общеобразовательных организаций района",
              "items": items, "attachments": []}]
 
+
+
+# --------------------------------------------------------------------------- the school's answer: corrective actions
+
+CORRECTIVE_KIND = "corrective_plan"
+
+
+def unmet_criteria(card: MonitoringCard, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The criteria of a card scored below its pass mark (their points as a share of their maximum)."""
+    unmet = []
+    for criterion in card.criteria:
+        score, maximum = (answers.get(criterion["code"]) or {}).get("score"), criterion_max(criterion)
+        if score is not None and maximum and float(score) * 100 / maximum < card.pass_mark:
+            unmet.append(criterion)
+    return unmet
+
+
+def _finding_values(definition: WorkflowDefinition, campaign: Artefact, card: MonitoringCard,
+                    criterion: dict[str, Any], answer: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    score, maximum = float(answer.get("score") or 0), criterion_max(criterion)
+    assessed = (f"оценка эксперта «{value_label(criterion, answer.get('value'))}», {number_text(score)} из "
+                f"{number_text(maximum)} баллов")
+    comment = " ".join(str(answer.get("comment") or "").split())
+    raw = {"finding_type": "nonconformity" if score == 0 else "remark",
+           "severity": "significant" if score == 0 else "minor", "area": "processes",
+           "requirement": criterion["text"],
+           "requirement_source": f"Экспертная карта «{card.title}» (версия {card.version}), критерий {criterion['code']}",
+           "found": f"{comment} ({assessed})" if comment else f"Критерий не выполнен: {assessed}",
+           "evidence": f"Экспертная карта школы, кампания мониторинга № {campaign.id} «{campaign.title}»"}
+    values, errors = coerce_fields(definition.fields, raw, today)
+    if errors:  # the card's own words always fit; a failure here is a bug, not the user's input
+        raise ActionError("Не удалось записать несоответствие по критерию " + criterion["code"])
+    return values
+
+
+def answer_card_with_plan(session: Session, definitions: dict[str, WorkflowDefinition], campaign: Artefact,
+                          card: MonitoringCard, row: MonitoringSchoolCard, actor: User, today: dt.date) -> Artefact:
+    """The school's corrective-action plan for its card: each criterion below the pass mark becomes a finding
+    of the school (the card its source and evidence; the same criterion failing in a later campaign counts as a
+    recurrence), and the plan — of the quality cycle, approved and controlled like an audit's — has a section per
+    finding. The card keeps the link."""
+    finding_definition = definitions[FINDING_KIND]
+    findings = []
+    for criterion in unmet_criteria(card, row.answers or {}):
+        values = _finding_values(finding_definition, campaign, card, criterion, row.answers[criterion["code"]], today)
+        key = requirement_key(f"MON-{card.code}-{criterion['code']}", values["requirement"],
+                              values["requirement_source"])
+        earlier = list(session.scalars(select(Artefact.id).where(
+            Artefact.organisation_id == row.school_id, Artefact.kind == FINDING_KIND,
+            Artefact.fields["requirement_key"].as_string() == key).order_by(Artefact.id)))
+        values.update(requirement_key=key, recurrence=len(earlier) + 1, repeat_of=earlier[-1] if earlier else None,
+                      audit_line_id=None, plan_item_id=None, audit_id=None,
+                      monitoring_campaign_id=campaign.id, monitoring_criterion=criterion["code"])
+        findings.append(add_child(session, finding_definition, organisation_id=row.school_id, actor=actor,
+                                  title=values["requirement"][:200], school_year=campaign.school_year, fields=values))
+    plan_definition = definitions[CORRECTIVE_KIND]
+    plan = add_child(session, plan_definition, organisation_id=row.school_id, actor=actor,
+                     title=f"План корректирующих мероприятий по результатам мониторинга «{campaign.title}»",
+                     school_year=campaign.school_year, fields={"monitoring_campaign_id": campaign.id})
+    sections = [PlanSection(artefact_id=plan.id, position=i, number=str(i + 1),
+                            title=f"Несоответствие № {finding.id}: {finding.fields['requirement']}"[:1000])
+                for i, finding in enumerate(findings)]
+    session.add_all(sections)
+    session.flush()
+    session.add_all([CorrectiveSection(section_id=s.id, finding_id=f.id) for s, f in zip(sections, findings)])
+    row.corrective_plan_id = plan.id
+    return plan

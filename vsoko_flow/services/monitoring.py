@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..db import transaction
 from ..engine.registry import ActionError
@@ -288,6 +288,12 @@ def card_view(rt: Runtime, user_id: int, campaign_id: int, school_id: int, today
             row = MonitoringSchoolCard(campaign_id=campaign_id, school_id=school_id, state="pending", answers={},
                                        score=0.0, max_score=0.0, percent=0.0, zone="", recommendations="")
         school = session.get(Organisation, school_id)
+        unmet = [c["code"] for c in domain.unmet_criteria(card, row.answers or {})] if row.state == "returned" else []
+        plan = _plan_link(rt, session, row.corrective_plan_id) if not hidden else None
+        may_plan = (viewer.role == "school" and artefact.state in domain.PUBLISHED_STATES and bool(unmet)
+                    and (plan is None or plan["state"] == "withdrawn") and bool(PLAN_ROLES & set(session.scalars(
+                        select(Membership.roles).where(Membership.user_id == user_id,
+                                                       Membership.organisation_id == school_id)).first() or [])))
         hints = domain.suggestions(session, school_id, today, artefact.school_year) if viewer.role != "school" else {}
         requests = list(session.scalars(select(MonitoringRequest).where(
             MonitoringRequest.campaign_id == campaign_id, MonitoringRequest.school_id == school_id)))
@@ -307,6 +313,7 @@ def card_view(rt: Runtime, user_id: int, campaign_id: int, school_id: int, today
                 "percent": row.percent, "zone": row.zone, "zone_label": domain.ZONES.get(row.zone, "не оценено"),
                 "recommendations": row.recommendations, "criteria": criteria, "viewer": viewer.role,
                 "may_fill": _may_fill(viewer, artefact, row), "results_hidden": hidden,
+                "unmet": unmet, "corrective_plan": plan, "may_start_plan": may_plan,
                 "requests": [{"id": r.id, "text": r.text, "due": r.due_date, "answer": r.answer, "link": r.answer_link,
                               "answered_at": r.answered_at, "overdue": r.answered_at is None and r.due_date < today}
                              for r in requests]}
@@ -363,6 +370,47 @@ def save_card(rt: Runtime, user_id: int, campaign_id: int, school_id: int, answe
             row.returned_at = utcnow()
         return {"state": row.state, "score": totals.score, "max_score": totals.max_score, "percent": totals.percent,
                 "zone": totals.zone}
+
+
+PLAN_ROLES = frozenset({"director", "deputy"})
+
+
+def start_corrective_plan(rt: Runtime, user_id: int, campaign_id: int, school_id: int,
+                          today: dt.date | None = None) -> int:
+    """The school answers its published card with a corrective-action plan (its director or deputy): each
+    criterion below the pass mark becomes a finding of the school, and the plan has a section for each.
+    Nothing is written on a refusal."""
+    today = today or dt.date.today()
+    with transaction(rt.sessions) as session:
+        viewer = viewer_of(session, user_id, campaign_id)
+        viewer.school(school_id)
+        if viewer.role != "school":
+            raise Forbidden("План корректирующих мероприятий по карте составляет сама школа")
+        roles = set(session.scalars(select(Membership.roles).where(
+            Membership.user_id == user_id, Membership.organisation_id == school_id)).first() or [])
+        if not roles & PLAN_ROLES:
+            raise Forbidden("План корректирующих мероприятий начинает директор или заместитель директора")
+        artefact = campaign_artefact(session, campaign_id)
+        if artefact.state not in domain.PUBLISHED_STATES:
+            raise Conflict("План составляется по опубликованным результатам мониторинга")
+        row = _school_card(session, campaign_id, school_id, lock=True)
+        plan = session.get(Artefact, row.corrective_plan_id) if row.corrective_plan_id else None
+        if plan is not None and plan.state != "withdrawn":
+            raise Conflict(f"По этой карте уже составляется план корректирующих мероприятий № {plan.id}")
+        card = _card_version(session, campaign_id)
+        if row.state != "returned" or not domain.unmet_criteria(card, row.answers or {}):
+            raise Conflict("Все критерии карты выполнены на проходной балл — корректирующие мероприятия не нужны")
+        plan = domain.answer_card_with_plan(session, rt.definitions, artefact, card, row,
+                                            get_user(session, user_id), today)
+        return plan.id
+
+
+def _plan_link(rt: Runtime, session: Session, plan_id: int | None) -> dict[str, Any] | None:
+    plan = session.get(Artefact, plan_id) if plan_id else None
+    if plan is None:
+        return None
+    return {"id": plan.id, "title": plan.title, "state": plan.state,
+            "state_label": rt.definition(plan.kind).state_label(plan.state)}
 
 
 def card_document(rt: Runtime, user_id: int, campaign_id: int, school_id: int) -> tuple[str, bytes]:
@@ -491,23 +539,31 @@ def results_in(session: Session, rt: Runtime, viewer: Viewer, filters: Filters, 
         except ActionError as error:
             raise Unprocessable(str(error)) from None
     groups = {g.id: g.name for g in groups_of(session, campaign_id)}
-    rows = session.execute(select(MonitoringSchoolCard, Organisation.short_name).join(
+    plans = aliased(Artefact)
+    rows = session.execute(select(MonitoringSchoolCard, Organisation.short_name, plans.state).join(
         Organisation, Organisation.id == MonitoringSchoolCard.school_id)
+        .outerjoin(plans, plans.id == MonitoringSchoolCard.corrective_plan_id)
         .where(MonitoringSchoolCard.campaign_id == campaign_id,
                MonitoringSchoolCard.school_id.in_(viewer.school_ids))).all()
     late = dict(session.execute(select(MonitoringRequest.school_id, func.count()).where(
         MonitoringRequest.campaign_id == campaign_id, MonitoringRequest.answered_at.is_(None),
         MonitoringRequest.due_date < today).group_by(MonitoringRequest.school_id)).all())
-    previous = {}
+    previous, previous_plans = {}, {}
+    plan_label = rt.definition(domain.CORRECTIVE_KIND)
     if previous_id is not None:
-        previous = dict(session.execute(select(MonitoringSchoolCard.school_id, MonitoringSchoolCard.percent).where(
-            MonitoringSchoolCard.campaign_id == previous_id,
-            MonitoringSchoolCard.state == "returned")).all())
+        for school_id, percent, plan_id, plan_state in session.execute(select(
+                MonitoringSchoolCard.school_id, MonitoringSchoolCard.percent, MonitoringSchoolCard.corrective_plan_id,
+                plans.state).outerjoin(plans, plans.id == MonitoringSchoolCard.corrective_plan_id).where(
+                MonitoringSchoolCard.campaign_id == previous_id, MonitoringSchoolCard.state == "returned")):
+            previous[school_id] = percent
+            if plan_id is not None:
+                previous_plans[school_id] = {"id": plan_id, "state": plan_state,
+                                             "state_label": plan_label.state_label(plan_state)}
     maxima = {c["code"]: domain.criterion_max(c) for c in card.criteria}
-    assessed = [card_row.percent for card_row, _ in rows if card_row.state == "returned"]
+    assessed = [card_row.percent for card_row, _, _ in rows if card_row.state == "returned"]
     best = max(assessed, default=0.0)
     table = []
-    for card_row, name in rows:
+    for card_row, name, plan_state in rows:
         returned = card_row.state == "returned"
         answers = card_row.answers or {}
         cells = [{"code": code, "score": answers.get(code, {}).get("score"),
@@ -520,7 +576,10 @@ def results_in(session: Session, rt: Runtime, viewer: Viewer, filters: Filters, 
                       "zone": card_row.zone if returned else "", "cells": cells,
                       "index": round(card_row.percent * 100 / best, 1) if returned and best else None,
                       "change": round(card_row.percent - before, 1) if returned and before is not None else None,
-                      "late_requests": late.get(card_row.school_id, 0)})
+                      "late_requests": late.get(card_row.school_id, 0),
+                      "plan": {"id": card_row.corrective_plan_id, "state": plan_state,
+                               "state_label": plan_label.state_label(plan_state)} if card_row.corrective_plan_id else None,
+                      "previous_plan": previous_plans.get(card_row.school_id)})
     table.sort(key=lambda r: (-(r["percent"] if r["percent"] is not None else -1), r["school"]))
     place = 0
     for row in table:

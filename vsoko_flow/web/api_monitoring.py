@@ -116,8 +116,15 @@ class CardOut(BaseModel):
     zone: str
     may_fill: bool
     results_hidden: bool = Field(description="Школа до публикации видит свои запросы, но не карту")
+    unmet: list[str] = Field(description="Критерии ниже проходного балла (после сдачи карты)")
+    corrective_plan: Optional[dict[str, Any]] = Field(description="План корректирующих мероприятий школы по карте")
+    may_start_plan: bool
     criteria: list[CriterionOut]
     requests: list[RequestOut]
+
+
+class PlanOut(BaseModel):
+    plan_id: int = Field(description="План корректирующих мероприятий школы (артефакт corrective_plan)")
 
 
 class ExportIn(BaseModel):
@@ -229,3 +236,13 @@ def get_file(user_id: int, campaign_id: int, file_id: int):
     mimetype = XLSX if name.endswith(".xlsx") else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return send_download(data, name, mimetype, f"monitoring-{file_id}")
 
+
+
+@registry.operation("POST", "/monitoring/campaigns/{campaign_id}/schools/{school_id}/corrective-plan",
+                    summary="Ответ школы на карту: план корректирующих мероприятий", tag=TAG, path_params=SCHOOL,
+                    response=PlanOut, status=201, errors=(403, 409))
+def post_corrective_plan(user_id: int, campaign_id: int, school_id: int):
+    """Директор или заместитель директора школы, после публикации результатов: каждый критерий ниже проходного балла
+    становится несоответствием школы, по нему — раздел плана. 409 — результаты не опубликованы, план уже есть или все
+    критерии выполнены; 403 — не школа. Ничего не записано при ошибке."""
+    return {"plan_id": service.start_corrective_plan(_rt(), user_id, campaign_id, school_id)}

@@ -115,6 +115,20 @@ def save_card(campaign_id: int, school_id: int):
     return redirect(url_for("monitoring.card", campaign_id=campaign_id, school_id=school_id))
 
 
+@bp.post("/<int:campaign_id>/schools/<int:school_id>/corrective-plan")
+@login_required
+def corrective_plan(campaign_id: int, school_id: int):
+    try:
+        plan_id = service.start_corrective_plan(runtime(), current_user.id, campaign_id, school_id)
+    except ServiceError as error:
+        if error.status in (403, 409, 422):
+            flash(error.message, "error")
+            return redirect(url_for("monitoring.card", campaign_id=campaign_id, school_id=school_id))
+        abort_for(error)
+    flash("План корректирующих мероприятий создан: запишите причины несоответствий и действия.", "success")
+    return redirect(url_for("artefacts.show", artefact_id=plan_id))
+
+
 @bp.get("/<int:campaign_id>/schools/<int:school_id>/card.docx")
 @login_required
 def card_docx(campaign_id: int, school_id: int):
