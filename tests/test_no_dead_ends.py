@@ -124,7 +124,9 @@ class Walker:
             section = add_section(self.rt, artefact_id, creator, "Раздел, написанный для проверки", version=None)
             main = next(key for key in self.definition.columns if key not in ("responsible", "deadline"))
             add_item(self.rt, artefact_id, creator, version=None, section_id=section.id,
-                     fields={main: "Мероприятие для проверки"}, responsible_logins=["deputy"], deadline_text="Май")
+                     fields={main: "Мероприятие для проверки"}, deadline_text="Май",
+                     # a district's plan: a row for every school («ОО»), which its approval fans out
+                     **({"responsible_logins": ["deputy"]} if "deputy" in self.people else {"external_executors": ["ОО"]}))
         if "agenda_complete" in self.rules:
             edit_agenda_texts(self.rt, artefact_id, creator,
                               [{"title": "Вопрос для проверки", "heard": "Иванову И.И."}])
@@ -301,7 +303,8 @@ def all_kinds(rt: Runtime) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["activity_plan", "annual_review", "audit", "control_item", "corrective_plan",
-                                  "effectiveness_check", "finding", "meeting", "polozhenie", "roadmap", "vsoko_plan"])
+                                  "effectiveness_check", "finding", "meeting", "polozhenie", "roadmap", "vsoko_plan",
+                                  "district_plan", "monitoring_campaign"])
 def test_every_known_kind_is_in_the_workflows_folder(rt, kind):
     """The walk below takes the kinds from the folder: these are the ones there today (others are walked too)."""
     assert kind in all_kinds(rt)

@@ -16,6 +16,7 @@ the answer says «нет данных».
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +29,14 @@ from ..engine.context import TransitionContext
 from ..engine.registry import ActionError, action, document_context, rule
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import coerce_fields
+from ..engine.history import append_entry
 from ..models import (
-    Artefact, CorrectiveSection, MonitoringCampaign, MonitoringCard, MonitoringRequest, MonitoringSchoolCard,
-    Organisation, PlanSection, User,
+    Artefact, ArtefactAssignee, CorrectiveSection, Membership, MonitoringCampaign, MonitoringCard, MonitoringRequest,
+    MonitoringSchoolCard, Organisation, PlanItem, PlanSection, User,
 )
 from .children import add_child
 from .common import digits, signer
+from .control import CONTROL_KIND, FINAL_CONTROL_STATES, _item_fields, _item_title, _occurrences
 from .findings import FINDING_KIND, requirement_key
 from .review import tally_year
 
@@ -495,3 +498,68 @@ def answer_card_with_plan(session: Session, definitions: dict[str, WorkflowDefin
     session.add_all([CorrectiveSection(section_id=s.id, finding_id=f.id) for s, f in zip(sections, findings)])
     row.corrective_plan_id = plan.id
     return plan
+
+
+# --------------------------------------------------------------------------- the district's plans: rows for every school
+
+DISTRICT_PLAN_KIND = "district_plan"
+# «ОО», «все ОО», «ОУ», «образовательные организации», «школы района» name every school of the district.
+ALL_SCHOOLS = re.compile(r"(?<![А-ЯЁа-яё])(?:ОО|ОУ|ОО района)(?![А-ЯЁа-яё])|образовательн\w* организаци|школ\w* район",
+                         re.IGNORECASE)
+SCHOOL_EXECUTOR_ROLES = ("director", "deputy")  # the first role a school has people in receives the row
+
+
+def for_every_school(item: PlanItem) -> bool:
+    """A row whose executors name all the schools of the district."""
+    return any(ALL_SCHOOLS.search(name or "") for name in [item.responsible_text, *item.external_executors])
+
+
+def school_executors(session: Session, school_ids: list[int]) -> dict[int, list[int]]:
+    """School id → the people a district row is given to: its directors (its deputies if it has none)."""
+    found: dict[int, dict[str, list[int]]] = {school_id: {} for school_id in school_ids}
+    for organisation_id, user_id, roles in session.execute(select(
+            Membership.organisation_id, Membership.user_id, Membership.roles).where(
+            Membership.organisation_id.in_(school_ids)).order_by(Membership.user_id)):
+        for role in SCHOOL_EXECUTOR_ROLES:
+            if role in (roles or []):
+                found[organisation_id].setdefault(role, []).append(user_id)
+    return {school_id: next((by_role[r] for r in SCHOOL_EXECUTOR_ROLES if by_role.get(r)), [])
+            for school_id, by_role in found.items()}
+
+
+@action("fan_out_to_schools", "Строки с исполнителем «ОО»: поручение каждой школе района (её директору) на контроль")
+def fan_out_to_schools(ctx: TransitionContext) -> None:
+    definition = ctx.definitions[CONTROL_KIND]
+    schools = [school.id for school in district_schools(ctx.session, ctx.artefact.organisation_id)]
+    executors = school_executors(ctx.session, schools)
+    items = ctx.session.scalars(select(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id)
+                                .order_by(PlanItem.position, PlanItem.id)).all()
+    created = 0
+    for item in (i for i in items if for_every_school(i)):
+        for school_id in schools:
+            for due, period in _occurrences(item):
+                child = Artefact(kind=CONTROL_KIND, organisation_id=school_id, state=definition.initial,
+                                 title=_item_title(item), school_year=ctx.artefact.school_year,
+                                 parent_id=ctx.artefact.id, due_date=due, author_id=ctx.actor.id,
+                                 fields={**_item_fields(item, period), "district_plan_id": ctx.artefact.id})
+                ctx.session.add(child)
+                ctx.session.flush()
+                ctx.session.add_all([ArtefactAssignee(artefact_id=child.id, user_id=user_id)
+                                     for user_id in executors[school_id]])
+                append_entry(ctx.session, child, ctx.actor, "create", "",
+                             fields={"plan_item_id": item.id, "due_date": due.isoformat() if due else None})
+                created += 1
+    ctx.set_field("control_items", created)
+
+
+def row_progress(session: Session, plan_id: int, school_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Plan row id → {"done": schools whose items of the row are all accepted or cancelled, "total": schools}."""
+    states: dict[int, dict[int, list[str]]] = {}
+    for school_id, state, fields in session.execute(select(Artefact.organisation_id, Artefact.state, Artefact.fields)
+                                                    .where(Artefact.parent_id == plan_id,
+                                                           Artefact.kind == CONTROL_KIND,
+                                                           Artefact.organisation_id.in_(school_ids))):
+        row_id = (fields or {}).get("plan_item_id")
+        states.setdefault(row_id, {}).setdefault(school_id, []).append(state)
+    return {row_id: {"done": sum(1 for found in by_school.values() if all(s in FINAL_CONTROL_STATES for s in found)),
+                     "total": len(by_school)} for row_id, by_school in states.items()}

@@ -688,3 +688,42 @@ def request_export(rt: Runtime, user_id: int, campaign_id: int, what: str) -> li
     return [submit(rt, "monitoring_letters", {**params, "school_ids": batch}, organisation_id=district_id,
                    requested_by=user_id, title=f"Письма школам по итогам мониторинга ({n} из {len(batches)})")
             for n, batch in enumerate(batches, 1)]
+
+
+# --------------------------------------------------------------------------- the district's plans and their rows in the schools
+
+
+def district_plans(rt: Runtime, user_id: int) -> list[dict[str, Any]]:
+    """The plans and roadmaps of the districts where the person is a methodologist or the head."""
+    with rt.sessions() as session:
+        mine = [d for d, roles in user_districts(session, user_id).items() if roles & DISTRICT_ROLES]
+        plans = session.scalars(select(Artefact).where(Artefact.kind == domain.DISTRICT_PLAN_KIND,
+                                                       Artefact.organisation_id.in_(mine))
+                                .order_by(Artefact.id.desc()).limit(200))
+        return [{"id": p.id, "title": p.title, "state": p.state,
+                 "state_label": rt.definition(p.kind).state_label(p.state)} for p in plans]
+
+
+def district_plan_progress(rt: Runtime, user_id: int, plan_id: int) -> dict[str, Any]:
+    """Each row of a district plan and, for a row given to every school («ОО»), how many schools have
+    finished it («12 из 30 школ»). Only the district's methodologists and head; anyone else: not found."""
+    from ..models import PlanItem  # noqa: PLC0415 - plan rows, read only here
+
+    with rt.sessions() as session:
+        plan = session.get(Artefact, plan_id)
+        if plan is None or plan.kind != domain.DISTRICT_PLAN_KIND or not (
+                user_districts(session, user_id).get(plan.organisation_id, set()) & DISTRICT_ROLES):
+            raise NotFound(f"План района № {plan_id} не найден")
+        schools = domain.district_schools(session, plan.organisation_id)
+        progress = domain.row_progress(session, plan_id, [s.id for s in schools])
+        items = session.scalars(select(PlanItem).where(PlanItem.artefact_id == plan_id)
+                                .order_by(PlanItem.position, PlanItem.id)).all()
+        rows = []
+        for item in items:
+            found = progress.get(item.id)
+            rows.append({"id": item.id, "number": item.number, "activity": item.fields.get("activity", ""),
+                         "responsible": item.responsible_text, "deadline": item.deadline_text,
+                         "every_school": domain.for_every_school(item),
+                         "done": found["done"] if found else 0, "total": found["total"] if found else 0})
+        return {"id": plan.id, "title": plan.title, "state": plan.state,
+                "state_label": rt.definition(plan.kind).state_label(plan.state), "schools": len(schools), "rows": rows}

@@ -26,9 +26,20 @@ def _int_arg(name: str) -> int | None:
 def index():
     try:
         campaigns = service.campaigns_for(runtime(), current_user.id)
+        plans = service.district_plans(runtime(), current_user.id)
     except ServiceError as error:
         abort_for(error)
-    return render_template("monitoring_index.html", campaigns=campaigns)
+    return render_template("monitoring_index.html", campaigns=campaigns, plans=plans)
+
+
+@bp.get("/plans/<int:plan_id>")
+@login_required
+def plan_progress(plan_id: int):
+    try:
+        plan = service.district_plan_progress(runtime(), current_user.id, plan_id)
+    except ServiceError as error:
+        abort_for(error)
+    return render_template("monitoring_plan.html", plan=plan)
 
 
 @bp.get("/<int:campaign_id>")
