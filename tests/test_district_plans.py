@@ -99,3 +99,20 @@ def test_only_the_district_sees_the_progress(rt, world, app):
     other = app.test_client()
     login(other, "cy_methodologist")
     assert other.get(f"/monitoring/plans/{plan_id}").status_code == 404
+
+
+def test_pages_of_the_plan_and_of_a_schools_item_open(rt, world, app):
+    x, plan_id = world["x"], world["plan"]
+    first = sorted(x.profiles)[0]
+    item = next(i for i in _items(rt, plan_id) if i.organisation_id == first)
+    director = app.test_client()
+    login(director, "cx_dir1")
+    page = director.get(f"/artefacts/{item.id}")
+    assert page.status_code == 200 and "Актуализировать Положение" in page.get_data(as_text=True)
+    assert director.get("/").status_code == 200
+    assert director.get(f"/artefacts/{plan_id}").status_code == 404  # the district's document stays the district's
+    methodologist = app.test_client()
+    login(methodologist, "cx_methodologist")
+    assert methodologist.get(f"/artefacts/{plan_id}").status_code == 200
+    second = next(i for i in _items(rt, plan_id) if i.organisation_id != first)
+    assert director.get(f"/artefacts/{second.id}").status_code == 404  # another school's item
