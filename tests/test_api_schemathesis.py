@@ -80,6 +80,7 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        "GET /monitoring/campaigns/{campaign_id}/files/{file_id}",
                        "POST /monitoring/campaigns/{campaign_id}/groups", "POST /monitoring/requests/{request_id}/answer",
                        "POST /monitoring/campaigns/{campaign_id}/schools/{school_id}/corrective-plan",
+                       "GET /monitoring/districts/{district_id}/cards", "POST /monitoring/districts/{district_id}/cards",
                        }  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

@@ -78,6 +78,8 @@ def validate_criteria(criteria: list[dict[str, Any]]) -> None:
         if not code or code in codes:
             raise CardError(f"Критерий {number}: код пустой или повторяется")
         codes.add(code)
+        if not str(criterion.get("text") or "").strip():
+            raise CardError(f"Критерий {code}: впишите, что проверяется")
         if criterion.get("scale") not in SCALES:
             raise CardError(f"Критерий {code}: шкала должна быть одной из: {', '.join(SCALES.values())}")
         if not isinstance(criterion.get("weight", 1), (int, float)) or criterion.get("weight", 1) <= 0:

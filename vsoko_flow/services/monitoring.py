@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ EXPERT_ROLE = "expert"
 SCHOOL_ANSWER_ROLES = frozenset({"director", "deputy", "working_group"})
 SETUP_STATES = ("draft", "approved")
 GROUP_STATES = ("draft", "approved", "data_collection")
+CARD_CODE = re.compile(r"[A-Za-z0-9_.-]{1,50}")
 
 
 # --------------------------------------------------------------------------- who sees what
@@ -447,6 +449,10 @@ def new_card_version(rt: Runtime, user_id: int, district_id: int, code: str, *, 
     with transaction(rt.sessions) as session:
         if not user_districts(session, user_id).get(district_id, set()) & DISTRICT_ROLES:
             raise NotFound("Район не найден")
+        if not CARD_CODE.fullmatch(code or ""):
+            raise Unprocessable("Код карты — латинские буквы, цифры, «_», «-» или «.», не длиннее 50 знаков")
+        if not isinstance(criteria, list) or not all(isinstance(c, dict) for c in criteria):
+            raise Unprocessable("Критерии — список, у каждого код, текст и шкала")
         try:
             domain.validate_criteria(criteria)
         except domain.CardError as error:
@@ -466,6 +472,54 @@ def new_card_version(rt: Runtime, user_id: int, district_id: int, code: str, *, 
         session.add(card)
         session.flush()
         return card.id
+
+
+def _card_data(card: MonitoringCard) -> dict[str, Any]:
+    return {"id": card.id, "code": card.code, "version": card.version, "title": card.title,
+            "pass_mark": card.pass_mark, "green_from": card.green_from, "criteria": card.criteria,
+            "created_at": card.created_at}
+
+
+def criteria_from_text(text: str) -> list[dict[str, Any]]:
+    """The criteria as the page writes them (YAML, as in monitoring_cards/*.yaml); Unprocessable with the
+    line of a mistake."""
+    import yaml  # noqa: PLC0415 - only the card editor reads YAML typed by a person
+
+    try:
+        data = yaml.safe_load(text or "")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (строка {mark.line + 1})" if mark is not None else ""
+        raise Unprocessable(f"Критерии записаны с ошибкой{where}: проверьте отступы и двоеточия") from None
+    if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
+        raise Unprocessable("Критерии — список: каждый начинается с «- code: …» и содержит text и scale")
+    return data
+
+
+def criteria_as_text(criteria: list[dict[str, Any]]) -> str:
+    import yaml  # noqa: PLC0415
+
+    return yaml.safe_dump(criteria, allow_unicode=True, sort_keys=False, width=120)
+
+
+def district_cards(rt: Runtime, user_id: int, district_id: int) -> list[dict[str, Any]]:
+    """The newest version of each card of the district (the shipped card is always there), for its
+    methodologists and head; anyone else: not found."""
+    with transaction(rt.sessions) as session:
+        if not user_districts(session, user_id).get(district_id, set()) & DISTRICT_ROLES:
+            raise NotFound("Район не найден")
+        domain.newest_card(session, district_id, domain.DEFAULT_CARD, created_by=user_id)
+        codes = sorted(set(session.scalars(select(MonitoringCard.code).where(
+            MonitoringCard.organisation_id == district_id))))
+        return [_card_data(domain.newest_card(session, district_id, code)) for code in codes]
+
+
+def managed_districts(rt: Runtime, user_id: int) -> list[dict[str, Any]]:
+    """The districts where the person is a methodologist or the head (they edit the cards and plans)."""
+    with rt.sessions() as session:
+        ids = [d for d, roles in user_districts(session, user_id).items() if roles & DISTRICT_ROLES]
+        return [{"id": o.id, "name": o.short_name} for o in session.scalars(
+            select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.short_name))]
 
 
 # --------------------------------------------------------------------------- evidence an expert opens

@@ -127,6 +127,42 @@ class PlanOut(BaseModel):
     plan_id: int = Field(description="План корректирующих мероприятий школы (артефакт corrective_plan)")
 
 
+class CriterionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    code: Code
+    text: _text(2000, min_length=1)
+    scale: Literal["yes_no", "zero_two", "thresholds"] = Field(description="да/нет; 0–2; 10/5/0 по порогам")
+    weight: Annotated[float, Field(gt=0, le=100)] = 1
+    hint: _text(2000) = ""
+    evidence: _text(2000) = ""
+    auto: Optional[Code] = Field(None, description="Ответ, который система вычисляет сама (подсказка эксперту)")
+    high: Optional[Annotated[float, Field(ge=0, le=100)]] = Field(None, description="10 баллов от, % (thresholds)")
+    middle: Optional[Annotated[float, Field(ge=0, le=100)]] = Field(None, description="5 баллов от, % (thresholds)")
+
+
+class CardVersionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    code: Code = Field(description="Код карты; новая версия той же карты или новая карта")
+    title: _text(1000, min_length=1)
+    pass_mark: Annotated[int, Field(ge=1, le=100)]
+    green_from: Annotated[int, Field(ge=1, le=100)]
+    criteria: Annotated[list[CriterionIn], Field(min_length=1, max_length=100)]
+
+
+class CardVersionOut(BaseModel):
+    id: int
+    code: str
+    version: int
+    title: str
+    pass_mark: int
+    green_from: int
+    criteria: list[dict[str, Any]]
+
+
+class CardVersions(BaseModel):
+    cards: list[CardVersionOut]
+
+
 class ExportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     what: Literal["xlsx", "report", "letters"]
@@ -246,3 +282,25 @@ def post_corrective_plan(user_id: int, campaign_id: int, school_id: int):
     становится несоответствием школы, по нему — раздел плана. 409 — результаты не опубликованы, план уже есть или все
     критерии выполнены; 403 — не школа. Ничего не записано при ошибке."""
     return {"plan_id": service.start_corrective_plan(_rt(), user_id, campaign_id, school_id)}
+
+
+DISTRICT = {"district_id": "Номер района (организации вида district)"}
+
+
+@registry.operation("GET", "/monitoring/districts/{district_id}/cards", summary="Экспертные карты района",
+                    tag=TAG, path_params=DISTRICT, response=CardVersions)
+def get_district_cards(user_id: int, district_id: int):
+    """Последняя версия каждой карты района. Методист и руководитель района; остальным — 404."""
+    return {"cards": service.district_cards(_rt(), user_id, district_id)}
+
+
+@registry.operation("POST", "/monitoring/districts/{district_id}/cards", summary="Новая версия экспертной карты",
+                    tag=TAG, path_params=DISTRICT, body=CardVersionIn, response=CardVersionOut, status=201,
+                    errors=(422,))
+def post_district_card(user_id: int, district_id: int, body: CardVersionIn):
+    """Каждое сохранение — следующая версия карты с этим кодом; кампании оценивают по своей версии. 422 — шкала
+    без порогов, повтор кода критерия, проходной балл выше зелёной зоны; ничего не записано."""
+    criteria = [{k: v for k, v in c.model_dump().items() if v not in (None, "")} for c in body.criteria]
+    card_id = service.new_card_version(_rt(), user_id, district_id, body.code, title=body.title, criteria=criteria,
+                                       pass_mark=body.pass_mark, green_from=body.green_from)
+    return next(c for c in service.district_cards(_rt(), user_id, district_id) if c["id"] == card_id)

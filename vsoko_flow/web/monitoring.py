@@ -27,9 +27,44 @@ def index():
     try:
         campaigns = service.campaigns_for(runtime(), current_user.id)
         plans = service.district_plans(runtime(), current_user.id)
+        districts = service.managed_districts(runtime(), current_user.id)
     except ServiceError as error:
         abort_for(error)
-    return render_template("monitoring_index.html", campaigns=campaigns, plans=plans)
+    return render_template("monitoring_index.html", campaigns=campaigns, plans=plans, districts=districts)
+
+
+@bp.get("/districts/<int:district_id>/cards")
+@login_required
+def cards(district_id: int):
+    try:
+        found = service.district_cards(runtime(), current_user.id, district_id)
+    except ServiceError as error:
+        abort_for(error)
+    return render_template("monitoring_cards.html", cards=found, district_id=district_id,
+                           as_text=service.criteria_as_text, scales=service.domain.SCALES)
+
+
+@bp.post("/districts/<int:district_id>/cards")
+@login_required
+def save_card_version(district_id: int):
+    form = request.form
+    try:
+        pass_mark, green_from = int(form.get("pass_mark", "")), int(form.get("green_from", ""))
+    except ValueError:
+        flash("Проходной балл и начало зелёной зоны — целые проценты", "error")
+        return redirect(url_for("monitoring.cards", district_id=district_id))
+    try:
+        criteria = service.criteria_from_text(form.get("criteria", ""))
+        service.new_card_version(runtime(), current_user.id, district_id, form.get("code", "").strip(),
+                                 title=form.get("title", ""), criteria=criteria, pass_mark=pass_mark,
+                                 green_from=green_from)
+    except ServiceError as error:
+        if error.status == 422:
+            flash(error.message, "error")
+            return redirect(url_for("monitoring.cards", district_id=district_id))
+        abort_for(error)
+    flash("Сохранена новая версия карты; идущие кампании оценивают по своей версии.", "success")
+    return redirect(url_for("monitoring.cards", district_id=district_id))
 
 
 @bp.get("/plans/<int:plan_id>")
