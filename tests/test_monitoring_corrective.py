@@ -7,10 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from vsoko_flow.models import Artefact, CorrectiveSection, MonitoringSchoolCard, PlanSection
+from vsoko_flow.db import transaction
+from vsoko_flow.models import (
+    Artefact, CorrectiveSection, MonitoringSchoolCard, Organisation, PlanSection, QualitySettings, User,
+)
 from vsoko_flow.services import monitoring as service
 from vsoko_flow.services.api_tokens import create_token
 from vsoko_flow.services.errors import Conflict, Forbidden, NotFound
+from vsoko_flow.services.organisations import add_journal
+from vsoko_flow.services.plans import add_item
 from vsoko_flow.services.transitions import fire_transition
 
 from .monitoring_seed import TEN_SCHOOLS, TODAY, seed_district
@@ -151,3 +156,39 @@ def test_page_and_api(rt, world, app):
     card = app.test_client().get(f"{api}/{b}/card", headers=headers).get_json()
     assert card["corrective_plan"]["id"] == created.get_json()["plan_id"]
     assert app.test_client().post(f"{api}/{b}/corrective-plan", headers=headers).status_code == 409
+
+
+def test_the_plan_goes_through_the_quality_cycle_to_control_items(rt, world):
+    """From the card to approved actions on control, as after an audit (the school decided its council does
+    not adopt corrective plans)."""
+    x, a = world["x"], world["a"]
+    director = x.directors[a]
+    plan_id = service.start_corrective_plan(rt, director, world["campaign"], a, today=TODAY)
+    with transaction(rt.sessions) as session:
+        session.add(QualitySettings(organisation_id=a, corrective_plan_council=False, effectiveness_days=30))
+        add_journal(session, session.get(Organisation, a), "orders", "Журнал приказов", "{n}-ОД")
+    with rt.sessions() as session:
+        sections = session.scalars(select(PlanSection).where(PlanSection.artefact_id == plan_id)).all()
+        links = dict(session.execute(select(CorrectiveSection.section_id, CorrectiveSection.finding_id)).all())
+        login_name = session.get(User, director).login
+    for section in sections:
+        finding_id = links[section.id]
+        fire_transition(rt, finding_id, "start_analysis", director, today=TODAY)
+        fire_transition(rt, finding_id, "record_causes", director, today=TODAY,
+                        fields={"why_1": "Положение не пересматривалось после изменения закона",
+                                "root_cause": "Нет порядка пересмотра локальных актов"})
+        add_item(rt, plan_id, director, version=None, section_id=section.id,
+                 fields={"action_kind": "Корректирующее действие", "activity": "Пересмотреть Положение о ВСОКО",
+                         "result": "Положение в новой редакции"}, responsible_logins=[login_name], deadline_text="Май")
+    fire_transition(rt, plan_id, "approve", director, today=TODAY,
+                    fields={"order_date": TODAY.isoformat(), "responsible": login_name})
+    with rt.sessions() as session:
+        plan = session.get(Artefact, plan_id)
+        assert plan.state == "execution"
+        findings = [session.get(Artefact, links[s.id]) for s in sections]
+        assert {f.state for f in findings} == {"actions_in_progress"}
+        actions = session.scalars(select(Artefact).where(Artefact.parent_id == plan_id,
+                                                         Artefact.kind == "control_item")).all()
+        assert len(actions) == 2 and all(i.organisation_id == a for i in actions)
+    card = service.card_view(rt, director, world["campaign"], a, today=TODAY)
+    assert card["corrective_plan"]["state"] == "execution"
