@@ -86,6 +86,12 @@ def test_unmet_criteria_become_findings_of_the_school_in_a_corrective_plan(rt, w
     # The district sees the plan's state on its screen; the other schools have none.
     rows = {r["school_id"]: r for r in service.results(rt, x["methodologist"], campaign_id, today=TODAY)["rows"]}
     assert rows[a]["plan"]["state"] == "draft" and rows[world["b"]]["plan"] is None
+    # The finding's page links its plan (no audit above it).
+    from vsoko_flow.services.quality import trace_links
+    with rt.sessions() as session:
+        links = trace_links(rt, session, session.get(Artefact, findings[1].id))
+    assert [(l["relation"], l["artefact_id"]) for l in links if l["relation"] == "corrective_plan"] == [
+        ("corrective_plan", plan_id)]
     # The findings go through the quality cycle like an audit's: evidence present, the analysis may start.
     fire_transition(rt, findings[0].id, "start_analysis", x.directors[a], today=TODAY)
 

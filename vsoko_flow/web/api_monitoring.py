@@ -46,6 +46,8 @@ class RowOut(BaseModel):
     zone: str
     late_requests: int
     cells: list[CellOut]
+    plan: Optional[dict[str, Any]] = Field(None, description="План корректирующих мероприятий школы по этой карте")
+    previous_plan: Optional[dict[str, Any]] = Field(None, description="Её план по карте прошлой кампании")
 
 
 class FileOut(BaseModel):
