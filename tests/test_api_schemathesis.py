@@ -72,6 +72,15 @@ EXPECTED_OPERATIONS = {"GET /workflows", "GET /artefacts", "POST /artefacts", "G
                        "POST /artefacts/{artefact_id}/items/accept-numbers",
                        "POST /artefacts/{artefact_id}/items/sections/{section_id}/move",
                        "DELETE /artefacts/{artefact_id}/items/sections/{section_id}",
+                       # district monitoring (web/api_monitoring.py)
+                       "GET /monitoring/campaigns/{campaign_id}/results",
+                       "GET /monitoring/campaigns/{campaign_id}/schools/{school_id}/card",
+                       "PUT /monitoring/campaigns/{campaign_id}/schools/{school_id}/card",
+                       "POST /monitoring/campaigns/{campaign_id}/exports",
+                       "GET /monitoring/campaigns/{campaign_id}/files/{file_id}",
+                       "POST /monitoring/campaigns/{campaign_id}/groups", "POST /monitoring/requests/{request_id}/answer",
+                       "POST /monitoring/campaigns/{campaign_id}/schools/{school_id}/corrective-plan",
+                       "GET /monitoring/districts/{district_id}/cards", "POST /monitoring/districts/{district_id}/cards",
                        }  # schemathesis leaves out the schema's own URL
 SETTINGS = settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))

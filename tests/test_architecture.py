@@ -22,7 +22,8 @@ DOMAIN_MODULES = [
     "vsoko_flow.procedures.meetings", "vsoko_flow.procedures.councils",
     "vsoko_flow.procedures.audits", "vsoko_flow.procedures.findings", "vsoko_flow.procedures.corrective",
     "vsoko_flow.procedures.review", "vsoko_flow.procedures.children", "vsoko_flow.documents.charts",
-    "vsoko_flow.services.audits", "vsoko_flow.services.quality",
+    "vsoko_flow.services.audits", "vsoko_flow.services.quality", "vsoko_flow.procedures.monitoring",
+    "vsoko_flow.services.monitoring", "vsoko_flow.services.monitoring_jobs",
 ]
 
 

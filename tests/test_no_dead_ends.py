@@ -48,7 +48,8 @@ PLAUSIBLE: dict[str, Any] = {"present": 20, "votes_for": 15, "votes_against": 3,
                              "agenda_number": 1, "why_1": "Порядок не был закреплён локальным актом",
                              "root_cause": "Обязанность не закреплена ни в одном локальном акте школы",
                              "deadline": "Май"}
-PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer")
+PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer", "methodologist",
+          "district_head")
 MAX_PATH = 12
 
 
@@ -99,7 +100,10 @@ class Walker:
         with rt.sessions() as session:
             from vsoko_flow.services.access import membership_in
 
-            self.roles = {login: set(membership_in(session, school[login], school.id).roles) for login in PEOPLE}
+            members = {login: membership_in(session, school[login], school.id) for login in PEOPLE}
+        # The people of the organisation that holds the kind (a school's staff, or a district's).
+        self.people = tuple(login for login in PEOPLE if members[login] is not None)
+        self.roles = {login: set(members[login].roles if members[login] else ()) for login in PEOPLE}
         self.rules = {step.name for t in definition.transitions.values() for step in t.rules}
         self.created = 0
 
@@ -120,7 +124,9 @@ class Walker:
             section = add_section(self.rt, artefact_id, creator, "Раздел, написанный для проверки", version=None)
             main = next(key for key in self.definition.columns if key not in ("responsible", "deadline"))
             add_item(self.rt, artefact_id, creator, version=None, section_id=section.id,
-                     fields={main: "Мероприятие для проверки"}, responsible_logins=["deputy"], deadline_text="Май")
+                     fields={main: "Мероприятие для проверки"}, deadline_text="Май",
+                     # a district's plan: a row for every school («ОО»), which its approval fans out
+                     **({"responsible_logins": ["deputy"]} if "deputy" in self.people else {"external_executors": ["ОО"]}))
         if "agenda_complete" in self.rules:
             edit_agenda_texts(self.rt, artefact_id, creator,
                               [{"title": "Вопрос для проверки", "heard": "Иванову И.И."}])
@@ -162,7 +168,7 @@ class Walker:
 
     def offered(self, artefact_id: int, day: dt.date) -> dict[str, list[dict[str, Any]]]:
         return {login: show_artefact(self.rt, artefact_id, self.school[login], today=day)["available_transitions"]
-                for login in PEOPLE}
+                for login in self.people}
 
     def options(self, transition: TransitionDef) -> list[str]:
         """An action that keeps the state is tried with every option of its first choice (each council)."""
@@ -179,9 +185,19 @@ class Walker:
                 if move.from_state == state]
 
 
+def holder(rt: Runtime, school, definition: WorkflowDefinition):
+    """The organisation a kind's documents live in: the demo school, or the district above it."""
+    if definition.organisation_kind == "school":
+        return school
+    with rt.sessions() as session:
+        from vsoko_flow.models import Organisation
+
+        return replace(school, id=session.get(Organisation, school.id).parent_id)
+
+
 def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any],
          preparation: Preparation | None = None) -> Walk:
-    walker = Walker(rt, school, definition, creation, preparation)
+    walker = Walker(rt, holder(rt, school, definition), definition, creation, preparation)
     result = Walk(definition.kind, reached={definition.initial: ()})
     queue: list[tuple[str, tuple[Step, ...]]] = [(definition.initial, ())]
     seen: set[tuple[str, frozenset[Step]]] = {(definition.initial, frozenset())}
@@ -287,7 +303,8 @@ def all_kinds(rt: Runtime) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["activity_plan", "annual_review", "audit", "control_item", "corrective_plan",
-                                  "effectiveness_check", "finding", "meeting", "polozhenie", "roadmap", "vsoko_plan"])
+                                  "effectiveness_check", "finding", "meeting", "polozhenie", "roadmap", "vsoko_plan",
+                                  "district_plan", "monitoring_campaign"])
 def test_every_known_kind_is_in_the_workflows_folder(rt, kind):
     """The walk below takes the kinds from the folder: these are the ones there today (others are walked too)."""
     assert kind in all_kinds(rt)

@@ -1581,6 +1581,179 @@ QUALITY_SPECS = [
 ]
 SPECS += QUALITY_SPECS
 
+
+# --------------------------------------------------------------------------- district monitoring
+
+
+def build_monitoring_order():
+    """The district's order launching a monitoring campaign (signed by hand: a district's head)."""
+    doc = new_document("Приказ")
+    org_header(doc, "ПРИКАЗ")
+    date_number_line(doc, "order_date", "order_number")
+    place_line(doc)
+    blank(doc)
+    par(doc, "{{ heading }}", align="center", bold=True, keep_next=True)
+    blank(doc)
+    par(doc, "{{ preamble|trim|trim('.,;:')|trim }}, приказываю:", align="justify", indent=True)
+    tag(doc, "{%p for item in items %}")
+    par(doc, "{{ loop.index }}. {{ item }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
+    qr_block(doc)
+    return doc
+
+
+def build_monitoring_card():
+    """A school's filled expert card: criteria, scale, answer, points, the expert's comment."""
+    doc = new_document("Экспертная карта")
+    landscape(doc)
+    org_header(doc, "ЭКСПЕРТНАЯ КАРТА", kind_after=0)
+    par(doc, "{{ heading }}", align="center", bold=True)
+    par(doc, "Образовательная организация: {{ school_name }}", align="center", after=6)
+    par(doc, "Заполнена {{ filled_on }}")
+    blank(doc)
+    columns = [(14, "№"), (92, "Критерий"), (30, "Шкала"), (26, "Ответ"), (20, "Баллы"), (80, "Комментарий эксперта")]
+    t = looped_table(doc, columns, "r in rows")
+    row = t.add_row()
+    cant_split(row)
+    valign(row, "top")
+    number, criterion, scale, answer, points, comment = row.cells
+    par(number, "{{ r.code }}", align="center", size=REPORT_PT)
+    par(criterion, "{{ r.text }}", size=REPORT_PT)
+    par(scale, "{{ r.scale }}", align="center", size=REPORT_PT)
+    par(answer, "{{ r.answer }}", align="center", size=REPORT_PT)
+    par(points, "{{ r.points }}", align="center", size=REPORT_PT)
+    par(comment, "{{ r.comment }}", size=REPORT_PT)
+    tag_row(t, "{%tr endfor %}", len(columns))
+    par(doc, "Итого: {{ total }}. Зона: {{ zone }}. Проходной балл: {{ pass_mark }}.", before=6)
+    blank(doc)
+    signature_block(doc, "Эксперт", "{{ expert }}", handwritten_line=True)
+    qr_block(doc, LANDSCAPE_TEXT_WIDTH_MM)
+    return doc
+
+
+def build_monitoring_report():
+    """The district's analytical справка: zones, the ranking table, criteria, charts, conclusions."""
+    doc = new_document("Аналитическая справка")
+    org_header(doc, "АНАЛИТИЧЕСКАЯ СПРАВКА", kind_after=0)
+    par(doc, "{{ heading }}", align="center", bold=True, after=12)
+    par(doc, "{{ report_date }}")
+    place_line(doc)
+    blank(doc)
+    tag(doc, "{%p for x in summary %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    par(doc, "Результаты общеобразовательных организаций", align="center", bold=True, before=12, after=6, keep_next=True)
+    columns = [(12, "Место"), (63, "Организация"), (22, "Баллы"), (22, "%"), (22, "Индекс (лучшая = 100)"), (24, "Зона")]
+    t = looped_table(doc, columns, "r in ranking")
+    row = t.add_row()
+    cant_split(row)
+    place, name, points, share, index, zone = row.cells
+    par(place, "{{ r.place }}", align="center", size=TABLE_PT)
+    par(name, "{{ r.school }}", size=TABLE_PT)
+    par(points, "{{ r.points }}", align="center", size=TABLE_PT)
+    par(share, "{{ r.percent }}", align="center", size=TABLE_PT)
+    par(index, "{{ r.index }}", align="center", size=TABLE_PT)
+    par(zone, "{{ r.zone }}", align="center", size=TABLE_PT)
+    tag_row(t, "{%tr endfor %}", len(columns))
+    par(doc, "Выполнение критериев", align="center", bold=True, before=12, after=6, keep_next=True)
+    columns = [(15, "№"), (100, "Критерий"), (25, "Средний % от максимума"), (25, "Школ с нулём баллов")]
+    t = looped_table(doc, columns, "c in criteria")
+    row = t.add_row()
+    cant_split(row)
+    code, text, mean, zero = row.cells
+    par(code, "{{ c.code }}", align="center", size=TABLE_PT)
+    par(text, "{{ c.text }}", size=TABLE_PT)
+    par(mean, "{{ c.mean }}", align="center", size=TABLE_PT)
+    par(zero, "{{ c.zero }}", align="center", size=TABLE_PT)
+    tag_row(t, "{%tr endfor %}", len(columns))
+    tag(doc, "{%p for c in charts %}")
+    par(doc, "{{ c.image }}", align="center", before=6, after=6)
+    tag(doc, "{%p endfor %}")
+    par(doc, "Выводы и рекомендации", align="center", bold=True, before=12, after=6, keep_next=True)
+    tag(doc, "{%p for x in conclusions %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
+    qr_block(doc)
+    return doc
+
+
+def build_monitoring_letter():
+    """A letter of recommendations to one school: its result, the criteria it missed, what to do."""
+    doc = new_document("Письмо")
+    t = table(doc, [80, 85])
+    left, right = t.rows[0].cells
+    par(left, "{{ org_full_name }}", align="center", bold=True, size=TABLE_PT)
+    par(left, "{{ letter_date }} № {{ letter_number }}", align="center", size=TABLE_PT, before=6)
+    par(right, "Руководителю", size=BODY_PT)
+    par(right, "{{ school_name }}", size=BODY_PT)
+    blank(doc)
+    par(doc, "{{ heading }}", bold=True, after=12)
+    par(doc, "{{ greeting }}", align="center", after=6)
+    tag(doc, "{%p for x in body %}")
+    par(doc, "{{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if recommendations %}")
+    par(doc, "Рекомендации:", before=6, keep_next=True)
+    tag(doc, "{%p for x in recommendations %}")
+    par(doc, "{{ loop.index }}. {{ x }}", align="justify", indent=True)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    blank(doc)
+    blank(doc)
+    signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
+    qr_block(doc)
+    return doc
+
+
+MONITORING_SPECS = [
+    Spec(
+        name="monitoring_order",
+        title="Приказ о проведении мониторинга ВСОКО",
+        file_name="Приказ от {{ order_date }} № {{ order_number }} о мониторинге.docx",
+        variables=["org_full_name", "org_city", "verify_url", "qr", "signer", "order_date", "order_number", "heading",
+                   "preamble", "items"],
+        build=build_monitoring_order,
+        notes={"heading": "«О проведении мониторинга: …»", "items": "order items (full sentences)",
+               "signer": "the district's head who approves: {position, initials_surname} (signed by hand)"},
+    ),
+    Spec(
+        name="monitoring_card",
+        title="Экспертная карта (заполненная)",
+        file_name="Экспертная карта {{ school_name }}.docx",
+        variables=["org_full_name", "verify_url", "qr", "heading", "school_name", "filled_on", "rows", "total", "zone",
+                   "pass_mark", "expert"],
+        build=build_monitoring_card,
+        notes={"rows": "[{code, text, scale, answer, points, comment}]", "total": "«14 из 20 (70,0 %)»",
+               "expert": "«И.О. Фамилия» of the expert who returned the card"},
+    ),
+    Spec(
+        name="monitoring_report",
+        title="Аналитическая справка по итогам мониторинга",
+        file_name="Аналитическая справка по итогам мониторинга от {{ report_date }}.docx",
+        variables=["org_full_name", "org_city", "verify_url", "qr", "signer", "heading", "report_date", "summary",
+                   "ranking", "criteria", "charts", "conclusions"],
+        build=build_monitoring_report,
+        notes={"ranking": "[{place, school, points, percent, index, zone}]",
+               "criteria": "[{code, text, mean, zero}]", "charts": "[{image}]: PNG charts (Picture)",
+               "summary": "sentences with the district's figures", "conclusions": "sentences"},
+    ),
+    Spec(
+        name="monitoring_letter",
+        title="Письмо с рекомендациями по итогам мониторинга",
+        file_name="Письмо {{ school_name }} по итогам мониторинга.docx",
+        variables=["org_full_name", "verify_url", "qr", "signer", "letter_date", "letter_number", "school_name",
+                   "heading", "greeting", "body", "recommendations"],
+        build=build_monitoring_letter,
+        notes={"body": "sentences: the school's result", "recommendations": "sentences, one per criterion missed"},
+    ),
+]
+SPECS += MONITORING_SPECS
+
 # --------------------------------------------------------------------------- output
 
 

@@ -583,6 +583,7 @@ def workflows_diagram(kind: str) -> None:
 # The quality cycle's commands (`vsoko quality …`) live in their own module.
 from . import cli_quality  # noqa: E402,F401
 from . import cli_signatures  # noqa: E402,F401 - registers `documents signatures|print|sign` and `acting`
+from . import cli_monitoring  # noqa: E402,F401 - `vsoko monitoring …`
 
 if __name__ == "__main__":
     main()

@@ -96,6 +96,8 @@ class WorkflowDefinition:
     source_file: str
     # Created only by an action of another artefact (its parent), never by «Новый документ».
     created_with_parent: bool = False
+    # Which organisations hold documents of this kind: a school's (default) or a district's.
+    organisation_kind: str = "school"
     machine: Machine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -348,7 +350,8 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
     load_builtins()
     problems = _Problems(file_name)
     known = {"kind", "title", "description", "default_title", "grammatical_gender", "initial", "editable_states",
-             "create_roles", "fields", "columns", "states", "transitions", "created_with_parent"}
+             "create_roles", "fields", "columns", "states", "transitions", "created_with_parent",
+             "organisation_kind"}
     for key in data.keys() - known:
         problems.add(data.line_of(key), f"неизвестный ключ «{key}»")
     for key in ("kind", "title", "initial"):
@@ -388,6 +391,9 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
     if not isinstance(columns, dict) or not all(isinstance(v, str) and v for v in columns.values()):
         problems.add(data.line_of("columns"), "columns: словарь ключ: заголовок столбца")
         columns = {}
+    organisation_kind = str(data.get("organisation_kind", "school"))
+    if organisation_kind not in ("school", "district"):
+        problems.add(data.line_of("organisation_kind"), "organisation_kind: school (школа) или district (район)")
     if problems.items:
         raise DefinitionError(problems.items)
     return WorkflowDefinition(
@@ -396,7 +402,7 @@ def _build_definition(data: LineMap, file_name: str, templates: set[str]) -> Wor
         grammatical_gender=gender, initial=str(data["initial"]), editable_states=editable,
         create_roles=create_roles, fields=fields, columns={str(k): str(v) for k, v in columns.items()},
         states=states, transitions=transitions, source_file=file_name,
-        created_with_parent=bool(data.get("created_with_parent", False)),
+        created_with_parent=bool(data.get("created_with_parent", False)), organisation_kind=organisation_kind,
     )
 
 

@@ -5,6 +5,9 @@ from .artefact import (
 )
 from .base import Base, utcnow
 from .job import JOB_STATES, Job, JobUnit
+from .monitoring import (
+    MonitoringCampaign, MonitoringCard, MonitoringFile, MonitoringGroup, MonitoringRequest, MonitoringSchoolCard,
+)
 from .journal import JOURNAL_PERIODS, Journal, JournalCounter, JournalEntry
 from .organisation import ROLES, ApiToken, Membership, Organisation, User
 from .quality import AuditLine, ChecklistVersion, CorrectiveSection, QualitySettings
@@ -31,6 +34,12 @@ __all__ = [
     "JournalCounter",
     "JournalEntry",
     "Membership",
+    "MonitoringCampaign",
+    "MonitoringCard",
+    "MonitoringFile",
+    "MonitoringGroup",
+    "MonitoringRequest",
+    "MonitoringSchoolCard",
     "Organisation",
     "OrganisationTemplate",
     "PlanItem",

@@ -14,7 +14,9 @@ files. One module per domain: a reader looking for everything about meetings ope
 - review    — «Анализ функционирования ВСОКО» of a school year: figures with sources, charts, next year's plan.
 - acting    — acting for another (И.о. директора): whose duties a member performs, and when;
 - signatures — who signs each document, by the names templates give in ``signers``.
+- monitoring — district monitoring of the schools' ВСОКО: expert cards, scores, automatic answers, campaigns.
 """
 from . import (  # noqa: F401  (registration)
-    acting, acts, audits, children, common, control, corrective, councils, findings, meetings, plans, review, signatures,
+    acting, acts, audits, children, common, control, corrective, councils, findings, meetings, monitoring, plans, review,
+    signatures,
 )

@@ -51,6 +51,9 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
         raise NotFound("Организация не найдена")
     if not definition.create_roles.intersection(membership.roles or []):
         raise Forbidden(f"У вас нет права создавать документы вида «{definition.title}»")
+    if membership.organisation.kind != definition.organisation_kind:
+        where = "района (ИМЦ, ЦОКО)" if definition.organisation_kind == "district" else "школы"
+        raise Unprocessable(f"Документ вида «{definition.title}» создаётся только в организации {where}")
     if definition.created_with_parent:
         raise Unprocessable(f"Документ вида «{definition.title}» создаётся со страницы документа, к которому "
                             "он относится (например, несоответствие — на странице аудита)")

@@ -137,6 +137,10 @@ def create_demo_school(rt: Runtime) -> tuple[int, dict[str, int]]:
         methodologist.password_hash = demo_hash
         add_membership(session, methodologist, district, ["methodologist"], "Методист ИМЦ")
         users["methodologist"] = methodologist.id
+        head = create_user(session, "district_head", "Голубева", "Татьяна", "Юрьевна", "f")
+        head.password_hash = demo_hash
+        add_membership(session, head, district, ["district_admin"], "Директор департамента образования")
+        users["district_head"] = head.id
         return school.id, users
 
 

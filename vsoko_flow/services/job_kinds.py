@@ -3,6 +3,7 @@
 - `pdf_copies` — PDF copies of stored documents that have none yet (a unit: one document's bytes,
   by their SHA-256; the same bytes have one PDF);
 - `reminders` — the daily digest e-mail (a unit: one person; a person is written to once per job).
+- the district monitoring's letters, справка and .xlsx — see services/monitoring_jobs.py.
 """
 from __future__ import annotations
 
@@ -124,3 +125,4 @@ def _reminder_summary(rt: Runtime, session: Session, job: Job) -> dict[str, Any]
 
 REMINDERS = job_handler(JobHandler("reminders", "Напоминания о сроках по почте", _people_with_deadlines,
                                    _record_digest, work=_send_digest, finish=_reminder_summary))
+from . import monitoring_jobs  # noqa: E402,F401  (registers the district monitoring jobs)

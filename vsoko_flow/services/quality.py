@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import transaction
-from ..models import Artefact, AuditLine, PlanItem, QualitySettings, User
+from ..models import Artefact, AuditLine, CorrectiveSection, PlanItem, PlanSection, QualitySettings, User
 from ..procedures.audits import AUDIT_KIND, plan_item_label
 from ..procedures.control import CONTROL_KIND
 from ..procedures.corrective import (
@@ -106,7 +106,13 @@ def _finding_links(rt: Runtime, session: Session, finding: Artefact) -> list[dic
     links = [_link("audit", audit)] if audit else []
     links += _plan_row_link(session, line.plan_item_id if line and line.plan_item_id else fields.get("plan_item_id"))
     links += _line_link(session, fields.get("audit_line_id"))
-    links += [_link("corrective_plan", p) for p in (_kind(session, CORRECTIVE_KIND, parent_id=audit.id) if audit else [])]
+    if audit is not None:
+        plans = _kind(session, CORRECTIVE_KIND, parent_id=audit.id)
+    else:  # a finding of a district's expert card: its plan names it in a section
+        plans = list(session.scalars(select(Artefact).join(PlanSection, PlanSection.artefact_id == Artefact.id)
+                                     .join(CorrectiveSection, CorrectiveSection.section_id == PlanSection.id)
+                                     .where(CorrectiveSection.finding_id == finding.id).order_by(Artefact.id)))
+    links += [_link("corrective_plan", p) for p in plans]
     actions = action_items_of(session, finding.id)
     links += [_link("action", a) for a in actions]
     links += [_link("check", c) for c in checks_of(session, [a.id for a in actions])]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..documents.russian import date_digits
 from ..procedures.control import CONTROL_KIND, FINAL_CONTROL_STATES
-from ..models import Artefact, ArtefactAssignee, User
+from ..models import Artefact, ArtefactAssignee, Membership, MonitoringRequest, User
 from .errors import NotFound, ServiceError
 from .runtime import Runtime
 
@@ -31,6 +31,18 @@ class DueItem:
     state_label: str
     parent_title: str
     overdue: bool
+    # Where the person acts on it when that is not the artefact's page (a district's request to a school),
+    # and the calendar's id of the event.
+    path: str = ""
+    uid: str = ""
+
+    @property
+    def link_path(self) -> str:
+        return self.path or f"/artefacts/{self.artefact_id}"
+
+    @property
+    def event_uid(self) -> str:
+        return self.uid or f"control-{self.artefact_id}"
 
 
 @dataclass
@@ -90,7 +102,36 @@ def due_items(session: Session, rt: Runtime, today: dt.date, days_ahead: int,
     for assignee_id, item, parent_title in session.execute(query):
         result[assignee_id].append(DueItem(item.id, item.title, item.due_date, definition.state_label(item.state),
                                            parent_title or "", item.due_date < today))
+    for assignee_id, item in monitoring_requests_due(session, today, days_ahead, user_id):
+        result[assignee_id].append(item)
+        result[assignee_id].sort(key=lambda i: i.due_date)  # stable: control items keep their order
     return dict(result)
+
+
+def monitoring_requests_due(session: Session, today: dt.date, days_ahead: int,
+                            user_id: int | None = None) -> list[tuple[int, DueItem]]:
+    """A district's requests a school has not answered, due within `days_ahead` days (or overdue), for the
+    school's people who answer them (director, deputies, working group) — one query."""
+    from .monitoring import SCHOOL_ANSWER_ROLES  # noqa: PLC0415 - the district's monitoring, read only here
+
+    query = (select(MonitoringRequest, Artefact.title, Membership.user_id, Membership.roles)
+             .join(Artefact, Artefact.id == MonitoringRequest.campaign_id)
+             .join(Membership, Membership.organisation_id == MonitoringRequest.school_id)
+             .where(MonitoringRequest.answered_at.is_(None), Artefact.state.in_(("data_collection", "assessment")),
+                    MonitoringRequest.due_date <= today + dt.timedelta(days=days_ahead))
+             .order_by(MonitoringRequest.due_date, MonitoringRequest.id))
+    if user_id is not None:
+        query = query.where(Membership.user_id == user_id)
+    found = []
+    for request, campaign_title, member_id, roles in session.execute(query):
+        if not set(roles or []) & SCHOOL_ANSWER_ROLES:
+            continue
+        found.append((member_id, DueItem(
+            request.campaign_id, f"Ответить на запрос района: {campaign_title}", request.due_date,
+            "запрос района без ответа", "мониторинг ВСОКО", request.due_date < today,
+            path=f"/monitoring/{request.campaign_id}/schools/{request.school_id}",
+            uid=f"monitoring-request-{request.id}")))
+    return found
 
 
 def build_digests(rt: Runtime, today: dt.date, days_ahead: int = 7) -> list[Digest]:
@@ -115,7 +156,7 @@ def digest_message(digest: Digest, sender: str, base_url: str, today: dt.date) -
             lines += ["", heading]
             lines += [f"  • до {date_digits(i.due_date)} — {i.title}"
                       f"{f' ({i.parent_title})' if i.parent_title else ''} [{i.state_label}]\n"
-                      f"    {base_url}/artefacts/{i.artefact_id}" for i in items]
+                      f"    {base_url}{i.link_path}" for i in items]
     lines += ["", "Отчитаться об исполнении можно на странице пункта.", "", "— vsoko-flow"]
     message.set_content("\n".join(lines))
     return message
@@ -170,11 +211,11 @@ def calendar_feed(rt: Runtime, user_id: int, token: str, today: dt.date) -> byte
     calendar.add("x-wr-calname", "ВСОКО: мои сроки")
     for item in items:
         event = Event()
-        event.add("uid", f"control-{item.artefact_id}@vsoko-flow")
+        event.add("uid", f"{item.event_uid}@vsoko-flow")
         event.add("summary", f"{'Просрочено: ' if item.overdue else ''}{item.title}")
         event.add("dtstart", item.due_date)
         event.add("dtend", item.due_date + dt.timedelta(days=1))
-        event.add("description", f"{item.parent_title}\n{item.state_label}\n{rt.settings.base_url}/artefacts/{item.artefact_id}")
-        event.add("url", f"{rt.settings.base_url}/artefacts/{item.artefact_id}")
+        event.add("description", f"{item.parent_title}\n{item.state_label}\n{rt.settings.base_url}{item.link_path}")
+        event.add("url", f"{rt.settings.base_url}{item.link_path}")
         calendar.add_component(event)
     return calendar.to_ical()

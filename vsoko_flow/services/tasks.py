@@ -27,6 +27,7 @@ from ..procedures.acting import task_roles_on
 from .access import membership_in
 from .errors import NotFound
 from .runtime import Runtime
+from .monitoring import monitoring_tasks
 from .signatures import pending_for
 
 DEADLINE_HORIZON_DAYS = 14
@@ -140,7 +141,9 @@ def my_tasks(rt: Runtime, user_id: int, organisation_id: int, today: dt.date | N
         deadlines, deadline_counts = _deadlines(rt, session, organisation_id, user_id, login, today,
                                                 today + dt.timedelta(days=horizon_days), limit)
         signatures, signatures_total = pending_for(session, user_id, organisation_id, TASK_LIMIT)
-        return {**waiting, "action_kinds": action_kinds, "filters": filters, "deadlines": deadlines,
+        monitoring = monitoring_tasks(session, user_id, organisation_id, today)
+        return {**waiting, "monitoring": monitoring, "action_kinds": action_kinds, "filters": filters,
+                "deadlines": deadlines,
                 "signatures": signatures, "signatures_total": signatures_total,
                 "deadlines_total": deadline_counts[0], "overdue_total": deadline_counts[1],
                 "deadlines_capped": deadline_counts[0] > DEADLINE_COUNT_CAP,

@@ -78,12 +78,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import (  # noqa: F401 - api_quality registers its operations on api's blueprint
-        acting, admin, api, api_quality, artefacts, auth, calendar, documents, jobs, plans, quality, signatures, tasks,
-        tokens, verify,
+        acting, admin, api, api_monitoring, api_quality, artefacts, auth, calendar, documents, jobs, monitoring, plans,
+        quality, signatures, tasks, tokens, verify,
     )
 
     for module in (auth, tasks, artefacts, documents, admin, tokens, verify, plans, calendar, quality, jobs, signatures,
-                   acting):
+                   acting, monitoring):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
     app.register_blueprint(api.bp, url_prefix="/api/v1")
