@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -13,7 +13,14 @@ from .organisation import Organisation
 
 class Artefact(Base):
     __tablename__ = "artefacts"
-    __table_args__ = (Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),)
+    __table_args__ = (
+        Index("ix_artefacts_org_kind_state", "organisation_id", "kind", "state"),
+        # Whatever the code does, two editions of one act type are never in force together
+        # (the approval also locks the type's row first, so a race is refused with a message).
+        Index("uq_artefacts_one_in_force_per_act_type", "organisation_id", "act_type_id", unique=True,
+              sqlite_where=text("state = 'in_force' AND act_type_id IS NOT NULL"),
+              postgresql_where=text("state = 'in_force' AND act_type_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
@@ -25,6 +32,8 @@ class Artefact(Base):
     school_year: Mapped[str] = mapped_column(String(9), default="")
     fields: Mapped[dict] = mapped_column(default=dict)
     supersedes_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"))
+    # A local act's type in the school's nomenclature (номенклатура ЛНА); NULL for other kinds.
+    act_type_id: Mapped[Optional[int]] = mapped_column(ForeignKey("act_types.id"))
     # A control item (plan item occurrence, council decision) belongs to its plan or meeting.
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"), index=True)
     # When a controlled item is due; NULL for acts and for items linked to another schedule.

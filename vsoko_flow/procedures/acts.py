@@ -15,7 +15,7 @@ from ..documents.russian import lower_first
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
-from ..models import Artefact, Membership
+from ..models import ActType, Artefact, Membership
 from ..deadlines.workdays import add_working_days
 from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, words
 
@@ -149,29 +149,54 @@ def opinion_after_request(ctx: TransitionContext) -> list[str]:
     return []
 
 
+def uses_act_types(definition) -> bool:  # noqa: ANN001 - a WorkflowDefinition
+    """Acts held to «one edition in force» have a type from the school's nomenclature (номенклатура ЛНА)."""
+    return any(step.name == "single_edition_in_force" for t in definition.transitions.values() for step in t.rules)
+
+
 def _title_key(title: str) -> str:
     return re.sub(r"\s+", " ", title).strip().lower()
 
 
-@rule("single_edition_in_force", "Одновременно действует только одна редакция акта", before_form=True)
-def single_edition_in_force(ctx: TransitionContext) -> list[str]:
+def _editions_in_force(ctx: TransitionContext) -> list[Artefact]:
+    """The other acts in force of this act's type (by title only for an act stored without a type)."""
     artefact = ctx.artefact
-    # Titles are compared in SQL (case-insensitively, also for Russian on SQLite): a school may
-    # have hundreds of acts in force, and only those with this title matter.
-    clashing = ctx.session.scalars(
-        select(Artefact).where(
-            Artefact.organisation_id == artefact.organisation_id, Artefact.kind == artefact.kind,
-            Artefact.state == "in_force", Artefact.id != artefact.id,
-            lowered(ctx.session, Artefact.title) == _title_key(artefact.title))
+    same_act = (Artefact.act_type_id == artefact.act_type_id if artefact.act_type_id is not None
+                else lowered(ctx.session, Artefact.title) == _title_key(artefact.title))
+    return ctx.session.scalars(
+        select(Artefact).where(Artefact.organisation_id == artefact.organisation_id, Artefact.kind == artefact.kind,
+                               Artefact.state == "in_force", Artefact.id != artefact.id, same_act)
+        .execution_options(populate_existing=True)
     ).all()
+
+
+def _clashes(ctx: TransitionContext) -> list[str]:
     return [
-        f"Уже действует «{other.title}» (№ {other.id}); новая редакция должна заменять её — "
-        "создайте проект как новую редакцию действующего акта"
-        for other in clashing if other.id != artefact.supersedes_id
+        f"Уже действует «{other.title}» (№ {other.id}) — акт того же вида; новая редакция должна заменять "
+        "действующую: создайте проект как новую редакцию действующего акта («Создать новую редакцию» на его "
+        "странице)"
+        for other in _editions_in_force(ctx) if other.id != ctx.artefact.supersedes_id
     ]
 
 
+@rule("single_edition_in_force", "Одновременно действует только одна редакция акта одного вида", before_form=True)
+def single_edition_in_force(ctx: TransitionContext) -> list[str]:
+    return _clashes(ctx)
+
+
 # --------------------------------------------------------------------------- actions
+
+
+@action("claim_edition_in_force", "Занять место действующей редакции акта этого вида (одно утверждение за раз)")
+def claim_edition_in_force(ctx: TransitionContext) -> None:
+    """Approvals of one act type take turns: the type's row is locked (PostgreSQL; SQLite's write lock is
+    already held), then the check is made again — a concurrent approval that won is seen and refused
+    with its title, never left to the database's unique index."""
+    if ctx.artefact.act_type_id is not None:
+        ctx.session.get(ActType, ctx.artefact.act_type_id, with_for_update=True, populate_existing=True)
+    clashes = _clashes(ctx)
+    if clashes:
+        raise ActionError(clashes[0])
 
 
 @action("supersede_previous", "Признать утратившей силу редакцию, которую заменяет новая")
@@ -190,6 +215,8 @@ def supersede_previous(ctx: TransitionContext) -> None:
     }
     from_state = previous.state
     previous.state = ctx.definition.transitions["supersede"].dest
+    # Written now, before the new edition becomes «in force»: the unique index sees one at a time.
+    ctx.session.flush()
     # Its history names the new order's number, which is issued at the end of the transition.
     ctx.when_numbered(lambda: append_entry(
         ctx.session, previous, ctx.actor, "supersede", from_state, comment=f"Заменено новой редакцией № {ctx.artefact.id}",

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
@@ -62,9 +63,18 @@ def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, 
             fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
     except StaleDataError:
         raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
+    except IntegrityError as exc:
+        if ONE_IN_FORCE_INDEX in str(exc.orig):  # the database's own guard, should the lock ever be bypassed
+            raise Conflict("Одновременно может действовать только одна редакция акта этого вида: другая редакция "
+                           "только что вступила в силу — обновите страницу и создайте новую редакцию "
+                           "действующего акта") from None
+        raise
     finally:
         release_documents()
     return fired
+
+
+ONE_IN_FORCE_INDEX = "uq_artefacts_one_in_force_per_act_type"
 
 
 def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_id: int, version: int | None,

@@ -15,6 +15,8 @@ from flask_login import current_user, login_required
 
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import FieldError, FieldSpec, parse_date
+from ..procedures.acts import uses_act_types
+from ..services import act_types as act_type_service
 from ..services import artefacts as artefact_service
 from ..services import signatures as signature_service
 from ..services import tasks as task_service
@@ -624,12 +626,18 @@ def new():
     shape = kind_shape(definition)
     form = {"title": "", "school_year": artefact_service.current_school_year(dt.date.today()),
             "supersedes_id": request.args.get("supersedes", "") if shape["editions"] else "", "sections_text": ""}
+    act_types = _service(act_type_service.list_act_types, rt, organisation_id) if shape["act_types"] else []
+    # The nomenclature's first type (the Положение о ВСОКО) unless another is chosen: an act is what it is,
+    # not what it is titled.
+    form["act_type"] = str(act_types[0].id) if act_types else ""
     values, errors, message, status = None, {}, None, 200
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
         form["sections_text"] = request.form.get("sections_text", "") if shape["text"] else ""
         if not shape["editions"]:
             form["supersedes_id"] = ""  # a plan or a meeting has no editions to replace
+        if not shape["act_types"] or form["supersedes_id"]:
+            form["act_type"] = ""  # a new edition is of the type of the one it replaces
         values = submitted_fields(definition.fields, request.form)
         try:
             artefact_id = _create(rt, organisation_id, definition, form, values)
@@ -645,7 +653,7 @@ def new():
                 if shape["editions"] else [])
     return render_template(
         "artefact_new.html", kinds=kinds, definition=definition, form=form, editions=editions, errors=errors,
-        message=message, shape=shape,
+        message=message, shape=shape, act_types=act_types,
         fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
 
 
@@ -664,7 +672,7 @@ def kind_shape(definition: WorkflowDefinition) -> dict[str, bool]:
     rules = {step.name for t in definition.transitions.values() for step in t.rules}
     actions = {step.name for t in definition.transitions.values() for step in t.actions}
     return {"text": "has_sections" in rules and not definition.columns, "table": bool(definition.columns),
-            "editions": "supersede_previous" in actions}
+            "editions": "supersede_previous" in actions, "act_types": uses_act_types(definition)}
 
 
 def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict[str, str],  # noqa: ANN001
@@ -675,13 +683,16 @@ def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict
         problems["school_year"] = "Учебный год указывается как 2025/2026"
     if form["supersedes_id"] and not form["supersedes_id"].isdigit():
         problems["supersedes_id"] = "Выберите действующую редакцию из списка"
+    if form.get("act_type") and not form["act_type"].isdigit():
+        problems["act_type"] = "Выберите вид акта из номенклатуры"
     if len(form["title"]) > 1000:
         problems["title"] = "Название не длиннее 1000 символов"
     if problems:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": problems})
     return artefact_service.create_artefact(
         rt, current_user.id, organisation_id, definition.kind, title=form["title"] or None,
-        school_year=form["school_year"], fields=values,
+        school_year=form["school_year"],
+        fields={**values, **({"act_type": int(form["act_type"])} if form.get("act_type") else {})},
         supersedes_id=int(form["supersedes_id"]) if form["supersedes_id"] else None,
         sections_text=form["sections_text"] if form["sections_text"].strip() else None)
 
