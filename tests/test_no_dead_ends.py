@@ -190,7 +190,8 @@ def _check_state(result: Walk, definition: WorkflowDefinition, state: str, path:
     if definition.states[state].final:
         assert not any(offered.values()), (definition.kind, state, offered)  # nothing to do in a final state
         return
-    left_by_system = all(t.system for t in definition.transitions.values() if state in t.sources)
+    # Actions that keep the state (an employee acknowledging an act in force) are things done in it, not ways on.
+    left_by_system = all(t.system for t in definition.transitions.values() if state in t.sources and t.dest != state)
     if left_by_system:  # e.g. an act in force: superseded by its next edition, not by a person
         return
     tasks = [(login, t["label"]) for login, actions in offered.items() for t in actions

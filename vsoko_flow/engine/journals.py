@@ -56,10 +56,26 @@ def _locked_counter(session: Session, journal: Journal, key: str) -> JournalCoun
     ).one()
 
 
+def refuse_back_dating(session: Session, journal: Journal, key: str, day: dt.date) -> None:
+    """A journal is kept in date order: no new number for a day earlier than a number already issued
+    (№ 5 of 24.11 after № 6 of 30.11 would be a back-dated record)."""
+    later = session.scalars(
+        select(JournalEntry).where(JournalEntry.journal_id == journal.id, JournalEntry.period_key == key,
+                                   JournalEntry.registered_on > day)
+        .order_by(JournalEntry.registered_on.desc(), JournalEntry.sequence.desc()).limit(1)
+    ).first()
+    if later is not None:
+        raise ActionError(
+            f"Уже выдан № {later.number} от {later.registered_on:%d.%m.%Y} («{journal.title}»): номер на "
+            f"более раннюю дату ({day:%d.%m.%Y}) выдать нельзя — журнал ведётся в порядке дат. Укажите дату "
+            f"не раньше {later.registered_on:%d.%m.%Y} (или проверьте, верна ли дата документа № {later.number})")
+
+
 def register(session: Session, journal: Journal, day: dt.date, artefact_id: int | None, subject: str) -> JournalEntry:
     """Issue the next number of the journal's period; the counter stays locked until commit."""
     key = period_key(journal, day)
     counter = _locked_counter(session, journal, key)
+    refuse_back_dating(session, journal, key, day)  # under the counter's lock: no race can slip one in
     counter.last_number += 1
     entry = JournalEntry(
         journal_id=journal.id, period_key=key, sequence=counter.last_number,

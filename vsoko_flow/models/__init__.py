@@ -1,5 +1,5 @@
 """The typed ORM model: every table the product has."""
-from .act_type import COUNCIL_GRIFS, ActType, act_type_key
+from .act_type import COUNCIL_GRIFS, Acquaintance, ActType, act_type_key
 from .artefact import (
     Artefact, ArtefactAssignee, DocumentPdf, Evidence, HistoryEntry, HistoryHead, OrganisationTemplate, PlanItem, PlanSection, Section,
     StoredDocument,
@@ -13,6 +13,7 @@ from .signature import SIGNATURE_KINDS, SIGNATURE_STATES, ActingAssignment, Sign
 
 __all__ = [
     "COUNCIL_GRIFS",
+    "Acquaintance",
     "ActType",
     "act_type_key",
     "ActingAssignment",

@@ -6,6 +6,7 @@ differently are still one act, and the second must supersede the first.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,3 +34,20 @@ class ActType(Base):
 
 def act_type_key(name: str) -> str:
     return " ".join(name.split()).lower()
+
+
+class Acquaintance(Base):
+    """One employee on an act's лист ознакомления (ТК РФ ст. 22): acknowledged in the system (date and
+    time recorded) or on the signed paper sheet the deputy uploaded."""
+
+    __tablename__ = "acquaintances"
+    __table_args__ = (UniqueConstraint("artefact_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    position: Mapped[str] = mapped_column(String(300), default="")
+    acknowledged_at: Mapped[Optional[dt.datetime]] = mapped_column()
+    # "system" (the employee's own action) or "paper" (the signed sheet, `evidence_id`).
+    method: Mapped[str] = mapped_column(String(20), default="")
+    evidence_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evidence.id"))

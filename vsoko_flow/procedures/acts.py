@@ -15,8 +15,9 @@ from ..documents.russian import lower_first
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
-from ..models import ActType, Artefact, Membership
+from ..models import ActType, Artefact
 from ..deadlines.workdays import add_working_days
+from .acquaintance import acquaintance_staff
 from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, words
 
 # Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
@@ -346,11 +347,6 @@ def approval_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[st
     }]
 
 
-def _staff(ctx: TransitionContext) -> list[Membership]:
-    """Who signs the acquaintance sheet: the active workers (not observers or district staff)."""
-    return [m for m in ctx.staff() if m.user.is_active and set(m.roles or []) - {"observer", "methodologist"}]
-
-
 @document_context("acquaintance_sheet", "Лист ознакомления работников с актом")
 def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     approved_word = {"neuter": "утверждённым", "masculine": "утверждённым", "feminine": "утверждённой"}[
@@ -359,7 +355,7 @@ def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dic
                f"{digits(ctx.value('order_date'))} № {ctx.value('order_number')}")
     people = [
         {"n": index, "name": person(m)["surname_initials"], "position": m.position}
-        for index, m in enumerate(_staff(ctx), start=1)
+        for index, m in enumerate(acquaintance_staff(ctx), start=1)
     ]
     return [{**base, "subject": subject, "people": people}]
 

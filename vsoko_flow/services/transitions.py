@@ -34,7 +34,7 @@ from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
 from ..engine.history import append_entry, canonical_json, next_sequence
 from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
-from ..models import Artefact, Membership, StoredDocument, User
+from ..models import Artefact, Evidence, Membership, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
@@ -54,13 +54,16 @@ class FiredTransition:
 
 
 def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, *, version: int | None = None,
-                    fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None
-                    ) -> FiredTransition:
+                    fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None,
+                    files: dict[str, tuple[str, bytes]] | None = None) -> FiredTransition:
+    """`files`: for a field «…_evidence_id», (file name, bytes) kept as the artefact's evidence in the same
+    transaction — the field gets its id, the history its SHA-256; a refusal keeps nothing."""
     today = today or dt.date.today()
     try:
         with transaction(rt.sessions) as session:
             event.listen(session, "before_flush", _refuse_placeholders)
-            fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
+            fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today,
+                          files or {})
     except StaleDataError:
         raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
     except IntegrityError as exc:
@@ -78,7 +81,8 @@ ONE_IN_FORCE_INDEX = "uq_artefacts_one_in_force_per_act_type"
 
 
 def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_id: int, version: int | None,
-          raw_fields: dict[str, Any], comment: str, today: dt.date) -> FiredTransition:
+          raw_fields: dict[str, Any], comment: str, today: dt.date,
+          files: dict[str, tuple[str, bytes]]) -> FiredTransition:
     actor = get_user(session, actor_id)
     artefact, membership = artefact_for(session, actor_id, artefact_id, lock=True)
     if version is not None and version != artefact.version:
@@ -87,12 +91,18 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     definition = rt.definition(artefact.kind)
     transition = _available_transition(definition, artefact, trigger)
     _check_role(transition, roles_on(session, membership, today))
-    submitted = _coerce(session, artefact.organisation_id, transition, raw_fields, comment, today)
+    attached = _attach_files(session, artefact, actor, transition, files)
+    submitted = _coerce(session, artefact.organisation_id, transition,
+                        {**raw_fields, **{name: evidence.id for name, evidence in attached.items()}}, comment, today)
+    submitted.update({f"{name.removesuffix('_id')}_sha256": evidence.sha256 for name, evidence in attached.items()})
     ctx = _context(rt, session, artefact, transition, actor, membership, submitted, comment, today)
     warnings = _check_rules(ctx)
     _run_actions(ctx)
     drafts = _render_drafts(rt, ctx)
-    numbers = ctx.issue_numbers()
+    try:
+        numbers = ctx.issue_numbers()
+    except ActionError as exc:  # a journal refuses the number (kept in date order)
+        raise Unprocessable(str(exc), details={"rules": [str(exc)]}) from None
     # The artefact's row is changed only now, with the numbers in: one UPDATE, one new version.
     from_state = artefact.state
     _move(definition, artefact, trigger)
@@ -152,6 +162,32 @@ def _available_transition(definition: WorkflowDefinition, artefact: Artefact, tr
         raise Conflict(f"Действие «{transition.label}» недоступно: документ в состоянии "
                        f"«{definition.state_label(artefact.state)}»")
     return transition
+
+
+FILE_FIELD_SUFFIX = "_evidence_id"
+MAX_TRANSITION_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _attach_files(session: Session, artefact: Artefact, actor: User, transition: TransitionDef,
+                  files: dict[str, tuple[str, bytes]]) -> dict[str, Evidence]:
+    from .control import safe_file_name  # control's services import this module
+
+    declared = {spec.name for spec in transition.fields if spec.name.endswith(FILE_FIELD_SUFFIX)}
+    attached = {}
+    for name, (file_name, data) in files.items():
+        if name not in declared:
+            raise Unprocessable(f"Действие «{transition.label}» не принимает файлов")
+        if not data:
+            raise Unprocessable("Файл пуст: выберите файл", details={"fields": {name: "Файл пуст: выберите файл"}})
+        if len(data) > MAX_TRANSITION_FILE_BYTES:
+            limit = f"Файл больше {MAX_TRANSITION_FILE_BYTES // (1024 * 1024)} МБ: уменьшите его (например, скан в PDF)"
+            raise Unprocessable(limit, details={"fields": {name: limit}})
+        evidence = Evidence(artefact_id=artefact.id, uploaded_by=actor.id, file_name=safe_file_name(file_name),
+                            content=data, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        session.add(evidence)
+        attached[name] = evidence
+    session.flush()
+    return attached
 
 
 def _check_role(transition: TransitionDef, roles: set[str]) -> None:

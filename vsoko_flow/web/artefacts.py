@@ -24,7 +24,7 @@ from ..services.compare import compare_editions
 from ..services.errors import Conflict, ServiceError, Unprocessable
 from ..services.control import safe_file_name
 from ..services.sections import TEXT_FILE_TYPES, sections_as_text
-from ..services.transitions import fire_transition
+from ..services.transitions import FILE_FIELD_SUFFIX, fire_transition
 from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .documents import pdf_functions
 from .extensions import csrf
@@ -44,6 +44,10 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
     "opinion_deadline": ("Срок ответа советов", "date"),
     "acquaintance_deadline": ("Срок ознакомления работников под роспись", "date"),
     "publication_deadline": ("Срок размещения на сайте", "date"),
+    "acquaintance_progress": ("Ознакомлены работники", "str"),
+    "acquaintance_done": ("Все работники ознакомлены", "date"),
+    "publication_url": ("Акт размещён на сайте", "str"),
+    "publication_done": ("Дата размещения на сайте", "date"),
     "opinions": ("Мнения советов", "opinions"),
 }
 # History entries that are not transitions of the workflow.
@@ -286,7 +290,9 @@ def form_fields(specs: tuple[FieldSpec, ...], prefix: str, members: list[dict[st
         value = values[spec.name] if spec.name in values else _initial_value(spec, today)
         if spec.type == "bool":
             value = value in (True, "true", "on", "1", "y")
-        result.append({"name": spec.name, "id": f"{prefix}-{spec.name}", "label": spec.label, "type": spec.type,
+        # A file the action keeps as the artefact's evidence (services/transitions.py: «…_evidence_id»).
+        shown_type = "file" if spec.name.endswith(FILE_FIELD_SUFFIX) else spec.type
+        result.append({"name": spec.name, "id": f"{prefix}-{spec.name}", "label": spec.label, "type": shown_type,
                        "required": spec.required, "value": value, "options": options, "min": spec.min,
                        "max_length": spec.max_length, "help": spec.help, "error": errors.get(spec.name)})
     return result
@@ -317,6 +323,7 @@ def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: 
         reopened = transition.trigger == open_trigger
         forms.append({
             "trigger": transition.trigger, "label": transition.label, "fields": fields,
+            "has_file": any(f["type"] == "file" for f in fields),
             "comment_required": transition.comment_required, "comment": mine.get("comment", ""),
             "comment_error": errors.get("comment"), "secondary": transition.comment_required,
             "dest_label": definition.state_label(transition.dest), "documents": len(transition.documents),
@@ -434,10 +441,11 @@ def fire(artefact_id: int, trigger: str):
     if transition is None or transition.system:
         abort(404, "Такого действия у документа нет")
     values = submitted_fields(transition.fields, request.form)
+    files = _posted_files(transition)
     comment = request.form.get("comment", "")
     try:
         result = fire_transition(rt, artefact_id, trigger, current_user.id, version=_version_from(request.form),
-                                 fields=values, comment=comment)
+                                 fields=values, comment=comment, files=files)
     except Unprocessable as error:
         details = error.details if isinstance(error.details, dict) else {}
         failed = {"trigger": trigger, "values": values, "comment": comment, "message": error.message,
@@ -450,6 +458,16 @@ def fire(artefact_id: int, trigger: str):
     _flash_fired(definition, transition.label, result)
     # The form was posted to «…#t-trigger» (so errors land on it); the result is read from the top.
     return redirect(url_for("artefacts.show", artefact_id=artefact_id, _anchor="main"))
+
+
+def _posted_files(transition) -> dict[str, tuple[str, bytes]]:  # noqa: ANN001 - a TransitionDef
+    """The files of the action's «…_evidence_id» fields (the request size is capped by MAX_CONTENT_LENGTH)."""
+    files = {}
+    for spec in transition.fields:
+        posted = request.files.get(spec.name) if spec.name.endswith(FILE_FIELD_SUFFIX) else None
+        if posted is not None and posted.filename:
+            files[spec.name] = (posted.filename, posted.read())
+    return files
 
 
 def _flash_fired(definition: WorkflowDefinition, label: str, result) -> None:  # noqa: ANN001 - FiredTransition

@@ -1,4 +1,4 @@
-"""act types (номенклатура ЛНА): one edition in force per act type
+"""act types (номенклатура ЛНА): one edition in force per act type; acquaintance lists
 
 Revision ID: records_0001
 Revises: signatures_0001
@@ -30,6 +30,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('act_types', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_act_types_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('acquaintances',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('artefact_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.String(length=300), nullable=False),
+    sa.Column('acknowledged_at', sa.DateTime(), nullable=True),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['artefact_id'], ['artefacts.id'], name=op.f('fk_acquaintances_artefact_id_artefacts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_acquaintances_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_acquaintances_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_acquaintances')),
+    sa.UniqueConstraint('artefact_id', 'user_id', name=op.f('uq_acquaintances_artefact_id_user_id'))
+    )
+    with op.batch_alter_table('acquaintances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_acquaintances_artefact_id'), ['artefact_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_acquaintances_user_id'), ['user_id'], unique=False)
 
     with op.batch_alter_table('artefacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('act_type_id', sa.Integer(), nullable=True))
@@ -63,6 +81,7 @@ def _type_existing_acts() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('acquaintances')
     with op.batch_alter_table('artefacts', schema=None) as batch_op:
         batch_op.drop_index('uq_artefacts_one_in_force_per_act_type')
         batch_op.drop_constraint(batch_op.f('fk_artefacts_act_type_id_act_types'), type_='foreignkey')
