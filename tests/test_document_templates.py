@@ -356,7 +356,7 @@ def test_file_name_examples():
     extract = sandbox.from_string(side_file("protocol_extract")["file_name"]).render(
         context("protocol_extract")
     )
-    assert extract == "Выписка из протокола от 31.03.2025 № 10.docx"
+    assert extract == "Выписка из протокола от 31.03.2025 № 10, вопрос 2.docx"  # the question it extracts
 
 
 # --------------------------------------------------------------------------- rendering

@@ -83,7 +83,8 @@ def test_every_step_renders_its_documents_with_requisites(rt, school):
     step = documents_of(rt, artefact_id, approved.documents[0]["history_sequence"])
     act = only(step, "polozhenie")
     assert "ПОЛОЖЕНИЕ" in act.upper()
-    assert "СОГЛАСОВАНО" in act and "Педагогическим советом" in act
+    # The council adopts a Положение (its own text says acts are «принимаются»): the grif says so.
+    assert "ПРИНЯТО" in act and "на заседании педагогического совета" in act and "СОГЛАСОВАНО" not in act
     assert f"от {COUNCIL_DAY:%d.%m.%Y} № 1" in act
     assert "УТВЕРЖДЕНО" in act and "Ш29-13-1/5" in act
     assert "Принято с учётом мнения Совета обучающихся" in act

@@ -303,6 +303,28 @@ def _box(paragraph) -> None:
 # --------------------------------------------------------------------------- document
 
 
+def page_numbers(section) -> None:
+    """ГОСТ Р 7.0.97-2025, п. 5.8: pages numbered from the second, centred in the top margin; the first page
+    has its own (empty) header. The number is Word's PAGE field, so it follows the rendered text."""
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, None), ("end", None)):
+        run = paragraph.add_run()
+        _set_run_font(run, TABLE_PT)
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text:
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        else:
+            run.text = "2"  # shown until the field is updated (Word and LibreOffice update it on opening)
+
+
 def new_document(title: str):
     doc = Document()
     section = doc.sections[0]
@@ -310,6 +332,7 @@ def new_document(title: str):
     section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
     section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
     section.header_distance = section.footer_distance = Mm(10)
+    page_numbers(section)
 
     # document defaults: Times New Roman 14, Russian, single spacing, no gaps
     styles = doc.styles.element
@@ -584,7 +607,7 @@ def build_opinion_request():
     blank(doc)
     par(
         doc,
-        "В соответствии с {{ legal_basis }} направляем проект {{ act_title_genitive }} "
+        "В соответствии {{ legal_basis_preposition or \"с\" }} {{ legal_basis }} направляем проект {{ act_title_genitive }} "
         "для учёта мнения {{ body_genitive }}.",
         align="justify",
         indent=True,
@@ -716,9 +739,10 @@ def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool =
 
 
 def council_grif_cell(cell) -> None:
-    """«СОГЛАСОВАНО / Педагогическим советом / … (протокол от … № …)» when the council has adopted it."""
+    """«ПРИНЯТО / на заседании педагогического совета / … (протокол от … № …)» for an act the council adopts,
+    «СОГЛАСОВАНО / Педагогическим советом / …» where it only agrees (council_grif.word, by the act's type)."""
     tag(cell, "{%p if council_grif %}")
-    par(cell, "СОГЛАСОВАНО", size=TABLE_PT)
+    par(cell, '{{ council_grif.word or "СОГЛАСОВАНО" }}', size=TABLE_PT)
     par(cell, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
     par(cell, "{{ org_short_name }}", size=TABLE_PT)
     par(
@@ -967,7 +991,7 @@ def build_meeting_protocol():
     par(doc, "Срок: {{ d.deadline_text }}", align="justify", indent=True)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if d.responsible_text %}")
-    par(doc, "Ответственный: {{ d.responsible_text }}", align="justify", indent=True)
+    par(doc, "{{ d.responsible_label or \"Ответственный\" }}: {{ d.responsible_text }}", align="justify", indent=True)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
@@ -1010,7 +1034,7 @@ SPECS = [
     Spec(
         name="polozhenie",
         title="Положение (локальный нормативный акт)",
-        file_name="{{ title }}.docx",
+        file_name='{{ title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
             "is_draft", "title", "edition_note", "council_grif", "approval_grif",
@@ -1060,11 +1084,11 @@ SPECS = [
     Spec(
         name="opinion_request",
         title="Письмо о направлении проекта для учёта мнения",
-        file_name="Письмо о направлении проекта от {{ request_date }}.docx",
+        file_name="Запрос мнения {{ body_genitive }} от {{ request_date }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr", "signer",
             "request_date", "addressee", "body_genitive", "act_title_genitive",
-            "response_deadline", "legal_basis",
+            "response_deadline", "legal_basis", "legal_basis_preposition",
         ],
         build=build_opinion_request,
         signers=['director'],
@@ -1074,12 +1098,13 @@ SPECS = [
             "body_genitive": "the body in the genitive («Совета обучающихся»)",
             "act_title_genitive": "act title in the genitive («Положения о …»)",
             "legal_basis": "instrumental, it follows «В соответствии с» («частью 3 статьи 30 Федерального закона …»)",
+            "legal_basis_preposition": "«с» or «со» («со статьёй 372»), agreed with legal_basis",
         },
     ),
     Spec(
         name="protocol_extract",
         title="Выписка из протокола",
-        file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}.docx",
+        file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}, вопрос {{ question_label or agenda_number }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr",
             "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
@@ -1097,7 +1122,7 @@ SPECS = [
     Spec(
         name="plan_table",
         title="План (таблица, альбомный лист)",
-        file_name="{{ plan_title }}.docx",
+        file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
             "plan_title", "is_draft", "council_grif", "approval_grif", "columns", "rows", "row_span",
@@ -1541,7 +1566,7 @@ QUALITY_SPECS = [
     Spec(
         name="corrective_plan_table",
         title="План корректирующих мероприятий",
-        file_name="{{ plan_title }}.docx",
+        file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft",
                    "council_grif", "approval_grif", "rows"],
         signers=['director'],

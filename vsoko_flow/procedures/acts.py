@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db import lowered
-from ..documents.russian import lower_first
+from ..documents.russian import lower_first, preposition_s
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
 from ..models import ActType, Artefact
 from ..deadlines.workdays import add_working_days
 from .acquaintance import acquaintance_staff
-from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, words
+from .common import AGREEMENT, LAW_273, edition_note, digits, person, required_date, title_forms, words
 
 # Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
 OPINION_BODIES: dict[str, dict[str, str]] = {
@@ -271,6 +271,16 @@ def opinion_lines(ctx: TransitionContext) -> list[dict[str, str]]:
     ]
 
 
+def _council_part(ctx: TransitionContext) -> dict[str, str]:
+    """The grif by the act's type: the council adopts it («ПРИНЯТО на заседании педагогического совета» —
+    as the Положение's own text says acts are «принимаются») or only agrees it («СОГЛАСОВАНО Педагогическим
+    советом»)."""
+    act_type = ctx.session.get(ActType, ctx.artefact.act_type_id) if ctx.artefact.act_type_id else None
+    if act_type is not None and act_type.council_grif == "agreed":
+        return {"word": "СОГЛАСОВАНО", "body_instrumental": "Педагогическим советом"}
+    return {"word": "ПРИНЯТО", "body_instrumental": "на заседании педагогического совета"}
+
+
 @document_context("act_text", "Текст акта с грифами согласования и утверждения")
 def act_text(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     approved = bool(ctx.value("order_number"))
@@ -278,9 +288,9 @@ def act_text(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any
     context = {
         **base,
         "is_draft": not approved,
-        "edition_note": ctx.value("edition_note") or "",
+        "edition_note": edition_note(ctx),
         "council_grif": {
-            "body_instrumental": "Педагогическим советом",
+            **_council_part(ctx),
             "protocol_date": digits(ctx.value("protocol_date")),
             "protocol_number": protocol_number,
         } if protocol_number else None,
@@ -376,5 +386,6 @@ def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
             "act_title_genitive": titles["gent"],
             "response_deadline": digits(ctx.value("opinion_deadline")),
             "legal_basis": basis,
+            "legal_basis_preposition": preposition_s(basis),
         })
     return contexts

@@ -248,10 +248,15 @@ AGREEMENT = {
 }
 
 
+def edition_note(ctx: TransitionContext) -> str:
+    """«(в новой редакции)» only on an edition that supersedes another: a brand-new act has no old one."""
+    return (ctx.value("edition_note") or "") if ctx.artefact.supersedes_id else ""
+
+
 def title_forms(ctx: TransitionContext) -> dict[str, str]:
     """The artefact's title with its edition note in the nominative, genitive and instrumental."""
     title = ctx.artefact.title
-    note = ctx.value("edition_note") or ""
+    note = edition_note(ctx)
     suffix = f" {note}" if note else ""
     return {
         "nomn": title + suffix,

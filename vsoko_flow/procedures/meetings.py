@@ -11,6 +11,7 @@ body (a plan adopted by the same педагогический совет) takes 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,12 +328,19 @@ def _decision_responsible(decision: Decision, names: dict[str, str]) -> str:
     return ", ".join(people + list(decision.item.external_executors or []))
 
 
+def responsible_label(people: str) -> str:
+    """«Ответственный» before one person, «Ответственные» before several («Петрова А.А., Смирнов А.В.»)."""
+    several = len([p for p in re.split(r"[,;\n]| и ", people or "") if p.strip()]) > 1
+    return "Ответственные" if several else "Ответственный"
+
+
 def _agenda_context(item: AgendaItem, names: dict[str, str]) -> dict[str, Any]:
     decisions = [{
         "number": f"{item.number}.{j}.",
         "text": " ".join(lines(decision.text)),
         "deadline_text": " ".join(lines(decision.deadline_text)),
         "responsible_text": " ".join(lines(_decision_responsible(decision, names))),
+        "responsible_label": responsible_label(_decision_responsible(decision, names)),
     } for j, decision in enumerate(item.decisions, start=1)]
     votes = item.votes or {}
     return {
@@ -389,7 +397,7 @@ def _decision_sentence(decision: dict[str, str]) -> str:
     if decision["deadline_text"]:
         parts.append(sentence(f"Срок — {decision['deadline_text']}"))
     if decision["responsible_text"]:
-        parts.append(sentence(f"Ответственный — {decision['responsible_text']}"))
+        parts.append(sentence(f"{decision['responsible_label']} — {decision['responsible_text']}"))
     return " ".join(parts)
 
 
@@ -409,11 +417,14 @@ def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict
         if item.votes is None:
             continue
         agenda_context = _agenda_context(item, names)
-        for decision in agenda_context["decisions"]:
+        several = len(agenda_context["decisions"]) > 1
+        for index, decision in enumerate(agenda_context["decisions"], start=1):
             extracts.append({
                 **base,
                 **fixed,
                 "agenda_number": item.number,
+                # Its file name tells the question (and the decision, when a question has several).
+                "question_label": f"{item.number}, решение {index}" if several else item.number,
                 "agenda_item": sentence(agenda_context["title"]) if agenda_context["title"] else "",
                 "heard": " ".join(agenda_context["heard"]),
                 "decision": _decision_sentence(decision),

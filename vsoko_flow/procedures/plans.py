@@ -246,7 +246,8 @@ def analytic_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[s
             numbers.append(number)
     titles = _plan_titles(ctx)
     total = totals["total"]
-    intro = (f"На контроле по плану находилось {total} {plural(total, ('пункт', 'пункта', 'пунктов'))} "
+    intro = (f"На контроле по плану {plural(total, ('находился', 'находились', 'находилось'))} {total} "
+             f"{plural(total, ('пункт', 'пункта', 'пунктов'))} "
              f"(с учётом повторяющихся сроков исполнения) в {len(sections)} "
              f"{plural(len(sections), ('разделе', 'разделах', 'разделах'))}. "
              f"Итоги исполнения на {date_digits(report_date)} по разделам плана приведены в таблице.")

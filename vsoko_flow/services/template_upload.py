@@ -185,8 +185,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "is_draft": False,
         "title": _SAMPLE_TITLE,
         "edition_note": "(в новой редакции)",
-        "council_grif": {"body_instrumental": "Педагогическим советом", "protocol_date": "31.03.2025",
-                         "protocol_number": "10"},
+        "council_grif": {"word": "ПРИНЯТО", "body_instrumental": "на заседании педагогического совета",
+                         "protocol_date": "31.03.2025", "protocol_number": "10"},
         "approval_grif": {"order_date": "03.04.2025", "order_number": "Ш29-13-291/5"},
         "opinions": [
             {"body_genitive": "Совета обучающихся", "protocol_date": "14.03.2025", "protocol_number": "3"},
@@ -233,6 +233,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "response_deadline": "17.03.2025",
         "legal_basis": "частью 3 статьи 30 Федерального закона от 29.12.2012 № 273-ФЗ "
                        "«Об образовании в Российской Федерации»",
+        "legal_basis_preposition": "с",
     },
     "protocol_extract": {
         "protocol_heading": "заседания педагогического совета",
@@ -979,7 +980,8 @@ VARIABLE_HELP: dict[str, str] = {
     "is_draft": "истина для проекта: «ПРОЕКТ» вверху и без грифа утверждения",
     "title": "название акта: «Положение о …»",
     "edition_note": "«(в новой редакции)» или пусто",
-    "council_grif": "гриф согласования: нет или {body_instrumental, protocol_date, protocol_number}",
+    "council_grif": "гриф совета: нет или {word («ПРИНЯТО» / «СОГЛАСОВАНО»), body_instrumental, protocol_date, "
+                    "protocol_number}",
     "approval_grif": "гриф утверждения: нет или {order_date, order_number}",
     "opinions": "учтённые мнения советов: список {body_genitive, protocol_date, protocol_number}",
     "sections": "разделы и пункты: список {number «1.»/«1.1.», text, level 1 или 2}",
@@ -999,6 +1001,7 @@ VARIABLE_HELP: dict[str, str] = {
     "act_title_genitive": "название акта в родительном падеже («Положения о …»)",
     "response_deadline": "срок ответа (ДД.ММ.ГГГГ)",
     "legal_basis": "основание в творительном падеже, после «В соответствии с»",
+    "legal_basis_preposition": "«с» или «со» перед основанием («со статьёй 372»)",
     "protocol_date": "дата протокола",
     "protocol_number": "номер протокола",
     "chair": "председатель (И.О. Фамилия)",

@@ -108,7 +108,7 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     _move(definition, artefact, trigger)
     stored = dict(submitted) if transition.store_fields else {}
     artefact.fields = {**artefact.fields, **stored, **ctx.updates}
-    documents = [_finish(rt, ctx, draft, numbers) for draft in drafts]
+    documents = _named_apart(ctx.session, artefact.id, [_finish(rt, ctx, draft, numbers) for draft in drafts])
     session.add_all(documents)
     session.flush()
     # Each document that needs a signature waits for its signers: their «Подписать» tasks.
@@ -123,6 +123,22 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
         documents=[{"id": d.id, "public_id": d.public_id, "title": d.title, "file_name": d.file_name,
                     "sha256": d.sha256, "history_sequence": entry.sequence} for d in documents],
     )
+
+
+def _named_apart(session: Session, artefact_id: int, documents: list[StoredDocument]) -> list[StoredDocument]:
+    """No two documents of one artefact share a file name: a repeated one gets « (2)», « (3)» before «.docx»
+    (a draft sent to the council again after an amendment, two extracts a template names alike)."""
+    taken = {name.lower() for name in session.scalars(
+        select(StoredDocument.file_name).where(StoredDocument.artefact_id == artefact_id))}
+    for document in documents:
+        stem, dot, suffix = document.file_name.rpartition(".")
+        name, copy = document.file_name, 1
+        while name.lower() in taken:
+            copy += 1
+            name = f"{stem} ({copy}).{suffix}" if dot else f"{document.file_name} ({copy})"
+        document.file_name = name
+        taken.add(name.lower())
+    return documents
 
 
 def _context(rt: Runtime, session: Session, artefact: Artefact, transition: TransitionDef, actor: User,
