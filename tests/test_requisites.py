@@ -127,3 +127,12 @@ def test_prepositions_and_counts_agree():
     assert [preposition_s(w) for w in ("статьёй 372", "частью 3", "всеми", "собой")] == ["со", "с", "со", "с"]
     assert responsible_label("Петрова А.С.") == "Ответственный"
     assert responsible_label("Петрова А.С., Смирнов А.В.") == "Ответственные"
+
+
+def test_a_draft_is_dated_under_its_grif(rt, school):
+    act = new_draft(rt, school, title="Положение о ВСОКО")
+    record_opinions(rt, school, act)
+    fire_transition(rt, act, "send_to_council", school["deputy"], today=COUNCIL_DAY)
+    draft = approved_text(rt, act)  # the only Положение stored: the draft taken to the council
+    assert draft.file_name == "Положение о ВСОКО — проект.docx"
+    assert f"ПРОЕКТ\nот {COUNCIL_DAY:%d.%m.%Y}" in docx_text(draft.content)

@@ -498,6 +498,7 @@ def build_polozhenie():
     # right: «ПРОЕКТ» or the approval grif (+ the place of the director's signature)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p elif approval_grif %}")
     par(right, "УТВЕРЖДЕНО", size=TABLE_PT, left_indent=5)
     par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
@@ -738,6 +739,13 @@ def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool =
     tag(cell, "{%p endfor %}")
 
 
+def draft_date_line(cell) -> None:
+    """A draft is dated too (ГОСТ Р 7.0.97-2025: a date on every document): «от 10.03.2025» under «ПРОЕКТ»."""
+    tag(cell, "{%p if draft_date %}")
+    par(cell, "от {{ draft_date }}", align="right", size=TABLE_PT)
+    tag(cell, "{%p endif %}")
+
+
 def council_grif_cell(cell) -> None:
     """«ПРИНЯТО / на заседании педагогического совета / … (протокол от … № …)» for an act the council adopts,
     «СОГЛАСОВАНО / Педагогическим советом / …» where it only agrees (council_grif.word, by the act's type)."""
@@ -764,6 +772,7 @@ def grif_table(doc, widths: list[float], approval_word: str) -> None:
     spacer(left)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p elif approval_grif %}")
     par(right, approval_word, size=TABLE_PT, left_indent=5)
     par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
@@ -1026,6 +1035,7 @@ COMMON_DOC = {
     "org_city": "place of compilation, printed as given («г. Курск»)",
     "verify_url": "URL of the authenticity check",
     "qr": "QR code (docxtpl InlineImage supplied by the renderer)",
+    "draft_date": "the day a draft is produced, printed under «ПРОЕКТ» (every document is dated)",
     "signer": "{position, initials_surname}: «Директор» or «И.о. директора» and the name; the mark of an "
     "e-signature is never in the template (see signers)",
 }
@@ -1037,7 +1047,7 @@ SPECS = [
         file_name='{{ title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
-            "is_draft", "title", "edition_note", "council_grif", "approval_grif",
+            "is_draft", "draft_date", "title", "edition_note", "council_grif", "approval_grif",
             "opinions", "sections",
         ],
         build=build_polozhenie,
@@ -1125,7 +1135,7 @@ SPECS = [
         file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
-            "plan_title", "is_draft", "council_grif", "approval_grif", "columns", "rows", "row_span",
+            "plan_title", "is_draft", "draft_date", "council_grif", "approval_grif", "columns", "rows", "row_span",
         ],
         build=build_plan_table,
         signers=['director'],
@@ -1316,6 +1326,7 @@ def approval_corner(doc) -> None:
     spacer(left)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p else %}")
     par(right, "УТВЕРЖДАЮ", size=TABLE_PT, left_indent=5)
     par(right, "{{ signer.position }}", size=TABLE_PT, left_indent=5)
@@ -1548,7 +1559,7 @@ QUALITY_SPECS = [
         name="audit_act",
         title="Акт внутреннего аудита",
         file_name="Акт внутреннего аудита от {{ act_date }}.docx",
-        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "approval",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "draft_date", "approval",
                    "act_date", "act_number", "audit_title", "basis", "period", "area", "scope", "criteria", "team",
                    "summary", "findings", "conclusion"],
         signers=['director'],
@@ -1567,7 +1578,7 @@ QUALITY_SPECS = [
         name="corrective_plan_table",
         title="План корректирующих мероприятий",
         file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
-        variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft",
+        variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft", "draft_date",
                    "council_grif", "approval_grif", "rows"],
         signers=['director'],
         build=build_corrective_plan_table,
@@ -1591,7 +1602,7 @@ QUALITY_SPECS = [
         name="annual_review",
         title="Анализ функционирования ВСОКО",
         file_name="Анализ функционирования ВСОКО от {{ report_date }}.docx",
-        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "draft_date",
                    "council_grif", "approval_grif", "heading", "report_date", "summary", "plans", "findings", "charts",
                    "effectiveness_rate", "decisions"],
         signers=['director'],

@@ -221,6 +221,8 @@ def base_context(ctx: TransitionContext) -> dict[str, Any]:
         "title": ctx.artefact.title,
         "school_year": ctx.artefact.school_year,
         "signer": director_block(ctx),
+        # A draft is dated too: the day it was produced (printed under «ПРОЕКТ»).
+        "draft_date": date_digits(ctx.today),
     }
 
 
