@@ -110,3 +110,21 @@ def test_a_meeting_whose_protocol_is_issued_is_not_added_to(rt, school):
     with rt.sessions() as session:
         assert session.get(Artefact, later).fields["protocol_number"] == "2"
     assert len(meetings(rt)) == 2
+
+
+def test_a_typed_paper_journal_number_is_taken_and_checked_unique_in_its_journal_and_year(rt, school):
+    first = adopted_act(rt, school, protocol_number_typed="12")
+    same_meeting = adopted_act(rt, school, title="Положение о ШМО", protocol_number_typed="12")
+    with rt.sessions() as session:
+        assert {session.get(Artefact, i).fields["protocol_number"] for i in (first, same_meeting)} == {"12"}
+    with pytest.raises(Unprocessable) as other_number:
+        adopted_act(rt, school, title="Положение о наставничестве", protocol_number_typed="13")
+    assert other_number.value.message.startswith(f"На {COUNCIL_DAY:%d.%m.%Y} в журнале «Протоколы педагогического "
+                                                 "совета» уже записан № 12")
+    later = COUNCIL_DAY + dt.timedelta(days=7)
+    with pytest.raises(Unprocessable) as repeated:
+        adopted_act(rt, school, title="Положение о наставничестве", day=later, protocol_number_typed="12")
+    assert repeated.value.message.startswith("№ 12 уже есть в журнале «Протоколы педагогического совета»")
+    fresh = adopted_act(rt, school, title="Положение о наставничестве", day=later, protocol_number_typed="13")
+    with rt.sessions() as session:
+        assert session.get(Artefact, fresh).fields["protocol_number"] == "13"

@@ -73,8 +73,9 @@ def register_protocol(ctx: TransitionContext, journal: str, number_field: str, d
     meeting = _meeting_of(ctx, journal, day)
     ctx.set_field("agenda_number", _question_number(ctx, meeting))
     ctx.set_field("meeting_id", meeting.id)
-    ctx.set_field(number_field, ctx.numbers.reserve(found, day, ctx.artefact.id,
-                                                    "Заседание педагогического совета", one_per_day=True))
+    ctx.set_field(number_field, ctx.numbers.reserve(found, day, ctx.artefact.id, "Заседание педагогического совета",
+                                                    one_per_day=True,
+                                                    typed=str(ctx.submitted.get("protocol_number_typed") or "")))
     adoptions = [a for a in meeting.fields.get("adoptions") or [] if a.get("artefact_id") != ctx.artefact.id]
     adoption = {"artefact_id": ctx.artefact.id, "kind": ctx.artefact.kind, "title": ctx.artefact.title,
                 "number": ctx.value("agenda_number"), **adoption_words(ctx),
