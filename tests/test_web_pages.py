@@ -264,7 +264,9 @@ def test_start_page_lists_waiting_actions_and_deadlines(rt, school, app):
     page = text_of(deputy.get("/"))
 
     assert f'href="/artefacts/{draft}?action=send_for_opinions#t-send_for_opinions"' in page
-    assert re.search(r"Ждут вашего действия <span class=\"count\">1</span>", page)
+    # The draft, and the council's meeting the act was adopted at, whose protocol waits to be recorded.
+    assert re.search(r"Ждут вашего действия <span class=\"count\">2</span>", page)
+    assert "Заседание педагогического совета" in page
     # Acquaintance and publication (the responsible's), and her own acknowledgement (she is on the list).
     assert re.search(r"Сроки <span class=\"count\">3</span>", page)
     assert page.count("deadline deadline--overdue") == 3 and "просрочено: 3" in page
