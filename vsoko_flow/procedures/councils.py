@@ -94,10 +94,11 @@ def _meeting_of(ctx: TransitionContext, body: str, day: dt.date) -> Artefact:
     """The council's meeting of that day (the first recorded, not withdrawn), or a new one being prepared."""
     candidates = ctx.session.scalars(
         select(Artefact).where(Artefact.organisation_id == ctx.artefact.organisation_id,
-                               Artefact.kind == MEETING_KIND, Artefact.state != "withdrawn")
+                               Artefact.kind == MEETING_KIND, Artefact.state != "withdrawn",
+                               Artefact.fields["body"].as_string() == body)
         .order_by(Artefact.id).with_for_update()).all()
     for meeting in candidates:
-        if meeting.fields.get("body") == body and str(meeting.fields.get("meeting_date") or "")[:10] == day.isoformat():
+        if str(meeting.fields.get("meeting_date") or "")[:10] == day.isoformat():
             if meeting.state != ctx.definitions[MEETING_KIND].initial:
                 raise ActionError(
                     f"Протокол заседания педагогического совета от {_d(day)} № {meeting.fields.get('protocol_number')} "
