@@ -17,6 +17,11 @@ def test_the_director_signs_in_the_browser(rt, live_server, browser, tmp_path): 
         session.scalars(select(Membership).where(Membership.user_id == users["director"])).one().cert_serial = ""
         act = session.scalars(select(StoredDocument).join(Signature, Signature.document_id == StoredDocument.id)
                               .where(StoredDocument.template_name == "polozhenie")).one()
+        # The demo has more than one order waiting for her; this test signs the one approving the Положение.
+        order_signature = session.scalars(
+            select(Signature.id).join(StoredDocument, Signature.document_id == StoredDocument.id)
+            .where(Signature.artefact_id == act.artefact_id, StoredDocument.title.startswith("Приказ об утверждении"),
+                   Signature.signer_id == users["director"])).one()
         signature_file = tmp_path / "Положение.docx.sig"
         signature_file.write_bytes(valid_now("Соколова Марина Борисовна").sign(act.content))
 
@@ -28,7 +33,9 @@ def test_the_director_signs_in_the_browser(rt, live_server, browser, tmp_path): 
     page.wait_for_url(f"{live_server.url}/")
     screenshot(page, "signing-tasks")
 
-    page.get_by_role("link", name="Подписать: Приказ об утверждении").click()
+    order_link = page.locator(f'a[href="/signatures/{order_signature}"]')
+    assert order_link.inner_text().startswith("Подписать: Приказ об утверждении")
+    order_link.click()
     page.get_by_label("Ваш пароль для входа в систему").fill("не мой пароль")
     page.get_by_role("button", name="Подписать простой электронной подписью").click()
     assert page.get_by_text("Пароль неверный: документ не подписан").is_visible()

@@ -12,10 +12,17 @@ same reasons. A state left only by the system (an act in force, superseded by it
 waits for another document, not for a person. Every declared state must be reached, so a kind added
 tomorrow is walked the same way — if it needs content the walk cannot give, the test says which
 state it could not reach and why.
+
+Some kinds are made from other documents and moved by them (a finding is recorded on an audit's
+checklist line; its corrective actions start when the plan of corrections is approved). For those
+a Preparation (tests/walk_preparations.py) says how a person makes one, what a state asks a person
+to fill in (the checklist answered), and which steps of the other documents move it on; the walk
+takes those steps as it takes people's actions.
 """
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,12 +38,16 @@ from vsoko_flow.services.plans import add_item, add_section
 from vsoko_flow.services.runtime import Runtime
 from vsoko_flow.services.transitions import fire_transition
 
+from .walk_preparations import PREPARATIONS, Preparation, state_of
+
 FIRST_DAY = dt.date(2024, 10, 1)
 SCHOOL_YEAR = "2024/2025"
 TEXT = "1. Общие положения\n1.1. Текст, написанный для проверки.\n2. Заключительные положения\n2.1. Вступает в силу."
 # Values a careful person types, by field name; other fields get a value of their type.
 PLAUSIBLE: dict[str, Any] = {"present": 20, "votes_for": 15, "votes_against": 3, "votes_abstained": 2,
-                             "agenda_number": 1}
+                             "agenda_number": 1, "why_1": "Порядок не был закреплён локальным актом",
+                             "root_cause": "Обязанность не закреплена ни в одном локальном акте школы",
+                             "deadline": "Май"}
 PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer")
 MAX_PATH = 12
 
@@ -45,6 +56,8 @@ MAX_PATH = 12
 class Step:
     trigger: str
     option: str = ""  # the value of the first choice field, for an action that keeps the state
+    actor: str = ""   # the login who fires it: the first of those it is offered to for whom it goes through
+    external: bool = False  # a step of another document (the Preparation's), not an action on this one
 
 
 @dataclass
@@ -79,8 +92,10 @@ def actor_for(transition: TransitionDef | None, roles: dict[str, set[str]], defi
 class Walker:
     """Creates documents of one kind and replays paths of actions on them."""
 
-    def __init__(self, rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any]):
+    def __init__(self, rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any],
+                 preparation: Preparation | None = None):
         self.rt, self.school, self.definition, self.creation = rt, school, definition, creation
+        self.preparation = preparation
         with rt.sessions() as session:
             from vsoko_flow.services.access import membership_in
 
@@ -88,8 +103,12 @@ class Walker:
         self.rules = {step.name for t in definition.transitions.values() for step in t.rules}
         self.created = 0
 
-    def fresh(self) -> int:
-        """A new document of the kind, with the content its rules ask for."""
+    def fresh(self) -> tuple[int, dt.date]:
+        """A new document of the kind, with the content its rules ask for, and the day it was made."""
+        if self.preparation is not None:
+            artefact_id, day = self.preparation.make(self.rt, self.school)
+            self._fill(artefact_id, self.definition.initial, day)
+            return artefact_id, day
         creator = self.school[actor_for(None, self.roles, self.definition)]
         self.created += 1  # every walk its own act: one edition in force per title
         artefact_id = create_artefact(self.rt, creator, self.school.id, self.definition.kind,
@@ -105,7 +124,13 @@ class Walker:
         if "agenda_complete" in self.rules:
             edit_agenda_texts(self.rt, artefact_id, creator,
                               [{"title": "Вопрос для проверки", "heard": "Иванову И.И."}])
-        return artefact_id
+        return artefact_id, FIRST_DAY
+
+    def _fill(self, artefact_id: int, state: str, day: dt.date) -> None:
+        """What a person fills in on entering `state` before anyone can act (a checklist's answers)."""
+        fill = self.preparation.content.get(state) if self.preparation else None
+        if fill is not None:
+            fill(self.rt, self.school, artefact_id, day)
 
     def values(self, transition: TransitionDef, option: str, day: dt.date) -> dict[str, Any]:
         values = {spec.name: value_of(spec, day) for spec in transition.fields if spec.required or spec.name in PLAUSIBLE}
@@ -114,18 +139,25 @@ class Walker:
             values[choice.name] = option
         return values
 
-    def fire(self, artefact_id: int, step: Step, day: dt.date):
+    def fire(self, artefact_id: int, step: Step, day: dt.date) -> tuple[str, dt.date]:
+        """Take the step on the document: the state it is in afterwards and the day the step was taken."""
+        if step.external:
+            moved_on = self.preparation.external[step.trigger].move(self.rt, self.school, artefact_id, day)
+            return state_of(self.rt, artefact_id), moved_on
         transition = self.definition.transitions[step.trigger]
-        actor = self.school[actor_for(transition, self.roles, self.definition)]
-        return fire_transition(self.rt, artefact_id, step.trigger, actor, fields=self.values(transition, step.option, day),
-                               comment="Комментарий для проверки" if transition.comment_required else "", today=day)
+        actor = self.school[step.actor or actor_for(transition, self.roles, self.definition)]
+        result = fire_transition(self.rt, artefact_id, step.trigger, actor,
+                                 fields=self.values(transition, step.option, day),
+                                 comment="Комментарий для проверки" if transition.comment_required else "", today=day)
+        return result.to_state, day
 
     def replay(self, path: tuple[Step, ...]) -> tuple[int, dt.date]:
-        artefact_id = self.fresh()
-        day = FIRST_DAY
+        artefact_id, day = self.fresh()
         for step in path:
-            day += dt.timedelta(days=1)
-            self.fire(artefact_id, step, day)
+            state_before = state_of(self.rt, artefact_id)
+            state, day = self.fire(artefact_id, step, day + dt.timedelta(days=1))
+            if state != state_before:
+                self._fill(artefact_id, state, day)
         return artefact_id, day
 
     def offered(self, artefact_id: int, day: dt.date) -> dict[str, list[dict[str, Any]]]:
@@ -139,9 +171,17 @@ class Walker:
         choice = next((spec for spec in transition.fields if spec.type == "choice"), None)
         return list(choice.options) if choice else [""]
 
+    def externals(self, state: str) -> list[Step]:
+        """The other documents' steps that move a document of this kind on from `state`."""
+        if self.preparation is None:
+            return []
+        return [Step(name, external=True) for name, move in self.preparation.external.items()
+                if move.from_state == state]
 
-def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any]) -> Walk:
-    walker = Walker(rt, school, definition, creation)
+
+def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any],
+         preparation: Preparation | None = None) -> Walk:
+    walker = Walker(rt, school, definition, creation, preparation)
     result = Walk(definition.kind, reached={definition.initial: ()})
     queue: list[tuple[str, tuple[Step, ...]]] = [(definition.initial, ())]
     seen: set[tuple[str, frozenset[Step]]] = {(definition.initial, frozenset())}
@@ -149,44 +189,73 @@ def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str
         state, path = queue.pop(0)
         artefact_id, day = walker.replay(path)
         offered = walker.offered(artefact_id, day)
-        _check_state(result, definition, state, path, offered)
-        for trigger in dict.fromkeys(t["trigger"] for actions in offered.values() for t in actions):
-            transition = definition.transitions[trigger]
-            blocked = next(t["blocked"] for actions in offered.values() for t in actions if t["trigger"] == trigger)
-            for option in walker.options(transition):
-                step = Step(trigger, option)
-                target, refusal = _try(walker, path, step, blocked)
-                if refusal:
-                    result.refusals.setdefault(state, []).append(f"{trigger}{f'/{option}' if option else ''}: {refusal}")
-                if blocked and target is not None:
-                    result.blocked_but_fired.append(f"{definition.kind}: «{transition.label}» показано как недоступное "
-                                                    f"в «{state}» ({blocked}), но выполнилось")
-                if target is None or len(path) >= MAX_PATH:
-                    continue
-                key = (target, frozenset((*path, step)))
-                if key not in seen and (target not in result.reached or target == state):
-                    seen.add(key)
-                    result.reached.setdefault(target, (*path, step))
-                    queue.append((target, (*path, step)))
+        _check_state(result, definition, state, path, offered, waits_on=bool(walker.externals(state)))
+        for step, blocked in [*_people_steps(walker, offered), *((s, {"": []}) for s in walker.externals(state))]:
+            target, chosen, refusal = _try(walker, path, step, blocked)
+            if refusal:
+                result.refusals.setdefault(state, []).append(f"{step.trigger}{f'/{step.option}' if step.option else ''}: "
+                                                             f"{refusal}")
+            if target is not None and blocked[chosen.actor]:
+                label = definition.transitions[step.trigger].label
+                result.blocked_but_fired.append(f"{definition.kind}: «{label}» показано {chosen.actor} как недоступное "
+                                                f"в «{state}» ({blocked[chosen.actor]}), но выполнилось")
+            if target is None or len(path) >= MAX_PATH:
+                continue
+            key = (target, frozenset((*path, chosen)))
+            if key not in seen and (target not in result.reached or target == state):
+                seen.add(key)
+                result.reached.setdefault(target, (*path, chosen))
+                queue.append((target, (*path, chosen)))
     return result
 
 
-def _try(walker: Walker, path: tuple[Step, ...], step: Step, blocked: list[str]) -> tuple[str | None, str]:
-    """Fire `step` after `path` on a fresh document: the state reached, or why it was refused."""
-    artefact_id, day = walker.replay(path)
-    try:
-        return walker.fire(artefact_id, step, day + dt.timedelta(days=1)).to_state, ""
-    except Unprocessable as error:
-        rules = (error.details or {}).get("rules") if isinstance(error.details, dict) else None
-        if blocked:  # refused as announced, for the reasons announced
-            assert set(blocked) <= set(rules or [error.message]), (step, blocked, error.message, error.details)
-        return None, error.message
-    except ServiceError as error:
-        return None, error.message
+def _people_steps(walker: Walker, offered: dict[str, list[dict[str, Any]]]) -> list[tuple[Step, dict[str, list[str]]]]:
+    """Every action offered to someone (each option of an action that keeps the state), with what was
+    announced to each person it is offered to as refusing it."""
+    steps = []
+    for trigger in dict.fromkeys(t["trigger"] for actions in offered.values() for t in actions):
+        transition = walker.definition.transitions[trigger]
+        blocked = {login: t["blocked"] for login, actions in offered.items() for t in actions if t["trigger"] == trigger}
+        steps += [(Step(trigger, option), blocked) for option in walker.options(transition)]
+    return steps
+
+
+def _try(walker: Walker, path: tuple[Step, ...], step: Step,
+         blocked: dict[str, list[str]]) -> tuple[str | None, Step, str]:
+    """Fire `step` after `path` on a fresh document by the people it is offered to as open, in turn, until
+    it goes through; and by the first person it is announced to as refused, for whom it must be refused
+    for the reasons announced. The state reached and the step as taken (with its actor), or why not."""
+    open_to = [login for login in blocked if not blocked[login]]
+    refused_to = [login for login in blocked if blocked[login]][:1]
+    reached, taken_by, refusal = None, step, ""
+    for login in [*open_to, *refused_to]:
+        if reached is not None and login in open_to:
+            continue
+        taken = replace(step, actor=login)
+        artefact_id, day = walker.replay(path)
+        try:
+            state = walker.fire(artefact_id, taken, day + dt.timedelta(days=1))[0]
+        except Unprocessable as error:
+            rules = (error.details or {}).get("rules") if isinstance(error.details, dict) else None
+            if blocked[login]:  # refused as announced, for the reasons announced
+                assert _same_documents(blocked[login]) <= _same_documents(rules or [error.message]), (taken, error)
+            refusal = refusal or error.message
+            continue
+        except ServiceError as error:
+            refusal = refusal or error.message
+            continue
+        if blocked[login] or reached is None:
+            reached, taken_by = state, taken
+    return reached, taken_by, "" if reached is not None else refusal
+
+
+def _same_documents(reasons: list[str]) -> set[str]:
+    """Reasons with document numbers taken out: each try is on a fresh document (and its own findings)."""
+    return {re.sub(r"№ \d+", "№ …", reason) for reason in reasons}
 
 
 def _check_state(result: Walk, definition: WorkflowDefinition, state: str, path: tuple[Step, ...],
-                 offered: dict[str, list[dict[str, Any]]]) -> None:
+                 offered: dict[str, list[dict[str, Any]]], waits_on: bool = False) -> None:
     if definition.states[state].final:
         assert not any(offered.values()), (definition.kind, state, offered)  # nothing to do in a final state
         return
@@ -196,6 +265,8 @@ def _check_state(result: Walk, definition: WorkflowDefinition, state: str, path:
         return
     tasks = [(login, t["label"]) for login, actions in offered.items() for t in actions
              if definition.transitions[t["trigger"]].task and not t["blocked"]]
+    if not tasks and definition.states[state].waits_for and waits_on:
+        return  # it says on its page what it waits for, and the walk takes that other document's steps
     if not tasks:
         reasons = sorted({reason for actions in offered.values() for t in actions for reason in t["blocked"]})
         result.dead_ends.append(f"{definition.kind}: в состоянии «{definition.state_label(state)}» (путь: "
@@ -216,7 +287,8 @@ def all_kinds(rt: Runtime) -> list[str]:
     return sorted(rt.definitions)
 
 
-@pytest.mark.parametrize("kind", ["activity_plan", "control_item", "meeting", "polozhenie", "roadmap", "vsoko_plan"])
+@pytest.mark.parametrize("kind", ["activity_plan", "annual_review", "audit", "control_item", "corrective_plan",
+                                  "effectiveness_check", "finding", "meeting", "polozhenie", "roadmap", "vsoko_plan"])
 def test_every_known_kind_is_in_the_workflows_folder(rt, kind):
     """The walk below takes the kinds from the folder: these are the ones there today (others are walked too)."""
     assert kind in all_kinds(rt)
@@ -228,8 +300,9 @@ def test_every_state_of_every_workflow_leaves_someone_an_action(rt, school):
     for kind in all_kinds(rt):
         definition = rt.definition(kind)
         reached: set[str] = set()
-        for creation in scenarios(definition):
-            result = walk(rt, school, definition, creation)
+        ways = [({}, p) for p in PREPARATIONS[kind]] if kind in PREPARATIONS else [(c, None) for c in scenarios(definition)]
+        for creation, preparation in ways:
+            result = walk(rt, school, definition, creation, preparation)
             reached |= set(result.reached)
             problems += result.dead_ends + result.blocked_but_fired
             last = result

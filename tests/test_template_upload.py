@@ -134,6 +134,16 @@ def draft_id(rt, school_id: int) -> int:  # noqa: F811
                                                         Artefact.kind == "polozhenie", Artefact.state == "draft"))
 
 
+def gather_opinions(rt, artefact_id: int, deputy: int) -> None:
+    """The councils' positive opinions on a draft, so that it may go to the педсовет."""
+    fire_transition(rt, artefact_id, "send_for_opinions", deputy, fields={"request_date": DAY.isoformat()},
+                    today=DAY)
+    for body in ("student_council", "parents_council"):
+        fire_transition(rt, artefact_id, "record_opinion", deputy, today=DAY, fields={
+            "opinion_body": body, "opinion_date": DAY.isoformat(), "opinion_protocol_number": "1",
+            "opinion_result": "positive"})
+
+
 def send_to_council_text(rt, artefact_id: int, deputy: int, back_first: bool = False) -> str:
     """Fire a transition that renders the Положение template; return the text of that document. The
     councils give their opinion first (the council takes no act without them); a draft returned from the
@@ -141,12 +151,7 @@ def send_to_council_text(rt, artefact_id: int, deputy: int, back_first: bool = F
     if back_first:
         fire_transition(rt, artefact_id, "return_to_draft", deputy, comment="Доработать оформление", today=DAY)
     else:
-        fire_transition(rt, artefact_id, "send_for_opinions", deputy, fields={"request_date": DAY.isoformat()},
-                        today=DAY)
-        for body in ("student_council", "parents_council"):
-            fire_transition(rt, artefact_id, "record_opinion", deputy, today=DAY, fields={
-                "opinion_body": body, "opinion_date": DAY.isoformat(), "opinion_protocol_number": "1",
-                "opinion_result": "positive"})
+        gather_opinions(rt, artefact_id, deputy)
     result = fire_transition(rt, artefact_id, "send_to_council", deputy, today=DAY)
     [document] = [d for d in result.documents if d["title"].startswith("Положение")]
     with rt.sessions() as session:

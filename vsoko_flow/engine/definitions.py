@@ -54,6 +54,9 @@ class StateDef:
     name: str
     label: str
     final: bool = False
+    # What a document in this state waits for when it is another document's step that moves it on
+    # (a finding's actions start when the plan of corrections is approved), shown on its page.
+    waits_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -295,12 +298,13 @@ def _parse_states(raw: Any, line: int, problems: _Problems) -> dict[str, StateDe
     for name, spec in raw.items():
         spec_line = raw.line_of(name) if isinstance(raw, LineMap) else line
         spec = spec or {}
-        for key in (spec.keys() - {"label", "final"}) if isinstance(spec, dict) else ():
+        for key in (spec.keys() - {"label", "final", "waits_for"}) if isinstance(spec, dict) else ():
             problems.add(spec_line, f"состояние «{name}»: неизвестный ключ «{key}»")
         if not isinstance(spec, dict) or not spec.get("label"):
             problems.add(spec_line, f"состояние «{name}»: нет подписи (label)")
             spec = spec if isinstance(spec, dict) else {}
-        states[str(name)] = StateDef(name=str(name), label=str(spec.get("label", name)), final=bool(spec.get("final")))
+        states[str(name)] = StateDef(name=str(name), label=str(spec.get("label", name)), final=bool(spec.get("final")),
+                                     waits_for=str(spec.get("waits_for") or ""))
     return states
 
 

@@ -150,7 +150,7 @@ def independence_problems(session: Session, audit: Artefact) -> list[str]:
     return problems
 
 
-@rule("programme_complete", "Программа аудита заполнена: чек-лист, руководитель группы, проверяемые, даты")
+@rule("programme_complete", "Программа аудита заполнена: чек-лист, руководитель группы, проверяемые, даты", before_form=True)
 def programme_complete(ctx: TransitionContext) -> list[str]:
     programme = programme_of(ctx.artefact.fields)
     missing = []
@@ -167,7 +167,7 @@ def programme_complete(ctx: TransitionContext) -> list[str]:
     return [f"В программе аудита не указано: {', '.join(missing)}. Заполните программу на странице аудита"]
 
 
-@rule("auditors_independent", "Аудиторы не проверяют собственную работу")
+@rule("auditors_independent", "Аудиторы не проверяют собственную работу", before_form=True)
 def auditors_independent(ctx: TransitionContext) -> list[str]:
     return independence_problems(ctx.session, ctx.artefact)
 
@@ -220,7 +220,7 @@ def load_checklist(ctx: TransitionContext) -> None:
     ctx.set_field("checklist_title", checklist.title)
 
 
-@rule("checklist_answered", "На все вопросы чек-листа даны ответы; по ответам «не соответствует» зафиксированы несоответствия")
+@rule("checklist_answered", "На все вопросы чек-листа даны ответы; по ответам «не соответствует» зафиксированы несоответствия", before_form=True)
 def checklist_answered(ctx: TransitionContext) -> list[str]:
     lines_ = audit_lines(ctx.session, ctx.artefact.id)
     unanswered = [str(i + 1) for i, line in enumerate(lines_) if not line.answer]
@@ -236,14 +236,14 @@ def checklist_answered(ctx: TransitionContext) -> list[str]:
     return messages
 
 
-@rule("findings_recorded", "У аудита есть несоответствия, по которым нужен план")
+@rule("findings_recorded", "У аудита есть несоответствия, по которым нужен план", before_form=True)
 def findings_recorded(ctx: TransitionContext) -> list[str]:
     if findings_of(ctx.session, ctx.artefact.id):
         return []
     return ["Аудит не выявил несоответствий: план корректирующих мероприятий не нужен, закройте аудит"]
 
 
-@rule("audit_findings_closed", "Аудит закрывается, только когда закрыты все его несоответствия")
+@rule("audit_findings_closed", "Аудит закрывается, только когда закрыты все его несоответствия", before_form=True)
 def audit_findings_closed(ctx: TransitionContext) -> list[str]:
     open_ones = [f for f in findings_of(ctx.session, ctx.artefact.id) if f.state != "closed"]
     if not open_ones:

@@ -83,7 +83,7 @@ def _plan_findings(ctx: TransitionContext) -> list[tuple[PlanSection, Artefact, 
             for s in sections if s.id in mapping]
 
 
-@rule("actions_per_finding", "В плане есть хотя бы одно действие по каждому несоответствию")
+@rule("actions_per_finding", "В плане есть хотя бы одно действие по каждому несоответствию", before_form=True)
 def actions_per_finding(ctx: TransitionContext) -> list[str]:
     empty = [f"№ {finding.id}" for _, finding, items in _plan_findings(ctx) if not items]
     if not empty:
@@ -92,7 +92,7 @@ def actions_per_finding(ctx: TransitionContext) -> list[str]:
             "одно мероприятие (коррекцию, корректирующее или предупреждающее действие)"]
 
 
-@rule("corrective_actions_described", "У каждого действия понятны вид, содержание и ожидаемый результат")
+@rule("corrective_actions_described", "У каждого действия понятны вид, содержание и ожидаемый результат", before_form=True)
 def corrective_actions_described(ctx: TransitionContext) -> list[str]:
     unknown, no_result = [], []
     for _, _, items in _plan_findings(ctx):
@@ -110,7 +110,7 @@ def corrective_actions_described(ctx: TransitionContext) -> list[str]:
     return messages
 
 
-@rule("findings_analysed", "Причины всех несоответствий плана записаны")
+@rule("findings_analysed", "Причины всех несоответствий плана записаны", before_form=True)
 def findings_analysed(ctx: TransitionContext) -> list[str]:
     waiting = [f"№ {finding.id}" for _, finding, _ in _plan_findings(ctx) if finding.state in ("open", "cause_analysis")]
     if not waiting:
@@ -119,7 +119,7 @@ def findings_analysed(ctx: TransitionContext) -> list[str]:
             "действия планируются по причинам"]
 
 
-@rule("council_unless_optional", "План принимает педагогический совет, если школа не решила иначе")
+@rule("council_unless_optional", "План принимает педагогический совет, если школа не решила иначе", before_form=True)
 def council_unless_optional(ctx: TransitionContext) -> list[str]:
     if ctx.artefact.state != ctx.definition.initial:
         return []
@@ -309,7 +309,7 @@ def _independence(ctx: TransitionContext, user_id: int, who: str) -> list[str]:
     return []
 
 
-@rule("checker_independent", "Проверяющий не исполнял действие и не принимал его исполнение")
+@rule("checker_independent", "Проверяющий не исполнял действие и не принимал его исполнение", before_form=True)
 def checker_independent(ctx: TransitionContext) -> list[str]:
     return _independence(ctx, ctx.actor.id, "Вы")
 
@@ -355,7 +355,7 @@ def apply_check_result(ctx: TransitionContext) -> None:
                    fields={"effectiveness_check_id": ctx.artefact.id, "result": result})
 
 
-@rule("finding_checked", "Несоответствие закрывается только после проверки результативности всех его действий")
+@rule("finding_checked", "Несоответствие закрывается только после проверки результативности всех его действий", before_form=True)
 def finding_checked(ctx: TransitionContext) -> list[str]:
     actions = [a for a in action_items_of(ctx.session, ctx.artefact.id) if a.state != "cancelled"]
     if not actions:

@@ -78,7 +78,7 @@ def has_evidence(session: Session, fields: dict[str, Any], finding_id: int | Non
     return bool(session.scalar(select(func.count()).select_from(Evidence).where(Evidence.artefact_id == finding_id)))
 
 
-@rule("finding_has_evidence", "У несоответствия есть доказательства (описание или файлы)")
+@rule("finding_has_evidence", "У несоответствия есть доказательства (описание или файлы)", before_form=True)
 def finding_has_evidence(ctx: TransitionContext) -> list[str]:
     return [] if has_evidence(ctx.session, {**ctx.artefact.fields, **ctx.updates}, ctx.artefact.id) else [NO_EVIDENCE]
 
