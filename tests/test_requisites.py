@@ -136,3 +136,58 @@ def test_a_draft_is_dated_under_its_grif(rt, school):
     draft = approved_text(rt, act)  # the only Положение stored: the draft taken to the council
     assert draft.file_name == "Положение о ВСОКО — проект.docx"
     assert f"ПРОЕКТ\nот {COUNCIL_DAY:%d.%m.%Y}" in docx_text(draft.content)
+
+
+def test_outgoing_letters_carry_a_number_of_the_outgoing_journal_the_schools_requisites_and_the_executor(rt, school):
+    from vsoko_flow.models import Journal, JournalEntry, Membership
+    from vsoko_flow.services.admin import update_requisites
+
+    update_requisites(rt, school.id, full_name="Муниципальное бюджетное общеобразовательное учреждение средняя "
+                      "общеобразовательная школа № 29", short_name="МБОУ СОШ № 29", city="г. Сургут",
+                      address="628400, г. Сургут, ул. Школьная, д. 1", phone="8 (3462) 52-00-29",
+                      email="school29@surgut.example")
+    with rt.sessions() as session:
+        deputy = session.scalars(select(Membership).where(Membership.organisation_id == school.id,
+                                                          Membership.user_id == school["deputy"])).one()
+        deputy_name = f"{deputy.user.last_name} {deputy.user.first_name[0]}.{deputy.user.middle_name[0]}."
+    later = REQUEST_DAY.replace(day=REQUEST_DAY.day + 3)
+    acts = []
+    for title, day in (("Положение о ВСОКО", REQUEST_DAY), ("Положение о порядке приёма", later)):
+        act = create_artefact(rt, school["deputy"], school.id, "polozhenie", title=title, school_year="2024/2025",
+                              fields={"affects_students": True, "affects_staff": True},
+                              sections_text=polozhenie_text(), today=day)
+        fire_transition(rt, act, "send_for_opinions", school["deputy"], fields={"request_date": day.isoformat()},
+                        today=day)
+        acts.append(act)
+    numbers = []
+    for act, day in zip(acts, (REQUEST_DAY, later)):
+        letters = [d for d in stored(rt, act) if d.template_name == "opinion_request"]
+        assert len(letters) == 3
+        for letter in letters:
+            text = docx_text(letter.content)
+            for requisite in ("628400, г. Сургут, ул. Школьная, д. 1", "тел. 8 (3462) 52-00-29",
+                              "e-mail: school29@surgut.example", f"Исп. {deputy_name}, тел. 8 (3462) 52-00-29"):
+                assert requisite in text, (requisite, text)
+            assert any(body in text for body in ("Председателю Совета обучающихся", "Председателю Совета родителей",
+                                                 "Председателю первичной профсоюзной организации"))
+            number = text.split(f"{day:%d.%m.%Y} № ", 1)[1].split()[0]
+            assert "\x00" not in number and number.isdigit(), text
+            numbers.append(number)
+    assert len(set(numbers)) == 6
+    with rt.sessions() as session:
+        journal = session.scalars(select(Journal).where(Journal.organisation_id == school.id,
+                                                        Journal.code == "outgoing")).one()
+        entries = session.scalars(select(JournalEntry).where(JournalEntry.journal_id == journal.id)
+                                  .order_by(JournalEntry.sequence)).all()
+        assert sorted(numbers, key=int) == [e.number for e in entries]
+        days = [e.registered_on for e in entries]
+        assert days == sorted(days) and days[0] == REQUEST_DAY and days[-1] == later
+    # A letter dated before the last one sent is refused: the outgoing journal is kept in date order.
+    back = create_artefact(rt, school["deputy"], school.id, "polozhenie", title="Положение о школьной форме",
+                           school_year="2024/2025", fields={"affects_students": True},
+                           sections_text=polozhenie_text(), today=later)
+    from vsoko_flow.services.errors import ServiceError
+    with pytest.raises(ServiceError, match=f"от {later:%d.%m.%Y}"):
+        fire_transition(rt, back, "send_for_opinions", school["deputy"],
+                        fields={"request_date": REQUEST_DAY.isoformat()}, today=later)
+    assert not [d for d in stored(rt, back) if d.template_name == "opinion_request"]

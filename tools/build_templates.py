@@ -600,8 +600,10 @@ def build_opinion_request():
     valign(row, "top")
     left, right = row.cells
     par(left, "{{ org_full_name }}", align="center", bold=True, size=TABLE_PT, right_indent=10)
-    par(left, "{{ org_city }}", align="center", size=TABLE_PT, right_indent=10)
-    par(left, "{{ request_date }}", align="center", size=TABLE_PT, before=12, right_indent=10)
+    par(left, "{{ org_address }}", align="center", size=TABLE_PT, right_indent=10)
+    par(left, "{% if org_phone %}тел. {{ org_phone }}{% endif %}{% if org_phone and org_email %}, {% endif %}"
+        "{% if org_email %}e-mail: {{ org_email }}{% endif %}", align="center", size=TABLE_PT, right_indent=10)
+    par(left, "{{ request_date }} № {{ outgoing_number }}", align="center", size=TABLE_PT, before=12, right_indent=10)
     par(right, "{{ addressee }}")
     blank(doc)
     par(doc, "О направлении проекта локального нормативного акта для учёта мнения", bold=True)
@@ -624,6 +626,8 @@ def build_opinion_request():
     blank(doc)
     blank(doc)
     signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="director")
+    blank(doc)
+    par(doc, "{{ executor }}", size=SMALL_PT)
     qr_block(doc)
     return doc
 
@@ -1033,6 +1037,9 @@ COMMON_DOC = {
     "org_full_name": "full name of the organisation",
     "org_short_name": "short name of the organisation («МБОУ СОШ № 29»)",
     "org_city": "place of compilation, printed as given («г. Курск»)",
+    "org_address": "the organisation's postal address",
+    "org_phone": "the organisation's phone («8 (3462) 52-00-29»), may be empty",
+    "org_email": "the organisation's e-mail, may be empty",
     "verify_url": "URL of the authenticity check",
     "qr": "QR code (docxtpl InlineImage supplied by the renderer)",
     "draft_date": "the day a draft is produced, printed under «ПРОЕКТ» (every document is dated)",
@@ -1096,14 +1103,16 @@ SPECS = [
         title="Письмо о направлении проекта для учёта мнения",
         file_name="Запрос мнения {{ body_genitive }} от {{ request_date }}.docx",
         variables=[
-            "org_full_name", "org_city", "verify_url", "qr", "signer",
-            "request_date", "addressee", "body_genitive", "act_title_genitive",
+            "org_full_name", "org_address", "org_phone", "org_email", "verify_url", "qr", "signer",
+            "request_date", "outgoing_number", "addressee", "executor", "body_genitive", "act_title_genitive",
             "response_deadline", "legal_basis", "legal_basis_preposition",
         ],
         build=build_opinion_request,
         signers=['director'],
         sign_within_working_days=1,
         notes={
+            "outgoing_number": "number from the school's journal of outgoing documents",
+            "executor": "«Исп. Иванова И.И., тел. 8 (3462) 52-00-29»: who prepared the letter",
             "addressee": "addressee in the dative («Председателю Совета обучающихся»)",
             "body_genitive": "the body in the genitive («Совета обучающихся»)",
             "act_title_genitive": "act title in the genitive («Положения о …»)",

@@ -35,6 +35,9 @@ class Organisation(Base):
     short_name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(Text, default="")
     city: Mapped[str] = mapped_column(String(200), default="")
+    # Printed on outgoing letters under the school's name (ГОСТ Р 7.0.97: справочные данные об организации).
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")

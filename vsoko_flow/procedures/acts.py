@@ -15,7 +15,7 @@ from ..documents.russian import lower_first, preposition_s
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
-from ..models import ActType, Artefact
+from ..models import ActType, Artefact, Journal
 from ..deadlines.workdays import add_working_days
 from .acquaintance import acquaintance_staff
 from .common import AGREEMENT, LAW_273, edition_note, digits, person, required_date, title_forms, words
@@ -251,6 +251,33 @@ def record_opinion(ctx: TransitionContext) -> None:
     ctx.set_field("opinion_history", [*(ctx.value("opinion_history") or []), {"body": body, **opinion}])
 
 
+OUTGOING_JOURNAL = "outgoing"
+OUTGOING_JOURNAL_TITLE = "Журнал регистрации исходящих документов"
+
+
+def outgoing_journal(ctx: TransitionContext) -> Journal:
+    """The school's journal of outgoing letters, added the first time a letter is sent."""
+    found = ctx.session.scalars(select(Journal).where(
+        Journal.organisation_id == ctx.artefact.organisation_id, Journal.code == OUTGOING_JOURNAL)).first()
+    if found is None:
+        found = Journal(organisation_id=ctx.artefact.organisation_id, code=OUTGOING_JOURNAL,
+                        title=OUTGOING_JOURNAL_TITLE, mask="{n}", period="calendar_year")
+        ctx.session.add(found)
+        ctx.session.flush()
+    return found
+
+
+@action("register_outgoing_letters", "Исходящий номер каждого письма совету из журнала исходящих документов",
+        required=("date_field",))
+def register_outgoing_letters(ctx: TransitionContext, date_field: str) -> None:
+    journal = outgoing_journal(ctx)
+    day = required_date(ctx, date_field)
+    numbers = {body: ctx.numbers.reserve(journal, day, ctx.artefact.id,
+                                         f"Письмо {OPINION_BODIES[body]['datv']} о направлении проекта")
+               for body in pending_opinion_bodies(ctx)}
+    ctx.set_field("outgoing_numbers", {**(ctx.value("outgoing_numbers") or {}), **numbers})
+
+
 @action("await_opinions", "Советы, которым проект направлен заново, снова ждут ответа (их прежнее мнение — в истории)")
 def await_opinions(ctx: TransitionContext) -> None:
     pending = set(pending_opinion_bodies(ctx))
@@ -370,6 +397,13 @@ def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dic
     return [{**base, "subject": subject, "people": people}]
 
 
+def executor_line(ctx: TransitionContext) -> str:
+    """«Исп. Иванова И.И., тел. 8 (3462) 52-00-29»: who prepared the letter and how to reach them."""
+    phone = ctx.artefact.organisation.phone
+    name = person(ctx.membership)["surname_initials"]
+    return f"Исп. {name}" + (f", тел. {phone}" if phone else "")
+
+
 @document_context("opinion_requests", "Запросы мотивированного мнения советов — по одному на каждый совет")
 def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     titles = title_forms(ctx)
@@ -381,7 +415,9 @@ def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
         contexts.append({
             **base,
             "request_date": digits(ctx.value("request_date")),
+            "outgoing_number": (ctx.value("outgoing_numbers") or {}).get(body, ""),
             "addressee": f"Председателю {lower_first(names['gent']) if body == 'trade_union' else names['gent']}",
+            "executor": executor_line(ctx),
             "body_genitive": names["gent"],
             "act_title_genitive": titles["gent"],
             "response_deadline": digits(ctx.value("opinion_deadline")),

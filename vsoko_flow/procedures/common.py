@@ -218,6 +218,8 @@ def base_context(ctx: TransitionContext) -> dict[str, Any]:
         "org_short_name": org.short_name,
         "org_city": org.city,
         "org_address": org.address,
+        "org_phone": org.phone,
+        "org_email": org.email,
         "title": ctx.artefact.title,
         "school_year": ctx.artefact.school_year,
         "signer": director_block(ctx),

@@ -227,6 +227,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "opinion_request": {
         "request_date": "10.03.2025",
+        "outgoing_number": "17",
+        "executor": "Исп. Иванова И.И., тел. 8 (3462) 52-00-29",
         "addressee": "Председателю Совета обучающихся",
         "body_genitive": "Совета обучающихся",
         "act_title_genitive": "Положения о внутренней системе оценки качества образования",
@@ -278,6 +280,8 @@ def sample_contexts(source: TemplateSource, organisation: dict[str, Any] | None 
         "org_short_name": "МБОУ СОШ № 29",
         "org_city": "г. Сургут",
         "org_address": "628400, г. Сургут, ул. Школьная, д. 1",
+        "org_phone": "8 (3462) 52-00-29",
+        "org_email": "school29@surgut.example",
         "verify_url": SAMPLE_VERIFY_URL,
         **{k: v for k, v in organisation.items() if k != "signer" and v},
     }
@@ -296,7 +300,8 @@ def _organisation_sample(session: Session, organisation_id: int) -> dict[str, An
     if organisation is None:
         raise NotFound("Организация не найдена")
     data: dict[str, Any] = {"org_full_name": organisation.full_name, "org_short_name": organisation.short_name,
-                            "org_city": organisation.city, "org_address": organisation.address}
+                            "org_city": organisation.city, "org_address": organisation.address,
+                            "org_phone": organisation.phone, "org_email": organisation.email}
     for membership in session.scalars(select(Membership).join(User).where(
             Membership.organisation_id == organisation_id, User.is_active.is_(True)).order_by(Membership.id)):
         if "director" in (membership.roles or []):
@@ -974,6 +979,9 @@ VARIABLE_HELP: dict[str, str] = {
     "org_full_name": "полное наименование организации",
     "org_short_name": "сокращённое наименование («МБОУ СОШ № 29»)",
     "org_city": "место составления, как печатается («г. Сургут»)",
+    "org_address": "почтовый адрес организации",
+    "org_phone": "телефон организации («8 (3462) 52-00-29»), может быть пустым",
+    "org_email": "электронная почта организации, может быть пустой",
     "verify_url": "адрес страницы проверки подлинности документа",
     "qr": "QR-код проверки подлинности (картинка)",
     "signer": _SIGNER,
@@ -996,6 +1004,8 @@ VARIABLE_HELP: dict[str, str] = {
     "people": "кого знакомят: список {n, name, position}",
     "request_date": "дата письма",
     "addressee": "адресат в дательном падеже («Председателю Совета обучающихся»)",
+    "outgoing_number": "исходящий номер письма из журнала исходящих документов",
+    "executor": "отметка об исполнителе: «Исп. Иванова И.И., тел. 8 (3462) 52-00-29»",
     "body_genitive": "орган в родительном падеже («Совета обучающихся», «педагогического совета»)",
     "protocol_heading": "после «ПРОТОКОЛ»: «заседания педагогического совета», «совещания при директоре», "
                         "«родительского собрания»",

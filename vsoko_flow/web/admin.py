@@ -50,6 +50,8 @@ class RequisitesForm(FlaskForm):
     short_name = StringField("Сокращённое наименование")
     address = TextAreaField("Адрес")
     city = StringField("Место составления документов")
+    phone = StringField("Телефон")
+    email = StringField("Электронная почта")
 
 
 class JournalForm(FlaskForm):
@@ -165,7 +167,8 @@ def organisation():
     if form.validate_on_submit():
         try:
             admin_service.update_requisites(rt, _org(), full_name=form.full_name.data, short_name=form.short_name.data,
-                                            address=form.address.data, city=form.city.data)
+                                            address=form.address.data, city=form.city.data,
+                                            phone=form.phone.data or "", email=form.email.data or "")
         except ServiceError as error:
             _show_errors(form, error)
             status = 422
