@@ -191,3 +191,48 @@ def test_outgoing_letters_carry_a_number_of_the_outgoing_journal_the_schools_req
         fire_transition(rt, back, "send_for_opinions", school["deputy"],
                         fields={"request_date": REQUEST_DAY.isoformat()}, today=later)
     assert not [d for d in stored(rt, back) if d.template_name == "opinion_request"]
+
+
+def signature_tables(data: bytes):
+    """(document, signature table element) of every signature block: a table with a vsoko_sign_ bookmark."""
+    document = Document(io.BytesIO(data))
+    for table in document.element.body.iterchildren(qn("w:tbl")):
+        if any((b.get(qn("w:name")) or "").startswith("vsoko_sign_") for b in table.iter(qn("w:bookmarkStart"))):
+            yield document, table
+
+
+def kept_with_the_signature(document, table) -> tuple[str, bool]:
+    """The last paragraph of text before the block, and whether it and every empty line up to the block
+    keep with the next (Word's «не отрывать от следующего»)."""
+    from docx.text.paragraph import Paragraph
+
+    element = table.getprevious()
+    kept = True
+    while element is not None and element.tag == qn("w:p"):
+        paragraph = Paragraph(element, document)
+        kept = kept and bool(paragraph.paragraph_format.keep_with_next)
+        if paragraph.text.strip():
+            return paragraph.text.strip(), kept
+        element = element.getprevious()
+    return "", kept
+
+
+def test_the_signature_block_is_kept_with_the_last_paragraph_of_text(rt, school):
+    act, _ = take_to_force(rt, school, title="Положение о ВСОКО")
+    documents = {d.template_name: d for d in stored(rt, act)}
+    assert {"order_approval", "opinion_request", "protocol_extract"} <= documents.keys()
+    checked = 0
+    for name in ("order_approval", "opinion_request", "protocol_extract"):
+        blocks = list(signature_tables(documents[name].content))
+        assert blocks, name
+        for document, table in blocks:
+            last_text, kept = kept_with_the_signature(document, table)
+            assert last_text and kept, (name, last_text)
+            checked += 1
+    order_blocks = list(signature_tables(documents["order_approval"].content))
+    assert kept_with_the_signature(*order_blocks[0])[0] == "Приложение: Положение о ВСОКО."
+    # Only the end is glued: the order's first items are free to move to another page.
+    document = order_blocks[0][0]
+    first_item = next(p for p in document.paragraphs if p.text.startswith("1. Утвердить "))
+    assert not first_item.paragraph_format.keep_with_next
+    assert checked >= 3

@@ -35,6 +35,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
+from docx.text.paragraph import Paragraph
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
@@ -418,6 +419,25 @@ def sign_place(target, slot: str, text: str = "", *, size: float = BODY_PT, alig
     return p
 
 
+def keep_with_signature(doc) -> None:
+    """«Keep with next» on the last paragraph of text and the empty lines after it, so that the
+    signature never stands alone on the last page (ГОСТ Р 7.0.97). A paragraph repeated by a loop is
+    not marked: the whole list would be glued together; its ``{%p endfor %}`` and the lines after are."""
+    body = doc.element.body
+    element = body[-1] if len(body) else None
+    if element is not None and element.tag == qn("w:sectPr"):
+        element = element.getprevious()
+    while element is not None and element.tag == qn("w:p"):
+        paragraph = Paragraph(element, doc)
+        paragraph.paragraph_format.keep_with_next = True
+        text = paragraph.text.strip()
+        if text.startswith("{%p endfor"):
+            return
+        if text and not text.startswith("{%p"):
+            return  # the last paragraph of text: marked, and the walk stops
+        element = element.getprevious()
+
+
 def signature_block(
     doc,
     position: str,
@@ -429,9 +449,13 @@ def signature_block(
 ) -> None:
     """Position on the left, the place of *slot*'s signature in the middle, «И.О. Фамилия» on the right.
     Without a slot the document is not signed in the system: the middle holds only the line for a pen."""
+    keep_with_signature(doc)
     t = table(doc, list(widths))
     row = t.rows[0]
     cant_split(row)
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
     valign(row, "center")
     left, middle, right = row.cells
     par(left, position)
