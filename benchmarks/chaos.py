@@ -5,8 +5,8 @@ single-edition checks.
 The school has its own accepted Положение template, so every approval also renders in the limited
 process of an organisation's template (documents/sandbox.py). While it runs:
 
-- approvals: acts in groups of the same title (`--groups` × `--per-group`), approved through the
-  JSON API by 5 clients at once, so that approvals of one act race each other;
+- approvals: acts in groups of one act type, each act titled differently (`--groups` × `--per-group`),
+  approved through the JSON API by 5 clients at once, so that approvals of one act race each other;
 - hostile uploads, one after another: the 5 KB workbook with one merge A1:XFD1048576 (preview and
   import), templates with a chain of `replace` filters, with a loop of 2·10⁸ iterations and with
   a single-quoted external target — each must be refused (422);
@@ -19,7 +19,8 @@ Then the server stops and the database is checked:
 `partial_transitions` — an artefact whose state is not its last history entry's, a history entry
 whose documents are missing, a document or a registered number without its history entry;
 `duplicate_numbers` — duplicates and gaps in the orders journal; `editions_in_force_max` — the
-most acts of one title in force at once (1 once approvals of one act take a lock); `verify` —
+most acts of one act type (номенклатура ЛНА) in force at once (1: approvals of one type take a lock,
+and a partial unique index forbids a second); `verify` —
 `vsoko verify` (ok, or its first line); `hostile_upload_rss_peak_mb` — the largest resident
 memory of any server process during the run. Targets: 0, 0, 1, ok, under 300.
 
@@ -55,7 +56,7 @@ from serving import (  # noqa: E402 - shared with http_load.py
     SHORT_ACT, _TOKEN, adopted_act, cookie_header, duplicate_numbers, free_port, fresh_database, keep_cookies, sign_in,
     run_in_temporary_folder, start_gunicorn, stop,
 )
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from werkzeug.datastructures import FileStorage, MultiDict  # noqa: E402
 from werkzeug.test import encode_multipart  # noqa: E402
 
@@ -63,6 +64,7 @@ from vsoko_flow.config import PROJECT_ROOT  # noqa: E402
 from vsoko_flow.engine.history import canonical_json  # noqa: E402
 from vsoko_flow.models import Artefact, HistoryEntry, JournalEntry, StoredDocument  # noqa: E402
 from vsoko_flow.services import template_upload  # noqa: E402
+from vsoko_flow.services.act_types import add_act_type  # noqa: E402
 from vsoko_flow.services.artefacts import create_artefact  # noqa: E402
 from vsoko_flow.services.users import issue_token  # noqa: E402
 
@@ -339,11 +341,13 @@ def partial_transitions(rt) -> tuple[int, list[str]]:
 
 
 def editions_in_force_max(rt) -> int:
+    """The most acts of one act type in force at once (an act stored without a type counts by its title)."""
     with rt.sessions() as session:
-        counts = session.execute(
-            select(func.count()).select_from(Artefact).where(Artefact.state == "in_force")
-            .group_by(Artefact.organisation_id, Artefact.kind, func.lower(Artefact.title))).scalars().all()
-    return max(counts, default=0)
+        rows = session.execute(select(Artefact.organisation_id, Artefact.kind, Artefact.act_type_id, Artefact.title)
+                               .where(Artefact.state == "in_force")).all()
+    counts = Counter((org, kind, act_type if act_type is not None else title.lower())
+                     for org, kind, act_type, title in rows)
+    return max(counts.values(), default=0)
 
 
 def vsoko_verify(url: str, workdir: Path) -> str:
@@ -380,9 +384,12 @@ def prepare(args: argparse.Namespace, workdir: Path):
                                               own_template("Редакция шаблона школы"), "Положение школы.docx")
     template_upload.accept_version(rt, scenario.school_id, "polozhenie", version.id)
     started = time.perf_counter()
-    queue = [adopted_act(scenario, f"Положение о порядке № {group}")
-             for group in range(args.groups) for _ in range(args.per_group)]
-    print(f"Подготовлено {len(queue)} актов «Принято» ({args.groups} названий по {args.per_group}) за "
+    types = [add_act_type(rt, scenario.school_id, name=f"Положение о порядке № {group}").id
+             for group in range(args.groups)]
+    queue = [adopted_act(scenario, f"Положение о порядке № {group} (вариант {n})", act_type=types[group])
+             for group in range(args.groups) for n in range(args.per_group)]
+    print(f"Подготовлено {len(queue)} актов «Принято» ({args.groups} видов актов по {args.per_group}, названия "
+          f"разные) за "
           f"{time.perf_counter() - started:.0f} с; школа работает по своему шаблону Положения")
     plan_id = create_artefact(rt, scenario.users["deputy"], scenario.school_id, "activity_plan",
                               school_year=base.SCHOOL_YEAR, today=base.REQUEST_DAY)
@@ -433,7 +440,7 @@ def run_chaos(args: argparse.Namespace, workdir: Path) -> None:
     registered, duplicates, gaps = duplicate_numbers(rt)
     editions = editions_in_force_max(rt)
     print(f"Журнал приказов: номеров {registered}, повторов {duplicates}, пропусков {gaps}; "
-          f"больше всего действующих редакций одного акта: {editions}")
+          f"больше всего действующих редакций одного вида акта: {editions}")
     verdict = vsoko_verify(args.postgres_url, workdir)
     rt.close()
     peak = max(run.rss_peak.values(), default=0.0)

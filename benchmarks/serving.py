@@ -141,10 +141,12 @@ def sign_in(port: int, login: str, jar: dict[str, str] | None = None) -> tuple[h
 
 # ---------------------------------------------------------------- acts and numbers
 
-def adopted_act(scenario: base.Scenario, title: str) -> tuple[int, int]:
-    """An act that needs no councils' opinions, taken to «Принято»: (id, version), ready for the order."""
+def adopted_act(scenario: base.Scenario, title: str, act_type: int | None = None) -> tuple[int, int]:
+    """An act that needs no councils' opinions, taken to «Принято»: (id, version), ready for the order.
+    Without `act_type` it belongs to the type named like its title."""
+    fields = {"affects_students": False, **({"act_type": act_type} if act_type is not None else {})}
     artefact_id = create_artefact(scenario.rt, scenario.users["deputy"], scenario.school_id, "polozhenie",
-                                  title=title, school_year=base.SCHOOL_YEAR, fields={"affects_students": False},
+                                  title=title, school_year=base.SCHOOL_YEAR, fields=fields,
                                   sections_text=SHORT_ACT, today=base.REQUEST_DAY)
     scenario.fire(artefact_id, "send_to_council", "deputy", base.COUNCIL_DAY)
     adopted = scenario.fire(artefact_id, "adopt", "secretary", base.COUNCIL_DAY,

@@ -184,6 +184,20 @@ def test_requisites_are_edited(rt, admin, school_id):
     assert "Рога &amp; Копыта" in page  # escaped in the page, stored as typed
 
 
+def test_phone_and_email_of_the_requisites_are_saved_and_a_wrong_email_is_refused(rt, admin, school_id):
+    fields = {"full_name": "МБОУ СОШ № 29 полное", "short_name": "МБОУ СОШ № 29", "address": "628400, г. Сургут",
+              "city": "г. Сургут", "phone": "8 (3462) 52-00-29", "email": "school29@surgut.example"}
+    assert post_form(admin, "/admin/organisation", fields).status_code == 303
+    page = text(admin.get("/admin/organisation"))
+    assert "8 (3462) 52-00-29" in page and "school29@surgut.example" in page
+    refused = post_form(admin, "/admin/organisation", {**fields, "phone": "111", "email": "не почта"})
+    assert refused.status_code == 422
+    assert "Электронная почта указана неверно" in text(refused)
+    with rt.sessions() as session:
+        organisation = session.get(Organisation, school_id)
+        assert (organisation.phone, organisation.email) == ("8 (3462) 52-00-29", "school29@surgut.example")
+
+
 def test_requisites_need_a_name_and_nothing_is_saved_otherwise(rt, admin, school_id):
     response = post_form(admin, "/admin/organisation", {"full_name": "  ", "short_name": "Другое имя", "address": "",
                                                         "city": ""})

@@ -148,7 +148,9 @@ def test_polozhenie_lifecycle_by_three_people_through_the_api(api, school):
 
     final = api.ok("GET", f"/artefacts/{artefact_id}", "secretary")
     assert (final["state"], final["state_label"], final["version"]) == ("in_force", "Действует", fired["version"])
-    assert final["available_transitions"] == []
+    # In force: what the order asks after it (ознакомление, размещение), nothing that moves the act on.
+    assert [t["trigger"] for t in final["available_transitions"]] == [
+        "acknowledge", "record_acquaintance_sheet", "record_publication"]
     assert [h["trigger"] for h in final["history"]] == [
         "create", "edit_sections", "send_for_opinions", "record_opinion", "record_opinion", "send_to_council",
         "adopt", "approve"]

@@ -13,7 +13,7 @@ from vsoko_flow.services.demo import DEMO_PASSWORD, DemoCalendar, load_demo
 from .browser import browser, fire_in_browser, live_server, screenshot  # noqa: F401 - fixtures
 from .flows import docx_text
 
-NEW_EDITION = 2  # the demo's draft: a new edition of the Положение in force (№ 1)
+NEW_EDITION = 3  # the demo's draft: a new edition of the Положение in force (№ 1; № 2 is the council meeting it was adopted at)
 
 
 def sign_in(browser, server, login_name: str):  # noqa: F811

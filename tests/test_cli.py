@@ -213,7 +213,8 @@ def test_documents_export_writes_docx_files_word_can_open(rt, school, settings, 
 def test_workflows_check_accepts_the_shipped_workflows(settings):
     result = run_vsoko(settings, "workflows", "check")
     assert result.returncode == 0, result.stderr
-    assert ("polozhenie.yaml: «Положение (локальный нормативный акт)» — 7 состояний, 8 переходов: в порядке"
+    # Ознакомление (by each employee or the signed sheet) and размещение on the site are transitions too.
+    assert ("polozhenie.yaml: «Положение (локальный нормативный акт)» — 7 состояний, 11 переходов: в порядке"
             in result.stdout)
 
 

@@ -45,6 +45,9 @@ def common() -> dict:
         "«Средняя общеобразовательная школа № 29»",
         "org_short_name": "МБОУ СОШ № 29",
         "org_city": "г. Курск",
+        "org_address": "305000, г. Курск, ул. Ленина, д. 29",
+        "org_phone": "8 (4712) 51-00-29",
+        "org_email": "school29@kursk.example",
         "verify_url": VERIFY_URL,
         "signer": {
             "position": "Директор",
@@ -108,6 +111,8 @@ SAMPLES: dict[str, dict] = {
     },
     "opinion_request": {
         "request_date": "20.03.2025",
+        "outgoing_number": "41",
+        "executor": "Исп. Иванова И.И., тел. 8 (3462) 52-00-29",
         "addressee": "Председателю Совета обучающихся",
         "body_genitive": "Совета обучающихся",
         "act_title_genitive": "Положения о внутренней системе оценки качества образования",
@@ -356,7 +361,7 @@ def test_file_name_examples():
     extract = sandbox.from_string(side_file("protocol_extract")["file_name"]).render(
         context("protocol_extract")
     )
-    assert extract == "Выписка из протокола от 31.03.2025 № 10.docx"
+    assert extract == "Выписка из протокола от 31.03.2025 № 10, вопрос 2.docx"  # the question it extracts
 
 
 # --------------------------------------------------------------------------- rendering
@@ -426,7 +431,7 @@ def test_special_characters_are_escaped_and_nothing_is_lost(name):
         "polozhenie": "СОГЛАСОВАНО",
         "order_approval": "ПРИКАЗ",
         "acquaintance_sheet": "ЛИСТ ОЗНАКОМЛЕНИЯ",
-        "opinion_request": "г. Курск",
+        "opinion_request": "305000, г. Курск, ул. Ленина, д. 29",
         "protocol_extract": "ВЫПИСКА ИЗ ПРОТОКОЛА",
         "plan_table": "СОГЛАСОВАНО",
         "execution_report": "ОТЧЁТ",
@@ -621,7 +626,7 @@ def test_opinion_request_text():
     texts = paragraphs(render("opinion_request", context("opinion_request")))
     text = "\n".join(texts)
     assert "Председателю Совета обучающихся" in texts
-    assert "20.03.2025" in texts
+    assert "20.03.2025 № 41" in texts  # the date and the outgoing number
     assert "О направлении проекта локального нормативного акта для учёта мнения" in texts
     assert (
         "В соответствии с частью 3 статьи 30 Федерального закона от 29.12.2012 № 273-ФЗ "
@@ -631,6 +636,11 @@ def test_opinion_request_text():
     )
     assert "мотивированное мнение" in text and "в срок до 27.03.2025" in text
     assert "Приложение: проект Положения о внутренней системе оценки качества образования." in texts
+    # Requisites of an outgoing letter (ГОСТ Р 7.0.97): the school's address, phone and e-mail, the
+    # outgoing number with the date, and who prepared it.
+    for requisite in ("305000, г. Курск, ул. Ленина, д. 29", "тел. 8 (4712) 51-00-29, e-mail: school29@kursk.example",
+                      "20.03.2025 № 41", "Исп. Иванова И.И., тел. 8 (3462) 52-00-29"):
+        assert requisite in texts, requisite
 
 
 # --------------------------------------------------------------------------- protocol extract

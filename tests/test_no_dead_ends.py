@@ -22,6 +22,7 @@ takes those steps as it takes people's actions.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
 from dataclasses import dataclass, field, replace
@@ -29,7 +30,11 @@ from typing import Any
 
 import pytest
 
+from sqlalchemy import delete
+
+from vsoko_flow.db import transaction
 from vsoko_flow.engine.definitions import TransitionDef, WorkflowDefinition
+from vsoko_flow.models import JournalCounter, JournalEntry
 from vsoko_flow.engine.fields import FieldSpec
 from vsoko_flow.services.artefacts import create_artefact, set_sections, show_artefact
 from vsoko_flow.services.errors import ServiceError, Unprocessable
@@ -45,7 +50,10 @@ SCHOOL_YEAR = "2024/2025"
 TEXT = "1. Общие положения\n1.1. Текст, написанный для проверки.\n2. Заключительные положения\n2.1. Вступает в силу."
 # Values a careful person types, by field name; other fields get a value of their type.
 PLAUSIBLE: dict[str, Any] = {"present": 20, "votes_for": 15, "votes_against": 3, "votes_abstained": 2,
-                             "agenda_number": 1, "why_1": "Порядок не был закреплён локальным актом",
+                             # Left empty, as most secretaries do: the question and protocol numbers are
+                             # the meeting's next (a walk adopts many documents at one meeting).
+                             "agenda_number": None, "protocol_number_typed": "",
+                             "why_1": "Порядок не был закреплён локальным актом",
                              "root_cause": "Обязанность не закреплена ни в одном локальном акте школы",
                              "deadline": "Май"}
 PEOPLE = ("deputy", "director", "secretary", "mo_head", "teacher", "psychologist", "observer", "methodologist",
@@ -114,9 +122,9 @@ class Walker:
             self._fill(artefact_id, self.definition.initial, day)
             return artefact_id, day
         creator = self.school[actor_for(None, self.roles, self.definition)]
-        self.created += 1  # every walk its own act: one edition in force per title
+        self.created += 1  # every replay its own act (and act type): one edition in force per type
         artefact_id = create_artefact(self.rt, creator, self.school.id, self.definition.kind,
-                                      title=f"{self.definition.default_title} (проверка {self.created})",
+                                      title=f"{self.definition.default_title} (проверка {next(_TITLES)})",
                                       school_year=SCHOOL_YEAR, fields=self.creation, today=FIRST_DAY)
         if "has_sections" in self.rules:
             set_sections(self.rt, artefact_id, creator, TEXT)
@@ -158,6 +166,7 @@ class Walker:
         return result.to_state, day
 
     def replay(self, path: tuple[Step, ...]) -> tuple[int, dt.date]:
+        clear_journals(self.rt)
         artefact_id, day = self.fresh()
         for step in path:
             state_before = state_of(self.rt, artefact_id)
@@ -193,6 +202,18 @@ def holder(rt: Runtime, school, definition: WorkflowDefinition):
         from vsoko_flow.models import Organisation
 
         return replace(school, id=session.get(Organisation, school.id).parent_id)
+
+
+_TITLES = itertools.count(1)  # unique across the walks of every scenario
+
+
+def clear_journals(rt: Runtime) -> None:
+    """Each replay is one document's own history on its own days; journals are kept in date order
+    (tests/test_journal_order.py), so the numbers of earlier, unrelated replays — some on later days —
+    are cleared, as if each replay were the journal's first record."""
+    with transaction(rt.sessions) as session:
+        session.execute(delete(JournalEntry))
+        session.execute(delete(JournalCounter))
 
 
 def walk(rt: Runtime, school, definition: WorkflowDefinition, creation: dict[str, Any],
@@ -275,7 +296,8 @@ def _check_state(result: Walk, definition: WorkflowDefinition, state: str, path:
     if definition.states[state].final:
         assert not any(offered.values()), (definition.kind, state, offered)  # nothing to do in a final state
         return
-    left_by_system = all(t.system for t in definition.transitions.values() if state in t.sources)
+    # Actions that keep the state (an employee acknowledging an act in force) are things done in it, not ways on.
+    left_by_system = all(t.system for t in definition.transitions.values() if state in t.sources and t.dest != state)
     if left_by_system:  # e.g. an act in force: superseded by its next edition, not by a person
         return
     tasks = [(login, t["label"]) for login, actions in offered.items() for t in actions

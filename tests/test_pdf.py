@@ -285,7 +285,7 @@ def test_the_second_download_comes_from_the_cache(rt, school, documents, use_fak
     name, data = pdf.document_pdf(rt, documents["protocol_extract"], school["secretary"])
     again = pdf.document_pdf(rt, documents["protocol_extract"], school["teacher"])
 
-    assert name == "Выписка из протокола от 31.03.2025 № 1.pdf"
+    assert name == "Выписка из протокола от 31.03.2025 № 1, вопрос 1.pdf"  # the extract names its question
     assert data == FAKE_PDF and again == (name, data)
     assert len(fake_calls(script)) == 1
     assert pdf_rows(rt) == 1

@@ -41,6 +41,9 @@ COUNCIL_DAY = dt.date(2024, 8, 29)
 ORDER_DAY = dt.date(2024, 8, 30)
 REPORT_DAY = dt.date(2025, 6, 30)
 
+# The demo people on control, as the printed plan names them.
+CONTROLLED = {"deputy": "Иванова И.И.", "psychologist": "Орлова Е.А.", "teacher": "Кузнецов Д.О.",
+              "mo_head": "Смирнов А.В."}
 # (number, title, items: (number, object, criteria, indicators, responsible text, logins, external, deadline, format))
 PLAN = [
     ("1.", "Качество образовательных результатов", [
@@ -270,8 +273,10 @@ def test_approved_plan_has_grifs_columns_sections_and_every_item(rt, lived_plan)
     expected_rows = []
     for number, title, items in PLAN:
         expected_rows.append([f"{number} {title}"])
-        for item_number, obj, criteria, indicators, responsible, _, _, deadline, fmt in items:
-            expected_rows.append([item_number, obj, criteria, indicators, responsible, deadline, fmt])
+        for item_number, obj, criteria, indicators, responsible, logins, _, deadline, fmt in items:
+            # The people on control the written text does not name are printed with it.
+            named = f"{responsible} ({', '.join(CONTROLLED[login] for login in logins)})"
+            expected_rows.append([item_number, obj, criteria, indicators, named, deadline, fmt])
     assert [texts(row) for row in rows[1:]] == expected_rows
     for row in rows:
         assert sum(span for _, span in row) == 60  # every row fills the table's width

@@ -266,7 +266,8 @@ def test_every_state_change_has_a_history_entry_and_the_store_verifies(rt, schoo
                         "send_to_council", "adopt", "approve", "close"]
     report = verify_store(rt)
     assert report.ok, report.problems
-    assert (report.artefacts, report.documents) == (1 + 35, 1 + 1 + 2 + 2)  # the plan and its control items
+    # The plan, its control items and the council's meeting it was adopted at (one meeting, one protocol).
+    assert (report.artefacts, report.documents) == (1 + 35 + 1, 1 + 1 + 2 + 2)
 
 
 # --------------------------------------------------------------------------- reordering

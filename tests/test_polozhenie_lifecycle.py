@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from vsoko_flow.models import Artefact, JournalEntry, StoredDocument
+from vsoko_flow.models import Artefact, Journal, JournalEntry, StoredDocument
 from vsoko_flow.services.artefacts import show_artefact
 
 from .flows import (
@@ -83,7 +83,8 @@ def test_every_step_renders_its_documents_with_requisites(rt, school):
     step = documents_of(rt, artefact_id, approved.documents[0]["history_sequence"])
     act = only(step, "polozhenie")
     assert "ПОЛОЖЕНИЕ" in act.upper()
-    assert "СОГЛАСОВАНО" in act and "Педагогическим советом" in act
+    # The council adopts a Положение (its own text says acts are «принимаются»): the grif says so.
+    assert "ПРИНЯТО" in act and "на заседании педагогического совета" in act and "СОГЛАСОВАНО" not in act
     assert f"от {COUNCIL_DAY:%d.%m.%Y} № 1" in act
     assert "УТВЕРЖДЕНО" in act and "Ш29-13-1/5" in act
     assert "Принято с учётом мнения Совета обучающихся" in act
@@ -106,8 +107,13 @@ def test_order_numbers_are_registered_in_the_journal(rt, school):
     take_to_force(rt, school, title="Положение о ВСОКО")
     take_to_force(rt, school, title="Положение о рабочей группе по ВСОКО")
     with rt.sessions() as session:
-        numbers = [e.number for e in session.scalars(select(JournalEntry).order_by(JournalEntry.id))]
+        numbers = [e.number for e in session.scalars(select(JournalEntry).join(JournalEntry.journal)
+                                                     .where(Journal.code != "outgoing").order_by(JournalEntry.id))]
+        letters = session.scalars(select(JournalEntry).join(JournalEntry.journal)
+                                  .where(Journal.code == "outgoing").order_by(JournalEntry.id)).all()
     assert numbers == ["1", "Ш29-13-1/5", "Ш29-13-2/5"]  # one protocol for the meeting, two orders
+    # each act's letters to its councils, numbered on in the journal of outgoing documents
+    assert [e.number for e in letters] == [str(n) for n in range(1, len(letters) + 1)] and len(letters) >= 2
 
 
 def test_returned_draft_keeps_its_history_and_can_be_withdrawn(rt, school):

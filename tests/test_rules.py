@@ -437,8 +437,9 @@ def test_second_act_with_the_same_title_cannot_come_into_force_beside_the_first(
     second_id = adopted(rt, school, title="  ПОЛОЖЕНИЕ о внутренней   системе оценки качества образования ")
     error = refused(rt, second_id, "approve", school["director"], ORDER_DAY,
                     order_date=ORDER_DAY.isoformat(), responsible="deputy")
-    assert error.message == (f"Уже действует «{TITLE}» (№ {first_id}); новая редакция должна заменять её — "
-                             "создайте проект как новую редакцию действующего акта")
+    assert error.message == (f"Уже действует «{TITLE}» (№ {first_id}) — акт того же вида; новая редакция должна "
+                             "заменять действующую: создайте проект как новую редакцию действующего акта "
+                             "(«Создать новую редакцию» на его странице)")
     assert state_of(rt, first_id) == "in_force"
 
 

@@ -131,7 +131,7 @@ def count_versions(rt) -> int:
 def draft_id(rt, school_id: int) -> int:  # noqa: F811
     with rt.sessions() as session:
         return session.scalar(select(Artefact.id).where(Artefact.organisation_id == school_id,
-                                                        Artefact.state == "draft"))
+                                                        Artefact.kind == "polozhenie", Artefact.state == "draft"))
 
 
 def gather_opinions(rt, artefact_id: int, deputy: int) -> None:

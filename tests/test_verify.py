@@ -54,7 +54,8 @@ def refused_by_cli(settings, expected_problem: str) -> None:
 def test_untouched_store_is_confirmed(rt, settings, act_in_force):
     report = verify_store(rt)
     assert report.ok, report.problems
-    assert (report.artefacts, report.entries, report.documents) == (1, 7, 7)
+    # The act and the council's meeting it was adopted at (its «create» and «add_adoption» entries).
+    assert (report.artefacts, report.entries, report.documents) == (2, 9, 7)
     result = run_vsoko(settings, "verify")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Целостность подтверждена:")
@@ -63,7 +64,7 @@ def test_untouched_store_is_confirmed(rt, settings, act_in_force):
 
 def test_verify_counts_agree_with_their_russian_nouns(settings, act_in_force):
     result = run_vsoko(settings, "verify")
-    assert result.stdout.strip() == "Целостность подтверждена: 1 документ, 7 записей истории, 7 файлов."
+    assert result.stdout.strip() == "Целостность подтверждена: 2 документа, 9 записей истории, 7 файлов."
 
 
 @pytest.mark.parametrize(("column", "sequence", "value"), [

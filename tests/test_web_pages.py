@@ -264,12 +264,17 @@ def test_start_page_lists_waiting_actions_and_deadlines(rt, school, app):
     page = text_of(deputy.get("/"))
 
     assert f'href="/artefacts/{draft}?action=send_for_opinions#t-send_for_opinions"' in page
-    assert re.search(r"Ждут вашего действия <span class=\"count\">1</span>", page)
-    assert re.search(r"Сроки <span class=\"count\">2</span>", page)        # acquaintance and publication
-    assert page.count("deadline deadline--overdue") == 2 and "просрочено: 2" in page
+    # The draft, and the council's meeting the act was adopted at, whose protocol waits to be recorded.
+    assert re.search(r"Ждут вашего действия <span class=\"count\">2</span>", page)
+    assert "Заседание педагогического совета" in page
+    # Acquaintance and publication (the responsible's), and her own acknowledgement (she is on the list).
+    assert re.search(r"Сроки <span class=\"count\">3</span>", page)
+    assert page.count("deadline deadline--overdue") == 3 and "просрочено: 3" in page
     assert f'href="/artefacts/{in_force}"' in page
     teacher_page = text_of(signed_in(app, "teacher").get("/"))
-    assert "Сейчас ничего не ждёт вашего действия" in teacher_page and "Сроков на ближайшие две недели нет" in teacher_page
+    assert "Сейчас ничего не ждёт вашего действия" in teacher_page
+    assert re.search(r"Сроки <span class=\"count\">1</span>", teacher_page)
+    assert "Ознакомиться с актом под подпись" in teacher_page
 
 
 def test_an_executor_sees_only_the_items_assigned_to_them(rt, school, app):

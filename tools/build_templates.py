@@ -35,6 +35,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
+from docx.text.paragraph import Paragraph
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 
@@ -303,6 +304,28 @@ def _box(paragraph) -> None:
 # --------------------------------------------------------------------------- document
 
 
+def page_numbers(section) -> None:
+    """ГОСТ Р 7.0.97-2025, п. 5.8: pages numbered from the second, centred in the top margin; the first page
+    has its own (empty) header. The number is Word's PAGE field, so it follows the rendered text."""
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, None), ("end", None)):
+        run = paragraph.add_run()
+        _set_run_font(run, TABLE_PT)
+        if kind:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+        elif text:
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        else:
+            run.text = "2"  # shown until the field is updated (Word and LibreOffice update it on opening)
+
+
 def new_document(title: str):
     doc = Document()
     section = doc.sections[0]
@@ -310,6 +333,7 @@ def new_document(title: str):
     section.left_margin, section.right_margin = MARGIN_LEFT, MARGIN_RIGHT
     section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
     section.header_distance = section.footer_distance = Mm(10)
+    page_numbers(section)
 
     # document defaults: Times New Roman 14, Russian, single spacing, no gaps
     styles = doc.styles.element
@@ -395,6 +419,25 @@ def sign_place(target, slot: str, text: str = "", *, size: float = BODY_PT, alig
     return p
 
 
+def keep_with_signature(doc) -> None:
+    """«Keep with next» on the last paragraph of text and the empty lines after it, so that the
+    signature never stands alone on the last page (ГОСТ Р 7.0.97). A paragraph repeated by a loop is
+    not marked: the whole list would be glued together; its ``{%p endfor %}`` and the lines after are."""
+    body = doc.element.body
+    element = body[-1] if len(body) else None
+    if element is not None and element.tag == qn("w:sectPr"):
+        element = element.getprevious()
+    while element is not None and element.tag == qn("w:p"):
+        paragraph = Paragraph(element, doc)
+        paragraph.paragraph_format.keep_with_next = True
+        text = paragraph.text.strip()
+        if text.startswith("{%p endfor"):
+            return
+        if text and not text.startswith("{%p"):
+            return  # the last paragraph of text: marked, and the walk stops
+        element = element.getprevious()
+
+
 def signature_block(
     doc,
     position: str,
@@ -406,9 +449,13 @@ def signature_block(
 ) -> None:
     """Position on the left, the place of *slot*'s signature in the middle, «И.О. Фамилия» on the right.
     Without a slot the document is not signed in the system: the middle holds only the line for a pen."""
+    keep_with_signature(doc)
     t = table(doc, list(widths))
     row = t.rows[0]
     cant_split(row)
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
     valign(row, "center")
     left, middle, right = row.cells
     par(left, position)
@@ -475,6 +522,7 @@ def build_polozhenie():
     # right: «ПРОЕКТ» or the approval grif (+ the place of the director's signature)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p elif approval_grif %}")
     par(right, "УТВЕРЖДЕНО", size=TABLE_PT, left_indent=5)
     par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
@@ -576,15 +624,17 @@ def build_opinion_request():
     valign(row, "top")
     left, right = row.cells
     par(left, "{{ org_full_name }}", align="center", bold=True, size=TABLE_PT, right_indent=10)
-    par(left, "{{ org_city }}", align="center", size=TABLE_PT, right_indent=10)
-    par(left, "{{ request_date }}", align="center", size=TABLE_PT, before=12, right_indent=10)
+    par(left, "{{ org_address }}", align="center", size=TABLE_PT, right_indent=10)
+    par(left, "{% if org_phone %}тел. {{ org_phone }}{% endif %}{% if org_phone and org_email %}, {% endif %}"
+        "{% if org_email %}e-mail: {{ org_email }}{% endif %}", align="center", size=TABLE_PT, right_indent=10)
+    par(left, "{{ request_date }} № {{ outgoing_number }}", align="center", size=TABLE_PT, before=12, right_indent=10)
     par(right, "{{ addressee }}")
     blank(doc)
     par(doc, "О направлении проекта локального нормативного акта для учёта мнения", bold=True)
     blank(doc)
     par(
         doc,
-        "В соответствии с {{ legal_basis }} направляем проект {{ act_title_genitive }} "
+        "В соответствии {{ legal_basis_preposition or \"с\" }} {{ legal_basis }} направляем проект {{ act_title_genitive }} "
         "для учёта мнения {{ body_genitive }}.",
         align="justify",
         indent=True,
@@ -600,6 +650,8 @@ def build_opinion_request():
     blank(doc)
     blank(doc)
     signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", slot="director")
+    blank(doc)
+    par(doc, "{{ executor }}", size=SMALL_PT)
     qr_block(doc)
     return doc
 
@@ -715,10 +767,18 @@ def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool =
     tag(cell, "{%p endfor %}")
 
 
+def draft_date_line(cell) -> None:
+    """A draft is dated too (ГОСТ Р 7.0.97-2025: a date on every document): «от 10.03.2025» under «ПРОЕКТ»."""
+    tag(cell, "{%p if draft_date %}")
+    par(cell, "от {{ draft_date }}", align="right", size=TABLE_PT)
+    tag(cell, "{%p endif %}")
+
+
 def council_grif_cell(cell) -> None:
-    """«СОГЛАСОВАНО / Педагогическим советом / … (протокол от … № …)» when the council has adopted it."""
+    """«ПРИНЯТО / на заседании педагогического совета / … (протокол от … № …)» for an act the council adopts,
+    «СОГЛАСОВАНО / Педагогическим советом / …» where it only agrees (council_grif.word, by the act's type)."""
     tag(cell, "{%p if council_grif %}")
-    par(cell, "СОГЛАСОВАНО", size=TABLE_PT)
+    par(cell, '{{ council_grif.word or "СОГЛАСОВАНО" }}', size=TABLE_PT)
     par(cell, "{{ council_grif.body_instrumental }}", size=TABLE_PT)
     par(cell, "{{ org_short_name }}", size=TABLE_PT)
     par(
@@ -740,6 +800,7 @@ def grif_table(doc, widths: list[float], approval_word: str) -> None:
     spacer(left)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p elif approval_grif %}")
     par(right, approval_word, size=TABLE_PT, left_indent=5)
     par(right, "приказом {{ org_short_name }}", size=TABLE_PT, left_indent=5)
@@ -967,7 +1028,7 @@ def build_meeting_protocol():
     par(doc, "Срок: {{ d.deadline_text }}", align="justify", indent=True)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if d.responsible_text %}")
-    par(doc, "Ответственный: {{ d.responsible_text }}", align="justify", indent=True)
+    par(doc, "{{ d.responsible_label or \"Ответственный\" }}: {{ d.responsible_text }}", align="justify", indent=True)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
@@ -1000,8 +1061,12 @@ COMMON_DOC = {
     "org_full_name": "full name of the organisation",
     "org_short_name": "short name of the organisation («МБОУ СОШ № 29»)",
     "org_city": "place of compilation, printed as given («г. Курск»)",
+    "org_address": "the organisation's postal address",
+    "org_phone": "the organisation's phone («8 (3462) 52-00-29»), may be empty",
+    "org_email": "the organisation's e-mail, may be empty",
     "verify_url": "URL of the authenticity check",
     "qr": "QR code (docxtpl InlineImage supplied by the renderer)",
+    "draft_date": "the day a draft is produced, printed under «ПРОЕКТ» (every document is dated)",
     "signer": "{position, initials_surname}: «Директор» or «И.о. директора» and the name; the mark of an "
     "e-signature is never in the template (see signers)",
 }
@@ -1010,10 +1075,10 @@ SPECS = [
     Spec(
         name="polozhenie",
         title="Положение (локальный нормативный акт)",
-        file_name="{{ title }}.docx",
+        file_name='{{ title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
-            "is_draft", "title", "edition_note", "council_grif", "approval_grif",
+            "is_draft", "draft_date", "title", "edition_note", "council_grif", "approval_grif",
             "opinions", "sections",
         ],
         build=build_polozhenie,
@@ -1060,26 +1125,29 @@ SPECS = [
     Spec(
         name="opinion_request",
         title="Письмо о направлении проекта для учёта мнения",
-        file_name="Письмо о направлении проекта от {{ request_date }}.docx",
+        file_name="Запрос мнения {{ body_genitive }} от {{ request_date }}.docx",
         variables=[
-            "org_full_name", "org_city", "verify_url", "qr", "signer",
-            "request_date", "addressee", "body_genitive", "act_title_genitive",
-            "response_deadline", "legal_basis",
+            "org_full_name", "org_address", "org_phone", "org_email", "verify_url", "qr", "signer",
+            "request_date", "outgoing_number", "addressee", "executor", "body_genitive", "act_title_genitive",
+            "response_deadline", "legal_basis", "legal_basis_preposition",
         ],
         build=build_opinion_request,
         signers=['director'],
         sign_within_working_days=1,
         notes={
+            "outgoing_number": "number from the school's journal of outgoing documents",
+            "executor": "«Исп. Иванова И.И., тел. 8 (3462) 52-00-29»: who prepared the letter",
             "addressee": "addressee in the dative («Председателю Совета обучающихся»)",
             "body_genitive": "the body in the genitive («Совета обучающихся»)",
             "act_title_genitive": "act title in the genitive («Положения о …»)",
             "legal_basis": "instrumental, it follows «В соответствии с» («частью 3 статьи 30 Федерального закона …»)",
+            "legal_basis_preposition": "«с» or «со» («со статьёй 372»), agreed with legal_basis",
         },
     ),
     Spec(
         name="protocol_extract",
         title="Выписка из протокола",
-        file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}.docx",
+        file_name="Выписка из протокола от {{ protocol_date }} № {{ protocol_number }}, вопрос {{ question_label or agenda_number }}.docx",
         variables=[
             "org_full_name", "org_city", "verify_url", "qr",
             "protocol_heading", "protocol_date", "protocol_number", "chair", "secretary",
@@ -1097,10 +1165,10 @@ SPECS = [
     Spec(
         name="plan_table",
         title="План (таблица, альбомный лист)",
-        file_name="{{ plan_title }}.docx",
+        file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
         variables=[
             "org_full_name", "org_short_name", "verify_url", "qr",
-            "plan_title", "is_draft", "council_grif", "approval_grif", "columns", "rows", "row_span",
+            "plan_title", "is_draft", "draft_date", "council_grif", "approval_grif", "columns", "rows", "row_span",
         ],
         build=build_plan_table,
         signers=['director'],
@@ -1291,6 +1359,7 @@ def approval_corner(doc) -> None:
     spacer(left)
     tag(right, "{%p if is_draft %}")
     par(right, "ПРОЕКТ", align="right", bold=True)
+    draft_date_line(right)
     tag(right, "{%p else %}")
     par(right, "УТВЕРЖДАЮ", size=TABLE_PT, left_indent=5)
     par(right, "{{ signer.position }}", size=TABLE_PT, left_indent=5)
@@ -1523,7 +1592,7 @@ QUALITY_SPECS = [
         name="audit_act",
         title="Акт внутреннего аудита",
         file_name="Акт внутреннего аудита от {{ act_date }}.docx",
-        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "approval",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "draft_date", "approval",
                    "act_date", "act_number", "audit_title", "basis", "period", "area", "scope", "criteria", "team",
                    "summary", "findings", "conclusion"],
         signers=['director'],
@@ -1541,8 +1610,8 @@ QUALITY_SPECS = [
     Spec(
         name="corrective_plan_table",
         title="План корректирующих мероприятий",
-        file_name="{{ plan_title }}.docx",
-        variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft",
+        file_name='{{ plan_title }} — {{ "проект" if is_draft else "утверждённая редакция" }}.docx',
+        variables=["org_full_name", "org_short_name", "verify_url", "qr", "plan_title", "is_draft", "draft_date",
                    "council_grif", "approval_grif", "rows"],
         signers=['director'],
         build=build_corrective_plan_table,
@@ -1566,7 +1635,7 @@ QUALITY_SPECS = [
         name="annual_review",
         title="Анализ функционирования ВСОКО",
         file_name="Анализ функционирования ВСОКО от {{ report_date }}.docx",
-        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft",
+        variables=["org_full_name", "org_short_name", "org_city", "verify_url", "qr", "signer", "is_draft", "draft_date",
                    "council_grif", "approval_grif", "heading", "report_date", "summary", "plans", "findings", "charts",
                    "effectiveness_rate", "decisions"],
         signers=['director'],

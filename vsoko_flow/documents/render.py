@@ -32,7 +32,9 @@ import segno
 import yaml
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.part import XmlPart
+from docx.oxml.ns import qn
 from docx.shared import Mm
+from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -303,6 +305,29 @@ def release_documents() -> None:
     gc.collect(1)
 
 
+SIGNATURE_BOOKMARK_PREFIX = "vsoko_sign_"
+
+
+def keep_signature_with_text(document) -> None:  # noqa: ANN001 - a python-docx Document
+    """«Keep with next» on the last paragraph of text before each signature block and the empty lines
+    between them, and on the block's own lines: the signature never stands alone on the last page
+    (ГОСТ Р 7.0.97). Done after rendering, when loops are expanded: only the list's last item is kept."""
+    body = document.element.body
+    for table in body.iterchildren(qn("w:tbl")):
+        names = [b.get(qn("w:name")) or "" for b in table.iter(qn("w:bookmarkStart"))]
+        if not any(name.startswith(SIGNATURE_BOOKMARK_PREFIX) for name in names):
+            continue
+        for element in table.iter(qn("w:p")):
+            Paragraph(element, document).paragraph_format.keep_with_next = True
+        element = table.getprevious()
+        while element is not None and element.tag == qn("w:p"):
+            paragraph = Paragraph(element, document)
+            paragraph.paragraph_format.keep_with_next = True
+            if paragraph.text.strip():
+                break
+            element = element.getprevious()
+
+
 def _render(source: TemplateSource, template: DocxTemplate, context: dict[str, Any]) -> None:
     try:
         template.render(context, _RENDER_ENV)
@@ -315,6 +340,7 @@ def _render(source: TemplateSource, template: DocxTemplate, context: dict[str, A
     except Exception as exc:  # noqa: BLE001 - a template expression may raise anything (1/0, "a" + 1)
         raise RenderError(f"Шаблон «{source.name}» не удалось заполнить: ошибка в выражении шаблона "
                           f"({type(exc).__name__}: {exc})") from None
+    keep_signature_with_text(template.docx)
 
 
 def _save(template: DocxTemplate) -> bytes:

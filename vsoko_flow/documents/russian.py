@@ -421,3 +421,13 @@ def count_noun(count: int, word: str) -> str:
     parsed = _analyzer().parse(word)[0]
     agreed = parsed.make_agree_with_number(abs(count))
     return f"{count} {agreed.word if agreed else word}"
+
+
+def preposition_s(next_word: str) -> str:
+    """«с» or «со» before the word: «со статьёй», «со своим», «со всеми», «с частью» (before с, з, ш, ж
+    followed by a consonant, and before «мн…», «вс…»)."""
+    word = (next_word or "").strip().lower()
+    if len(word) >= 2 and word[0] in "сзшжмв" and word[1] not in "аеёиоуыэюя":
+        if word[0] in "сзшж" or word[:2] in ("мн", "вс"):
+            return "со"
+    return "с"

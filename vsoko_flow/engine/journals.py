@@ -56,10 +56,26 @@ def _locked_counter(session: Session, journal: Journal, key: str) -> JournalCoun
     ).one()
 
 
+def refuse_back_dating(session: Session, journal: Journal, key: str, day: dt.date) -> None:
+    """A journal is kept in date order: no new number for a day earlier than a number already issued
+    (№ 5 of 24.11 after № 6 of 30.11 would be a back-dated record)."""
+    later = session.scalars(
+        select(JournalEntry).where(JournalEntry.journal_id == journal.id, JournalEntry.period_key == key,
+                                   JournalEntry.registered_on > day)
+        .order_by(JournalEntry.registered_on.desc(), JournalEntry.sequence.desc()).limit(1)
+    ).first()
+    if later is not None:
+        raise ActionError(
+            f"Уже выдан № {later.number} от {later.registered_on:%d.%m.%Y} («{journal.title}»): номер на "
+            f"более раннюю дату ({day:%d.%m.%Y}) выдать нельзя — журнал ведётся в порядке дат. Укажите дату "
+            f"не раньше {later.registered_on:%d.%m.%Y} (или проверьте, верна ли дата документа № {later.number})")
+
+
 def register(session: Session, journal: Journal, day: dt.date, artefact_id: int | None, subject: str) -> JournalEntry:
     """Issue the next number of the journal's period; the counter stays locked until commit."""
     key = period_key(journal, day)
     counter = _locked_counter(session, journal, key)
+    refuse_back_dating(session, journal, key, day)  # under the counter's lock: no race can slip one in
     counter.last_number += 1
     entry = JournalEntry(
         journal_id=journal.id, period_key=key, sequence=counter.last_number,
@@ -86,6 +102,7 @@ class _Reservation:
     artefact_id: int | None
     subject: str
     one_per_day: bool
+    typed: str = ""  # a number the school wrote in its paper journal, taken as it is if free
 
 
 @dataclass
@@ -95,11 +112,11 @@ class NumberReservations:
     _pending: list[_Reservation] = field(default_factory=list)
 
     def reserve(self, journal: Journal, day: dt.date, artefact_id: int | None, subject: str, *,
-                one_per_day: bool = False) -> str:
+                one_per_day: bool = False, typed: str = "") -> str:
         """The placeholder of the next number of `journal`; with `one_per_day`, the number already
         given to that day (a body sitting once a day numbers all it records that day alike), else the next one."""
         stand_in = placeholder(len(self._pending))
-        self._pending.append(_Reservation(stand_in, journal, day, artefact_id, subject, one_per_day))
+        self._pending.append(_Reservation(stand_in, journal, day, artefact_id, subject, one_per_day, typed.strip()))
         return stand_in
 
     def issue(self, session: Session) -> dict[str, str]:
@@ -115,8 +132,29 @@ class NumberReservations:
     @staticmethod
     def _issue_one(session: Session, item: _Reservation) -> JournalEntry:
         if not item.one_per_day:
-            return register(session, item.journal, item.day, item.artefact_id, item.subject)
+            return _registered(session, item)
         # Looked up under the counter's lock: two records of one day made at once get one number.
         _locked_counter(session, item.journal, period_key(item.journal, item.day))
-        return (entry_on_date(session, item.journal, item.day)
-                or register(session, item.journal, item.day, item.artefact_id, item.subject))
+        same_day = entry_on_date(session, item.journal, item.day)
+        if same_day is not None and item.typed and same_day.number != item.typed:
+            raise ActionError(f"На {item.day:%d.%m.%Y} в журнале «{item.journal.title}» уже записан № {same_day.number}: "
+                              f"в один день у журнала один номер; укажите № {same_day.number} или оставьте поле пустым")
+        return same_day or _registered(session, item)
+
+
+def _registered(session: Session, item: _Reservation) -> JournalEntry:
+    """The next entry of the journal; with a typed number, that number — refused when the period has it."""
+    if not item.typed:
+        return register(session, item.journal, item.day, item.artefact_id, item.subject)
+    key = period_key(item.journal, item.day)
+    _locked_counter(session, item.journal, key)
+    taken = session.scalars(select(JournalEntry).where(
+        JournalEntry.journal_id == item.journal.id, JournalEntry.period_key == key,
+        JournalEntry.number == item.typed)).first()
+    if taken is not None:
+        raise ActionError(f"№ {item.typed} уже есть в журнале «{item.journal.title}» ({key}): он выдан "
+                          f"{taken.registered_on:%d.%m.%Y} — проверьте номер по бумажному журналу")
+    entry = register(session, item.journal, item.day, item.artefact_id, item.subject)
+    entry.number = item.typed[:100]
+    session.flush()
+    return entry

@@ -1,4 +1,5 @@
 """The typed ORM model: every table the product has."""
+from .act_type import COUNCIL_GRIFS, Acquaintance, ActType, act_type_key
 from .artefact import (
     Artefact, ArtefactAssignee, DocumentPdf, Evidence, HistoryEntry, HistoryHead, OrganisationTemplate, PlanItem, PlanSection, Section,
     StoredDocument,
@@ -14,6 +15,10 @@ from .quality import AuditLine, ChecklistVersion, CorrectiveSection, QualitySett
 from .signature import SIGNATURE_KINDS, SIGNATURE_STATES, ActingAssignment, Signature
 
 __all__ = [
+    "COUNCIL_GRIFS",
+    "Acquaintance",
+    "ActType",
+    "act_type_key",
     "ActingAssignment",
     "ApiToken",
     "Artefact",

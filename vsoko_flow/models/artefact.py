@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..deadlines.phrases import describe_stored
@@ -19,6 +19,11 @@ class Artefact(Base):
         # A school's counts and its list of school years read only its own rows.
         Index("ix_artefacts_org_id", "organisation_id", "id"),
         Index("ix_artefacts_org_school_year", "organisation_id", "school_year"),
+        # Whatever the code does, two editions of one act type are never in force together
+        # (the approval also locks the type's row first, so a race is refused with a message).
+        Index("uq_artefacts_one_in_force_per_act_type", "organisation_id", "act_type_id", unique=True,
+              sqlite_where=text("state = 'in_force' AND act_type_id IS NOT NULL"),
+              postgresql_where=text("state = 'in_force' AND act_type_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +36,8 @@ class Artefact(Base):
     school_year: Mapped[str] = mapped_column(String(9), default="")
     fields: Mapped[dict] = mapped_column(default=dict)
     supersedes_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"))
+    # A local act's type in the school's nomenclature (номенклатура ЛНА); NULL for other kinds.
+    act_type_id: Mapped[Optional[int]] = mapped_column(ForeignKey("act_types.id"))
     # A control item (plan item occurrence, council decision) belongs to its plan or meeting.
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("artefacts.id"), index=True)
     # When a controlled item is due; NULL for acts and for items linked to another schedule.

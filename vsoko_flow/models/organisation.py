@@ -40,6 +40,9 @@ class Organisation(Base):
     # Whether executors mark a control item «Взять в работу» before reporting; most schools only
     # report, so «Мои задачи» offers the step only where the school uses it.
     uses_start_step: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Printed on outgoing letters under the school's name (ГОСТ Р 7.0.97: справочные данные об организации).
+    phone: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Optional["Organisation"]] = relationship(remote_side=[id], back_populates="children")

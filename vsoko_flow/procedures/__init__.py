@@ -3,6 +3,7 @@ files. One module per domain: a reader looking for everything about meetings ope
 
 - common    — what every kind uses: generic rules and actions, people, dates, titles in documents;
 - acts      — local normative acts (Положение) and their editions, councils' opinions;
+- acquaintance — after an act's order: employees acknowledge it (or the signed sheet), its publication on the site;
 - councils  — adoption by the pedagogical council and approval by the director's order;
 - control   — rows on control: control items, reports and acceptance, execution reports;
 - plans     — plans and roadmaps: the plan table, the approval order, the yearly reports;
@@ -17,6 +18,6 @@ files. One module per domain: a reader looking for everything about meetings ope
 - monitoring — district monitoring of the schools' ВСОКО: expert cards, scores, automatic answers, campaigns.
 """
 from . import (  # noqa: F401  (registration)
-    acting, acts, audits, children, common, control, corrective, councils, findings, meetings, monitoring, plans, review,
-    signatures,
+    acquaintance, acting, acts, audits, children, common, control, corrective, councils, findings, meetings, monitoring,
+    plans, review, signatures,
 )

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import select
 
 from ..db import lowered
-from ..documents.russian import lower_first
+from ..documents.russian import lower_first, preposition_s
 from ..engine.context import TransitionContext
 from ..engine.history import append_entry
 from ..engine.registry import ActionError, action, document_context, rule
-from ..models import Artefact, Membership
+from ..models import ActType, Artefact, Journal
 from ..deadlines.workdays import add_working_days
-from .common import AGREEMENT, LAW_273, digits, person, required_date, title_forms, words
+from .acquaintance import acquaintance_staff
+from .common import AGREEMENT, LAW_273, edition_note, digits, person, required_date, title_forms, words
 
 # Which councils' opinion an act needs, by what it touches (273-ФЗ ст. 30 ч. 3–4).
 OPINION_BODIES: dict[str, dict[str, str]] = {
@@ -149,29 +150,54 @@ def opinion_after_request(ctx: TransitionContext) -> list[str]:
     return []
 
 
+def uses_act_types(definition) -> bool:  # noqa: ANN001 - a WorkflowDefinition
+    """Acts held to «one edition in force» have a type from the school's nomenclature (номенклатура ЛНА)."""
+    return any(step.name == "single_edition_in_force" for t in definition.transitions.values() for step in t.rules)
+
+
 def _title_key(title: str) -> str:
     return re.sub(r"\s+", " ", title).strip().lower()
 
 
-@rule("single_edition_in_force", "Одновременно действует только одна редакция акта", before_form=True)
-def single_edition_in_force(ctx: TransitionContext) -> list[str]:
+def _editions_in_force(ctx: TransitionContext) -> list[Artefact]:
+    """The other acts in force of this act's type (by title only for an act stored without a type)."""
     artefact = ctx.artefact
-    # Titles are compared in SQL (case-insensitively, also for Russian on SQLite): a school may
-    # have hundreds of acts in force, and only those with this title matter.
-    clashing = ctx.session.scalars(
-        select(Artefact).where(
-            Artefact.organisation_id == artefact.organisation_id, Artefact.kind == artefact.kind,
-            Artefact.state == "in_force", Artefact.id != artefact.id,
-            lowered(ctx.session, Artefact.title) == _title_key(artefact.title))
+    same_act = (Artefact.act_type_id == artefact.act_type_id if artefact.act_type_id is not None
+                else lowered(ctx.session, Artefact.title) == _title_key(artefact.title))
+    return ctx.session.scalars(
+        select(Artefact).where(Artefact.organisation_id == artefact.organisation_id, Artefact.kind == artefact.kind,
+                               Artefact.state == "in_force", Artefact.id != artefact.id, same_act)
+        .execution_options(populate_existing=True)
     ).all()
+
+
+def _clashes(ctx: TransitionContext) -> list[str]:
     return [
-        f"Уже действует «{other.title}» (№ {other.id}); новая редакция должна заменять её — "
-        "создайте проект как новую редакцию действующего акта"
-        for other in clashing if other.id != artefact.supersedes_id
+        f"Уже действует «{other.title}» (№ {other.id}) — акт того же вида; новая редакция должна заменять "
+        "действующую: создайте проект как новую редакцию действующего акта («Создать новую редакцию» на его "
+        "странице)"
+        for other in _editions_in_force(ctx) if other.id != ctx.artefact.supersedes_id
     ]
 
 
+@rule("single_edition_in_force", "Одновременно действует только одна редакция акта одного вида", before_form=True)
+def single_edition_in_force(ctx: TransitionContext) -> list[str]:
+    return _clashes(ctx)
+
+
 # --------------------------------------------------------------------------- actions
+
+
+@action("claim_edition_in_force", "Занять место действующей редакции акта этого вида (одно утверждение за раз)")
+def claim_edition_in_force(ctx: TransitionContext) -> None:
+    """Approvals of one act type take turns: the type's row is locked (PostgreSQL; SQLite's write lock is
+    already held), then the check is made again — a concurrent approval that won is seen and refused
+    with its title, never left to the database's unique index."""
+    if ctx.artefact.act_type_id is not None:
+        ctx.session.get(ActType, ctx.artefact.act_type_id, with_for_update=True, populate_existing=True)
+    clashes = _clashes(ctx)
+    if clashes:
+        raise ActionError(clashes[0])
 
 
 @action("supersede_previous", "Признать утратившей силу редакцию, которую заменяет новая")
@@ -190,6 +216,8 @@ def supersede_previous(ctx: TransitionContext) -> None:
     }
     from_state = previous.state
     previous.state = ctx.definition.transitions["supersede"].dest
+    # Written now, before the new edition becomes «in force»: the unique index sees one at a time.
+    ctx.session.flush()
     # Its history names the new order's number, which is issued at the end of the transition.
     ctx.when_numbered(lambda: append_entry(
         ctx.session, previous, ctx.actor, "supersede", from_state, comment=f"Заменено новой редакцией № {ctx.artefact.id}",
@@ -223,6 +251,33 @@ def record_opinion(ctx: TransitionContext) -> None:
     ctx.set_field("opinion_history", [*(ctx.value("opinion_history") or []), {"body": body, **opinion}])
 
 
+OUTGOING_JOURNAL = "outgoing"
+OUTGOING_JOURNAL_TITLE = "Журнал регистрации исходящих документов"
+
+
+def outgoing_journal(ctx: TransitionContext) -> Journal:
+    """The school's journal of outgoing letters, added the first time a letter is sent."""
+    found = ctx.session.scalars(select(Journal).where(
+        Journal.organisation_id == ctx.artefact.organisation_id, Journal.code == OUTGOING_JOURNAL)).first()
+    if found is None:
+        found = Journal(organisation_id=ctx.artefact.organisation_id, code=OUTGOING_JOURNAL,
+                        title=OUTGOING_JOURNAL_TITLE, mask="{n}", period="calendar_year")
+        ctx.session.add(found)
+        ctx.session.flush()
+    return found
+
+
+@action("register_outgoing_letters", "Исходящий номер каждого письма совету из журнала исходящих документов",
+        required=("date_field",))
+def register_outgoing_letters(ctx: TransitionContext, date_field: str) -> None:
+    journal = outgoing_journal(ctx)
+    day = required_date(ctx, date_field)
+    numbers = {body: ctx.numbers.reserve(journal, day, ctx.artefact.id,
+                                         f"Письмо {OPINION_BODIES[body]['datv']} о направлении проекта")
+               for body in pending_opinion_bodies(ctx)}
+    ctx.set_field("outgoing_numbers", {**(ctx.value("outgoing_numbers") or {}), **numbers})
+
+
 @action("await_opinions", "Советы, которым проект направлен заново, снова ждут ответа (их прежнее мнение — в истории)")
 def await_opinions(ctx: TransitionContext) -> None:
     pending = set(pending_opinion_bodies(ctx))
@@ -243,6 +298,16 @@ def opinion_lines(ctx: TransitionContext) -> list[dict[str, str]]:
     ]
 
 
+def _council_part(ctx: TransitionContext) -> dict[str, str]:
+    """The grif by the act's type: the council adopts it («ПРИНЯТО на заседании педагогического совета» —
+    as the Положение's own text says acts are «принимаются») or only agrees it («СОГЛАСОВАНО Педагогическим
+    советом»)."""
+    act_type = ctx.session.get(ActType, ctx.artefact.act_type_id) if ctx.artefact.act_type_id else None
+    if act_type is not None and act_type.council_grif == "agreed":
+        return {"word": "СОГЛАСОВАНО", "body_instrumental": "Педагогическим советом"}
+    return {"word": "ПРИНЯТО", "body_instrumental": "на заседании педагогического совета"}
+
+
 @document_context("act_text", "Текст акта с грифами согласования и утверждения")
 def act_text(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     approved = bool(ctx.value("order_number"))
@@ -250,9 +315,9 @@ def act_text(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any
     context = {
         **base,
         "is_draft": not approved,
-        "edition_note": ctx.value("edition_note") or "",
+        "edition_note": edition_note(ctx),
         "council_grif": {
-            "body_instrumental": "Педагогическим советом",
+            **_council_part(ctx),
             "protocol_date": digits(ctx.value("protocol_date")),
             "protocol_number": protocol_number,
         } if protocol_number else None,
@@ -319,11 +384,6 @@ def approval_order(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[st
     }]
 
 
-def _staff(ctx: TransitionContext) -> list[Membership]:
-    """Who signs the acquaintance sheet: the active workers (not observers or district staff)."""
-    return [m for m in ctx.staff() if m.user.is_active and set(m.roles or []) - {"observer", "methodologist"}]
-
-
 @document_context("acquaintance_sheet", "Лист ознакомления работников с актом")
 def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     approved_word = {"neuter": "утверждённым", "masculine": "утверждённым", "feminine": "утверждённой"}[
@@ -332,9 +392,16 @@ def acquaintance_sheet(ctx: TransitionContext, base: dict[str, Any]) -> list[dic
                f"{digits(ctx.value('order_date'))} № {ctx.value('order_number')}")
     people = [
         {"n": index, "name": person(m)["surname_initials"], "position": m.position}
-        for index, m in enumerate(_staff(ctx), start=1)
+        for index, m in enumerate(acquaintance_staff(ctx), start=1)
     ]
     return [{**base, "subject": subject, "people": people}]
+
+
+def executor_line(ctx: TransitionContext) -> str:
+    """«Исп. Иванова И.И., тел. 8 (3462) 52-00-29»: who prepared the letter and how to reach them."""
+    phone = ctx.artefact.organisation.phone
+    name = person(ctx.membership)["surname_initials"]
+    return f"Исп. {name}" + (f", тел. {phone}" if phone else "")
 
 
 @document_context("opinion_requests", "Запросы мотивированного мнения советов — по одному на каждый совет")
@@ -348,10 +415,13 @@ def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
         contexts.append({
             **base,
             "request_date": digits(ctx.value("request_date")),
+            "outgoing_number": (ctx.value("outgoing_numbers") or {}).get(body, ""),
             "addressee": f"Председателю {lower_first(names['gent']) if body == 'trade_union' else names['gent']}",
+            "executor": executor_line(ctx),
             "body_genitive": names["gent"],
             "act_title_genitive": titles["gent"],
             "response_deadline": digits(ctx.value("opinion_deadline")),
             "legal_basis": basis,
+            "legal_basis_preposition": preposition_s(basis),
         })
     return contexts

@@ -218,9 +218,13 @@ def base_context(ctx: TransitionContext) -> dict[str, Any]:
         "org_short_name": org.short_name,
         "org_city": org.city,
         "org_address": org.address,
+        "org_phone": org.phone,
+        "org_email": org.email,
         "title": ctx.artefact.title,
         "school_year": ctx.artefact.school_year,
         "signer": director_block(ctx),
+        # A draft is dated too: the day it was produced (printed under «ПРОЕКТ»).
+        "draft_date": date_digits(ctx.today),
     }
 
 
@@ -248,10 +252,15 @@ AGREEMENT = {
 }
 
 
+def edition_note(ctx: TransitionContext) -> str:
+    """«(в новой редакции)» only on an edition that supersedes another: a brand-new act has no old one."""
+    return (ctx.value("edition_note") or "") if ctx.artefact.supersedes_id else ""
+
+
 def title_forms(ctx: TransitionContext) -> dict[str, str]:
     """The artefact's title with its edition note in the nominative, genitive and instrumental."""
     title = ctx.artefact.title
-    note = ctx.value("edition_note") or ""
+    note = edition_note(ctx)
     suffix = f" {note}" if note else ""
     return {
         "nomn": title + suffix,

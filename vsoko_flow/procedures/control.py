@@ -89,7 +89,9 @@ def listed(numbers: list[str]) -> str:
 @rule("items_present", "В плане есть хотя бы один пункт", before_form=True)
 def items_present(ctx: TransitionContext) -> list[str]:
     count = ctx.session.scalar(select(func.count()).select_from(PlanItem).where(PlanItem.artefact_id == ctx.artefact.id))
-    return [] if count else ["В плане нет ни одного пункта: импортируйте таблицу или добавьте пункты"]
+    if count or ctx.value("adoptions"):  # a meeting whose questions are the acts adopted at it
+        return []
+    return ["В плане нет ни одного пункта: импортируйте таблицу или добавьте пункты"]
 
 
 @rule("items_resolved", "У каждого пункта понятны срок и ответственный", before_form=True)

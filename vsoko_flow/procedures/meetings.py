@@ -11,6 +11,7 @@ body (a plan adopted by the same педагогический совет) takes 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,7 @@ class AgendaItem:
     votes: dict[str, int] | None = None
     section_id: int | None = None  # None: an agenda item without a decisions table
     recorded: dict[str, Any] = field(default_factory=dict)  # the stored entry, as written (for editing it)
+    adoption_of: int | None = None  # an act adopted at this meeting (procedures/councils.py): its id
 
 
 def _int(value: Any) -> int | None:
@@ -147,12 +149,40 @@ def agenda_of(ctx: TransitionContext) -> list[AgendaItem]:
     has votes only when it has decisions (information heard is not voted on).
     """
     return read_agenda(ctx.session, ctx.artefact.id, ctx.value("agenda"),
-                       {key: _int(ctx.value(key)) for key in VOTE_KEYS})
+                       {key: _int(ctx.value(key)) for key in VOTE_KEYS}, ctx.value("adoptions"))
+
+
+def _adoption_items(adoptions: Any) -> list[AgendaItem]:
+    """The acts adopted at the meeting (procedures/councils.py), each the question it was adopted as —
+    with the very words and votes of its own extract."""
+    items = []
+    for adoption in adoptions or []:
+        votes = {key: _int(adoption.get(key)) or 0 for key in VOTE_KEYS}
+        decision = Decision(str(adoption.get("decision") or f"Принять {adoption.get('title', '')}."), "", "")
+        items.append(AgendaItem(number=str(adoption.get("number")), title=str(adoption.get("agenda_item") or ""),
+                                heard=adoption.get("heard") or "", spoke="", decisions=[decision], votes=votes,
+                                adoption_of=adoption.get("artefact_id"), recorded=adoption))
+    return items
+
+
+def _number_key(item: AgendaItem) -> tuple[int, str]:
+    return (int(item.number), "") if item.number.isdigit() else (10**6, item.number)
+
+
+def question_numbers(session: Session, meeting, without: int | None = None) -> list[str]:  # noqa: ANN001 - Artefact
+    """The numbers of the meeting's questions: its own agenda and the acts adopted at it."""
+    adoptions = [a for a in meeting.fields.get("adoptions") or [] if a.get("artefact_id") != without]
+    return [item.number for item in read_agenda(session, meeting.id, meeting.fields.get("agenda"), None, adoptions)]
 
 
 def read_agenda(session: Session, meeting_id: int, recorded: Any,
-                default_votes: dict[str, int | None] | None = None) -> list[AgendaItem]:
-    """`agenda_of` for a meeting's stored `agenda` (also outside a transition: its edit form)."""
+                default_votes: dict[str, int | None] | None = None, adoptions: Any = None) -> list[AgendaItem]:
+    """`agenda_of` for a meeting's stored `agenda` (also outside a transition: its edit form).
+
+    The acts adopted at the meeting keep the question numbers they were adopted as; the meeting's own
+    questions without a written number take the free numbers around them, and the agenda is in order."""
+    adopted = _adoption_items(adoptions)
+    taken = {item.number for item in adopted}
     entries = [e if isinstance(e, dict) else {"title": str(e)} for e in (recorded or [])]
     sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == meeting_id)
                                     .order_by(PlanSection.position, PlanSection.id)))
@@ -172,13 +202,18 @@ def read_agenda(session: Session, meeting_id: int, recorded: Any,
                          for i in rows]
         else:
             decisions = _inline_decisions(entry)
-        number = str(entry.get("number") or "").strip().rstrip(".") or str(index + 1)
+        number = str(entry.get("number") or "").strip().rstrip(".")
+        if not number:
+            free = len(agenda) + 1
+            while str(free) in taken or any(a.number == str(free) for a in agenda):
+                free += 1
+            number = str(free)
         agenda.append(AgendaItem(
             number=number, title=str(entry.get("title") or (section.title if section else "")).strip(),
             heard=entry.get("heard") or "", spoke=entry.get("spoke") or "", decisions=decisions,
             votes=_votes(entry, default_votes) if decisions else None,
             section_id=section.id if section is not None else None, recorded=entry))
-    return agenda
+    return sorted(agenda + adopted, key=_number_key) if adopted else agenda
 
 
 # --------------------------------------------------------------------------- rules
@@ -327,12 +362,19 @@ def _decision_responsible(decision: Decision, names: dict[str, str]) -> str:
     return ", ".join(people + list(decision.item.external_executors or []))
 
 
+def responsible_label(people: str) -> str:
+    """«Ответственный» before one person, «Ответственные» before several («Петрова А.А., Смирнов А.В.»)."""
+    several = len([p for p in re.split(r"[,;\n]| и ", people or "") if p.strip()]) > 1
+    return "Ответственные" if several else "Ответственный"
+
+
 def _agenda_context(item: AgendaItem, names: dict[str, str]) -> dict[str, Any]:
     decisions = [{
         "number": f"{item.number}.{j}.",
         "text": " ".join(lines(decision.text)),
         "deadline_text": " ".join(lines(decision.deadline_text)),
         "responsible_text": " ".join(lines(_decision_responsible(decision, names))),
+        "responsible_label": responsible_label(_decision_responsible(decision, names)),
     } for j, decision in enumerate(item.decisions, start=1)]
     votes = item.votes or {}
     return {
@@ -389,7 +431,7 @@ def _decision_sentence(decision: dict[str, str]) -> str:
     if decision["deadline_text"]:
         parts.append(sentence(f"Срок — {decision['deadline_text']}"))
     if decision["responsible_text"]:
-        parts.append(sentence(f"Ответственный — {decision['responsible_text']}"))
+        parts.append(sentence(f"{decision['responsible_label']} — {decision['responsible_text']}"))
     return " ".join(parts)
 
 
@@ -406,14 +448,17 @@ def decision_extracts(ctx: TransitionContext, base: dict[str, Any]) -> list[dict
     fixed = {key: value for key, value in people.items() if not key.endswith("_member")}
     extracts = []
     for item in agenda:
-        if item.votes is None:
+        if item.votes is None or item.adoption_of is not None:  # an adopted act has its own extract
             continue
         agenda_context = _agenda_context(item, names)
-        for decision in agenda_context["decisions"]:
+        several = len(agenda_context["decisions"]) > 1
+        for index, decision in enumerate(agenda_context["decisions"], start=1):
             extracts.append({
                 **base,
                 **fixed,
                 "agenda_number": item.number,
+                # Its file name tells the question (and the decision, when a question has several).
+                "question_label": f"{item.number}, решение {index}" if several else item.number,
                 "agenda_item": sentence(agenda_context["title"]) if agenda_context["title"] else "",
                 "heard": " ".join(agenda_context["heard"]),
                 "decision": _decision_sentence(decision),

@@ -122,6 +122,18 @@ def _cell_text(item: PlanItem, key: str) -> str:
     return text(fields.get(key))
 
 
+def _responsible_cell(ctx: TransitionContext, item: PlanItem) -> str:
+    """The responsible as the plan writes them, with the people on control the text does not name: the
+    printed plan and the control list agree («Заместитель директора по УВР (Иванова И.И.)»)."""
+    written = _cell_text(item, "responsible")
+    members = [m for m in (ctx.member(login) for login in item.responsible_logins or []) if m is not None]
+    unnamed = [person(m)["surname_initials"] for m in members if m.user.last_name.lower() not in written.lower()]
+    if not unnamed:
+        return written
+    return f"{written} ({', '.join(unnamed)})" if written.strip() else ", ".join(
+        [*unnamed, *(item.external_executors or [])])
+
+
 @document_context("plan_table", "План: таблица пунктов по разделам с грифом утверждения (альбомный лист)")
 def plan_table(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, Any]]:
     keys = list(ctx.definition.columns)
@@ -135,7 +147,7 @@ def plan_table(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[str, A
         for item in items:
             cells = []
             for key, span in zip(keys, spans):
-                written = _cell_text(item, key)
+                written = _responsible_cell(ctx, item) if key == "responsible" else _cell_text(item, key)
                 cells.append({"key": key, "text": written, "lines": cell_lines(written), "span": span})
             rows.append({"section": False, "number": item.number, "cells": cells})
     approved = bool(ctx.value("order_number"))
@@ -246,7 +258,8 @@ def analytic_report(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[s
             numbers.append(number)
     titles = _plan_titles(ctx)
     total = totals["total"]
-    intro = (f"На контроле по плану находилось {total} {plural(total, ('пункт', 'пункта', 'пунктов'))} "
+    intro = (f"На контроле по плану {plural(total, ('находился', 'находились', 'находилось'))} {total} "
+             f"{plural(total, ('пункт', 'пункта', 'пунктов'))} "
              f"(с учётом повторяющихся сроков исполнения) в {len(sections)} "
              f"{plural(len(sections), ('разделе', 'разделах', 'разделах'))}. "
              f"Итоги исполнения на {date_digits(report_date)} по разделам плана приведены в таблице.")

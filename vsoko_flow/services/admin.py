@@ -57,6 +57,8 @@ class OrganisationView:
     address: str
     city: str
     uses_start_step: bool
+    phone: str
+    email: str
     directors: list[str]
     members: int
     journals: int
@@ -190,14 +192,16 @@ def organisation_view(rt: Runtime, organisation_id: int) -> OrganisationView:
         return OrganisationView(
             id=organisation.id, kind=organisation.kind, full_name=organisation.full_name,
             short_name=organisation.short_name, address=organisation.address, city=organisation.city,
-            uses_start_step=organisation.uses_start_step, directors=directors, members=sum(1 for m in memberships if m.user.is_active), journals=journals or 0,
+            uses_start_step=organisation.uses_start_step, phone=organisation.phone, email=organisation.email,
+            directors=directors, members=sum(1 for m in memberships if m.user.is_active), journals=journals or 0,
             active_templates=templates or 0)
 
 
 def update_requisites(rt: Runtime, organisation_id: int, *, full_name: str, short_name: str, address: str,
-                      city: str, uses_start_step: bool | None = None) -> OrganisationView:
+                      city: str, uses_start_step: bool | None = None, phone: str = "",
+                      email: str = "") -> OrganisationView:
     values = {"full_name": _text(full_name), "short_name": _text(short_name), "address": _text(address),
-              "city": _text(city)}
+              "city": _text(city), "phone": _text(phone), "email": _text(email)}
     errors: dict[str, str] = {}
     if not values["full_name"]:
         errors["full_name"] = "Укажите полное наименование организации — оно печатается в шапке документов"
@@ -207,6 +211,10 @@ def update_requisites(rt: Runtime, organisation_id: int, *, full_name: str, shor
     _check_length(errors, "short_name", values["short_name"], 200, "Сокращённое наименование")
     _check_length(errors, "address", values["address"], 1000, "Адрес")
     _check_length(errors, "city", values["city"], 200, "Место составления")
+    _check_length(errors, "phone", values["phone"], 100, "Телефон")
+    _check_length(errors, "email", values["email"], 200, "Электронная почта")
+    if values["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"]):
+        errors.setdefault("email", "Электронная почта указана неверно: нужен адрес вида school29@example.ru")
     _field_errors(errors)
     with transaction(rt.sessions) as session:
         organisation = _organisation(session, organisation_id)

@@ -13,7 +13,9 @@ from ..engine.fields import coerce_fields
 from ..engine.history import append_entry
 from ..models import Artefact, HistoryEntry, Membership, Section, StoredDocument, utcnow
 from ..procedures.acting import roles_on
+from ..procedures.acts import uses_act_types
 from ..safe_text import without_invisible
+from .act_types import act_type_for_new_act
 from .access import DraftWords, artefact_for, editable_draft, get_user, membership_in
 from .errors import Forbidden, NotFound, Unprocessable
 from .quality import trace_links
@@ -57,16 +59,21 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
     if definition.created_with_parent:
         raise Unprocessable(f"Документ вида «{definition.title}» создаётся со страницы документа, к которому "
                             "он относится (например, несоответствие — на странице аудита)")
-    values, errors = coerce_fields(definition.fields, fields or {}, today)
+    fields = dict(fields or {})
+    chosen_act_type = fields.pop("act_type", None)  # a column of its own, not one of the kind's fields
+    values, errors = coerce_fields(definition.fields, fields, today)
     if errors:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": errors})
     previous = _superseded_edition(session, supersedes_id, organisation_id, kind)
+    title = " ".join(without_invisible(title or (previous.title if previous else definition.default_title))
+                     .split())[:1000]
+    act_type = (act_type_for_new_act(session, organisation_id, chosen_act_type, title, previous)
+                if uses_act_types(definition) else None)
     artefact = Artefact(
-        kind=kind, organisation_id=organisation_id, state=definition.initial,
-        title=" ".join(without_invisible(title or (previous.title if previous else definition.default_title))
-                       .split())[:1000],
+        kind=kind, organisation_id=organisation_id, state=definition.initial, title=title,
         school_year=school_year or current_school_year(today), fields=values,
         supersedes_id=previous.id if previous else None, author_id=actor.id,
+        act_type_id=act_type.id if act_type else None,
     )
     session.add(artefact)
     session.flush()
@@ -74,8 +81,10 @@ def add_artefact(session: Session, rt: Runtime, actor_id: int, organisation_id: 
         _replace_sections(artefact, sections_text)
     elif previous is not None:
         _replace_sections(artefact, sections_as_text(previous.sections))
-    append_entry(session, artefact, actor, "create", "", fields={"title": artefact.title, **values,
-                 "supersedes_id": artefact.supersedes_id})
+    recorded = {"title": artefact.title, **values, "supersedes_id": artefact.supersedes_id}
+    if act_type is not None:
+        recorded["act_type"] = act_type.name
+    append_entry(session, artefact, actor, "create", "", fields=recorded)
     return artefact
 
 
@@ -168,6 +177,7 @@ def artefact_summary(rt: Runtime, artefact: Artefact, membership: Membership | N
         "state_label": definition.state_label(artefact.state), "version": artefact.version,
         "organisation": {"id": artefact.organisation.id, "short_name": artefact.organisation.short_name},
         "school_year": artefact.school_year, "fields": artefact.fields, "supersedes_id": artefact.supersedes_id,
+        "act_type_id": artefact.act_type_id,
         "parent_id": artefact.parent_id, "due_date": artefact.due_date.isoformat() if artefact.due_date else None,
         "created_at": local_iso(artefact.created_at, rt.settings.timezone),
         "updated_at": local_iso(artefact.updated_at, rt.settings.timezone),

@@ -117,6 +117,7 @@ def create_demo_school(rt: Runtime) -> tuple[int, dict[str, int]]:
             "средняя общеобразовательная школа № 29", "МБОУ СОШ № 29", city="г. Сургут",
             address="628400, Ханты-Мансийский автономный округ – Югра, г. Сургут, ул. Школьная, д. 1",
             parent_id=district.id)
+        school.phone, school.email = "8 (3462) 52-00-29", "school29@surgut.example"
         add_journal(session, school, "orders", "Журнал регистрации приказов по основной деятельности",
                     mask="Ш29-13-{n}/5", period="calendar_year")
         add_journal(session, school, "pedsovet", "Протоколы педагогического совета", mask="{n}", period="school_year")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased, undefer
 from ..documents.render import release_documents
 from ..documents.russian import surname_initials
 from ..engine.definitions import WorkflowDefinition
-from ..models import Artefact, ArtefactAssignee, Membership, Organisation, Signature, StoredDocument, User
+from ..models import Acquaintance, Artefact, ArtefactAssignee, Membership, Organisation, Signature, StoredDocument, User
 from ..procedures.acting import task_roles_on
 from .access import membership_in
 from .errors import NotFound
@@ -39,11 +39,17 @@ DEADLINE_FIELDS: dict[str, str] = {
     "acquaintance_deadline": "Ознакомить работников с актом под роспись",
     "publication_deadline": "Разместить акт на сайте школы",
 }
+# A deadline is closed once its artefact has the field «<name without _deadline>_done» (the date it was
+# done): ознакомление and размещение are closed by their own actions in the state they are open in.
+DEADLINE_DONE_SUFFIX = "_done"
 # Rules that let only the item's assignees act (see procedures/control.py).
 ASSIGNEE_RULES = frozenset({"actor_is_assignee"})
 DUE_DATE_LABEL = "Исполнить пункт"
 SIGNATURE_LABEL = "Подписать документ"
-_OTHER_DEADLINES = {"signature": SIGNATURE_LABEL}
+ACKNOWLEDGEMENT_LABEL = "Ознакомиться с актом под подпись"
+_OTHER_DEADLINES = {"signature": SIGNATURE_LABEL, "acknowledgement": ACKNOWLEDGEMENT_LABEL}
+# The deadline of each employee on an act's лист ознакомления (procedures/acquaintance.py).
+ACKNOWLEDGEMENT_DEADLINE = "acquaintance_deadline"
 # Which deadline fields each registered action sets (the response deadline names its field).
 _ACTION_DEADLINES = {"set_deadlines": ("acquaintance_deadline", "publication_deadline")}
 
@@ -71,6 +77,11 @@ def actionable_states(definition: WorkflowDefinition, roles: set[str]) -> dict[s
         if triggers:
             result[state] = triggers
     return result
+
+
+def done_field(deadline_field: str) -> str:
+    """«acquaintance_deadline» → «acquaintance_done»: the field whose value closes the deadline."""
+    return deadline_field.removesuffix("_deadline") + DEADLINE_DONE_SUFFIX
 
 
 def deadline_states(definition: WorkflowDefinition) -> dict[str, frozenset[str]]:
@@ -360,8 +371,18 @@ def _deadlines(rt: Runtime, session: Session, organisation_id: int, user_id: int
 
     # Act deadlines kept in fields (ISO strings compare as dates), for the author or the responsible …
     parts = [due_rows(name, Artefact.fields[name].as_string(), Artefact.kind == kind,
-                      Artefact.state.in_(sorted(states)), mine, Artefact.fields[name].as_string() <= horizon.isoformat())
+                      Artefact.state.in_(sorted(states)), mine, Artefact.fields[name].as_string() <= horizon.isoformat(),
+                      Artefact.fields[done_field(name)].as_string().is_(None))
              for kind, definition in rt.definitions.items() for name, states in deadline_states(definition).items()]
+    # … the acts the user has to acknowledge, by the acquaintance deadline …
+    acknowledgement_kinds = [and_(Artefact.kind == kind, Artefact.state.in_(sorted(states)))
+                             for kind, definition in rt.definitions.items()
+                             for name, states in deadline_states(definition).items() if name == ACKNOWLEDGEMENT_DEADLINE]
+    if acknowledgement_kinds:
+        due = Artefact.fields[ACKNOWLEDGEMENT_DEADLINE].as_string()
+        parts.append(due_rows("acknowledgement", due, or_(*acknowledgement_kinds), due <= horizon.isoformat())
+                     .join(Acquaintance, and_(Acquaintance.artefact_id == Artefact.id, Acquaintance.user_id == user_id,
+                                              Acquaintance.acknowledged_at.is_(None))))
     # … and due dates of open items assigned to the user.
     open_states = [and_(Artefact.kind == kind, Artefact.state.not_in(_final_states(definition)))
                    for kind, definition in rt.definitions.items()]

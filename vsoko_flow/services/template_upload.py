@@ -185,8 +185,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "is_draft": False,
         "title": _SAMPLE_TITLE,
         "edition_note": "(в новой редакции)",
-        "council_grif": {"body_instrumental": "Педагогическим советом", "protocol_date": "31.03.2025",
-                         "protocol_number": "10"},
+        "council_grif": {"word": "ПРИНЯТО", "body_instrumental": "на заседании педагогического совета",
+                         "protocol_date": "31.03.2025", "protocol_number": "10"},
         "approval_grif": {"order_date": "03.04.2025", "order_number": "Ш29-13-291/5"},
         "opinions": [
             {"body_genitive": "Совета обучающихся", "protocol_date": "14.03.2025", "protocol_number": "3"},
@@ -227,12 +227,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     },
     "opinion_request": {
         "request_date": "10.03.2025",
+        "outgoing_number": "17",
+        "executor": "Исп. Иванова И.И., тел. 8 (3462) 52-00-29",
         "addressee": "Председателю Совета обучающихся",
         "body_genitive": "Совета обучающихся",
         "act_title_genitive": "Положения о внутренней системе оценки качества образования",
         "response_deadline": "17.03.2025",
         "legal_basis": "частью 3 статьи 30 Федерального закона от 29.12.2012 № 273-ФЗ "
                        "«Об образовании в Российской Федерации»",
+        "legal_basis_preposition": "с",
     },
     "protocol_extract": {
         "protocol_heading": "заседания педагогического совета",
@@ -277,6 +280,8 @@ def sample_contexts(source: TemplateSource, organisation: dict[str, Any] | None 
         "org_short_name": "МБОУ СОШ № 29",
         "org_city": "г. Сургут",
         "org_address": "628400, г. Сургут, ул. Школьная, д. 1",
+        "org_phone": "8 (3462) 52-00-29",
+        "org_email": "school29@surgut.example",
         "verify_url": SAMPLE_VERIFY_URL,
         **{k: v for k, v in organisation.items() if k != "signer" and v},
     }
@@ -295,7 +300,8 @@ def _organisation_sample(session: Session, organisation_id: int) -> dict[str, An
     if organisation is None:
         raise NotFound("Организация не найдена")
     data: dict[str, Any] = {"org_full_name": organisation.full_name, "org_short_name": organisation.short_name,
-                            "org_city": organisation.city, "org_address": organisation.address}
+                            "org_city": organisation.city, "org_address": organisation.address,
+                            "org_phone": organisation.phone, "org_email": organisation.email}
     for membership in session.scalars(select(Membership).join(User).where(
             Membership.organisation_id == organisation_id, User.is_active.is_(True)).order_by(Membership.id)):
         if "director" in (membership.roles or []):
@@ -973,13 +979,18 @@ VARIABLE_HELP: dict[str, str] = {
     "org_full_name": "полное наименование организации",
     "org_short_name": "сокращённое наименование («МБОУ СОШ № 29»)",
     "org_city": "место составления, как печатается («г. Сургут»)",
+    "org_address": "почтовый адрес организации",
+    "org_phone": "телефон организации («8 (3462) 52-00-29»), может быть пустым",
+    "org_email": "электронная почта организации, может быть пустой",
     "verify_url": "адрес страницы проверки подлинности документа",
     "qr": "QR-код проверки подлинности (картинка)",
     "signer": _SIGNER,
     "is_draft": "истина для проекта: «ПРОЕКТ» вверху и без грифа утверждения",
+    "draft_date": "дата проекта («от 10.03.2025» под словом «ПРОЕКТ»)",
     "title": "название акта: «Положение о …»",
     "edition_note": "«(в новой редакции)» или пусто",
-    "council_grif": "гриф согласования: нет или {body_instrumental, protocol_date, protocol_number}",
+    "council_grif": "гриф совета: нет или {word («ПРИНЯТО» / «СОГЛАСОВАНО»), body_instrumental, protocol_date, "
+                    "protocol_number}",
     "approval_grif": "гриф утверждения: нет или {order_date, order_number}",
     "opinions": "учтённые мнения советов: список {body_genitive, protocol_date, protocol_number}",
     "sections": "разделы и пункты: список {number «1.»/«1.1.», text, level 1 или 2}",
@@ -993,12 +1004,15 @@ VARIABLE_HELP: dict[str, str] = {
     "people": "кого знакомят: список {n, name, position}",
     "request_date": "дата письма",
     "addressee": "адресат в дательном падеже («Председателю Совета обучающихся»)",
+    "outgoing_number": "исходящий номер письма из журнала исходящих документов",
+    "executor": "отметка об исполнителе: «Исп. Иванова И.И., тел. 8 (3462) 52-00-29»",
     "body_genitive": "орган в родительном падеже («Совета обучающихся», «педагогического совета»)",
     "protocol_heading": "после «ПРОТОКОЛ»: «заседания педагогического совета», «совещания при директоре», "
                         "«родительского собрания»",
     "act_title_genitive": "название акта в родительном падеже («Положения о …»)",
     "response_deadline": "срок ответа (ДД.ММ.ГГГГ)",
     "legal_basis": "основание в творительном падеже, после «В соответствии с»",
+    "legal_basis_preposition": "«с» или «со» перед основанием («со статьёй 372»)",
     "protocol_date": "дата протокола",
     "protocol_number": "номер протокола",
     "chair": "председатель (И.О. Фамилия)",

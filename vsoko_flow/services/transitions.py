@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..db import transaction
@@ -33,7 +34,7 @@ from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
 from ..engine.history import append_entry, canonical_json, next_sequence
 from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
-from ..models import Artefact, Membership, StoredDocument, User
+from ..models import Artefact, Evidence, Membership, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
@@ -53,22 +54,35 @@ class FiredTransition:
 
 
 def fire_transition(rt: Runtime, artefact_id: int, trigger: str, actor_id: int, *, version: int | None = None,
-                    fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None
-                    ) -> FiredTransition:
+                    fields: dict[str, Any] | None = None, comment: str = "", today: dt.date | None = None,
+                    files: dict[str, tuple[str, bytes]] | None = None) -> FiredTransition:
+    """`files`: for a field «…_evidence_id», (file name, bytes) kept as the artefact's evidence in the same
+    transaction — the field gets its id, the history its SHA-256; a refusal keeps nothing."""
     today = today or rt.today()
     try:
         with transaction(rt.sessions) as session:
             event.listen(session, "before_flush", _refuse_placeholders)
-            fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today)
+            fired = _fire(rt, session, artefact_id, trigger, actor_id, version, fields or {}, comment.strip(), today,
+                          files or {})
     except StaleDataError:
         raise Conflict("Документ одновременно изменил другой пользователь: обновите страницу и повторите") from None
+    except IntegrityError as exc:
+        if ONE_IN_FORCE_INDEX in str(exc.orig):  # the database's own guard, should the lock ever be bypassed
+            raise Conflict("Одновременно может действовать только одна редакция акта этого вида: другая редакция "
+                           "только что вступила в силу — обновите страницу и создайте новую редакцию "
+                           "действующего акта") from None
+        raise
     finally:
         release_documents()
     return fired
 
 
+ONE_IN_FORCE_INDEX = "uq_artefacts_one_in_force_per_act_type"
+
+
 def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_id: int, version: int | None,
-          raw_fields: dict[str, Any], comment: str, today: dt.date) -> FiredTransition:
+          raw_fields: dict[str, Any], comment: str, today: dt.date,
+          files: dict[str, tuple[str, bytes]]) -> FiredTransition:
     actor = get_user(session, actor_id)
     artefact, membership = artefact_for(session, actor_id, artefact_id, lock=True)
     if version is not None and version != artefact.version:
@@ -77,18 +91,24 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
     definition = rt.definition(artefact.kind)
     transition = _available_transition(definition, artefact, trigger)
     _check_role(transition, roles_on(session, membership, today))
-    submitted = _coerce(session, artefact.organisation_id, transition, raw_fields, comment, today)
+    attached = _attach_files(session, artefact, actor, transition, files)
+    submitted = _coerce(session, artefact.organisation_id, transition,
+                        {**raw_fields, **{name: evidence.id for name, evidence in attached.items()}}, comment, today)
+    submitted.update({f"{name.removesuffix('_id')}_sha256": evidence.sha256 for name, evidence in attached.items()})
     ctx = _context(rt, session, artefact, transition, actor, membership, submitted, comment, today)
     warnings = _check_rules(ctx)
     _run_actions(ctx)
     drafts = _render_drafts(rt, ctx)
-    numbers = ctx.issue_numbers()
+    try:
+        numbers = ctx.issue_numbers()
+    except ActionError as exc:  # a journal refuses the number (kept in date order)
+        raise Unprocessable(str(exc), details={"rules": [str(exc)]}) from None
     # The artefact's row is changed only now, with the numbers in: one UPDATE, one new version.
     from_state = artefact.state
     _move(definition, artefact, trigger)
     stored = dict(submitted) if transition.store_fields else {}
     artefact.fields = {**artefact.fields, **stored, **ctx.updates}
-    documents = [_finish(rt, ctx, draft, numbers) for draft in drafts]
+    documents = _named_apart(ctx.session, artefact.id, [_finish(rt, ctx, draft, numbers) for draft in drafts])
     session.add_all(documents)
     session.flush()
     # Each document that needs a signature waits for its signers: their «Подписать» tasks.
@@ -103,6 +123,22 @@ def _fire(rt: Runtime, session: Session, artefact_id: int, trigger: str, actor_i
         documents=[{"id": d.id, "public_id": d.public_id, "title": d.title, "file_name": d.file_name,
                     "sha256": d.sha256, "history_sequence": entry.sequence} for d in documents],
     )
+
+
+def _named_apart(session: Session, artefact_id: int, documents: list[StoredDocument]) -> list[StoredDocument]:
+    """No two documents of one artefact share a file name: a repeated one gets « (2)», « (3)» before «.docx»
+    (a draft sent to the council again after an amendment, two extracts a template names alike)."""
+    taken = {name.lower() for name in session.scalars(
+        select(StoredDocument.file_name).where(StoredDocument.artefact_id == artefact_id))}
+    for document in documents:
+        stem, dot, suffix = document.file_name.rpartition(".")
+        name, copy = document.file_name, 1
+        while name.lower() in taken:
+            copy += 1
+            name = f"{stem} ({copy}).{suffix}" if dot else f"{document.file_name} ({copy})"
+        document.file_name = name
+        taken.add(name.lower())
+    return documents
 
 
 def _context(rt: Runtime, session: Session, artefact: Artefact, transition: TransitionDef, actor: User,
@@ -142,6 +178,32 @@ def _available_transition(definition: WorkflowDefinition, artefact: Artefact, tr
         raise Conflict(f"Действие «{transition.label}» недоступно: документ в состоянии "
                        f"«{definition.state_label(artefact.state)}»")
     return transition
+
+
+FILE_FIELD_SUFFIX = "_evidence_id"
+MAX_TRANSITION_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _attach_files(session: Session, artefact: Artefact, actor: User, transition: TransitionDef,
+                  files: dict[str, tuple[str, bytes]]) -> dict[str, Evidence]:
+    from .control import safe_file_name  # control's services import this module
+
+    declared = {spec.name for spec in transition.fields if spec.name.endswith(FILE_FIELD_SUFFIX)}
+    attached = {}
+    for name, (file_name, data) in files.items():
+        if name not in declared:
+            raise Unprocessable(f"Действие «{transition.label}» не принимает файлов")
+        if not data:
+            raise Unprocessable("Файл пуст: выберите файл", details={"fields": {name: "Файл пуст: выберите файл"}})
+        if len(data) > MAX_TRANSITION_FILE_BYTES:
+            limit = f"Файл больше {MAX_TRANSITION_FILE_BYTES // (1024 * 1024)} МБ: уменьшите его (например, скан в PDF)"
+            raise Unprocessable(limit, details={"fields": {name: limit}})
+        evidence = Evidence(artefact_id=artefact.id, uploaded_by=actor.id, file_name=safe_file_name(file_name),
+                            content=data, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        session.add(evidence)
+        attached[name] = evidence
+    session.flush()
+    return attached
 
 
 def _check_role(transition: TransitionDef, roles: set[str]) -> None:

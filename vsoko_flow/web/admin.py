@@ -14,7 +14,8 @@ from wtforms import BooleanField, RadioField, SelectChoice, SelectField, SelectM
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..documents.russian import lower_first
-from ..models import JOURNAL_PERIODS, ROLES
+from ..models import COUNCIL_GRIFS, JOURNAL_PERIODS, ROLES
+from ..services import act_types as act_type_service
 from ..services import admin as admin_service
 from ..services import template_upload as templates_service
 from ..services.errors import NotFound, ServiceError
@@ -49,6 +50,8 @@ class RequisitesForm(FlaskForm):
     short_name = StringField("Сокращённое наименование")
     address = TextAreaField("Адрес")
     city = StringField("Место составления документов")
+    phone = StringField("Телефон")
+    email = StringField("Электронная почта")
     uses_start_step = BooleanField("Исполнители отмечают «Взять в работу» перед отчётом")
 
 
@@ -96,6 +99,12 @@ class MemberForm(FlaskForm):
     cert_owner = StringField("Владелец сертификата")
     cert_valid_from = StringField("Действителен с")
     cert_valid_to = StringField("Действителен по")
+
+
+class ActTypeForm(FlaskForm):
+    name = StringField("Вид акта")
+    council_grif = SelectField("Педагогический совет", choices=[SelectChoice(k, v) for k, v in COUNCIL_GRIFS.items()],
+                               validate_choice=False)
 
 
 class UploadForm(FlaskForm):
@@ -160,7 +169,8 @@ def organisation():
         try:
             admin_service.update_requisites(rt, _org(), full_name=form.full_name.data, short_name=form.short_name.data,
                                             address=form.address.data, city=form.city.data,
-                                            uses_start_step=form.uses_start_step.data)
+                                            uses_start_step=form.uses_start_step.data,
+                                            phone=form.phone.data or "", email=form.email.data or "")
         except ServiceError as error:
             _show_errors(form, error)
             status = 422
@@ -211,6 +221,36 @@ def journal(journal_id: int):
             flash(f"Журнал сохранён. Следующий номер будет таким: {saved.next_number}", "success")
             return redirect(url_for("admin.journal", journal_id=journal_id), 303)
     return render_template("admin_journal.html", journal=view, form=form), status
+
+
+# --------------------------------------------------------------------------- nomenclature of local acts
+
+
+@bp.route("/act-types", methods=["GET", "POST"])
+def act_types():
+    """The school's номенклатура ЛНА: one edition in force per type; the council's part prints the grif."""
+    rt = runtime()
+    form = ActTypeForm()
+    status = 200
+    if form.validate_on_submit():
+        editing = request.form.get("act_type_id", "")
+        try:
+            if editing:
+                saved = act_type_service.update_act_type(rt, _org(), editing, name=form.name.data,
+                                                         council_grif=form.council_grif.data)
+            else:
+                saved = act_type_service.add_act_type(rt, _org(), name=form.name.data,
+                                                      council_grif=form.council_grif.data)
+        except ServiceError as error:
+            if error.status == 404:
+                abort_for(error)
+            _show_errors(form, error)
+            status = 422
+        else:
+            flash(f"Вид акта «{saved.name}» {'сохранён' if editing else 'добавлен в номенклатуру'}.", "success")
+            return redirect(url_for("admin.act_types"), 303)
+    return render_template("admin_act_types.html", act_types=act_type_service.list_act_types(rt, _org()), form=form,
+                           grifs=COUNCIL_GRIFS), status
 
 
 # --------------------------------------------------------------------------- people

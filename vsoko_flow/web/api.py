@@ -361,6 +361,8 @@ class ArtefactSummary(BaseModel):
     school_year: str
     fields: dict[str, Any]
     supersedes_id: Optional[int]
+    act_type_id: Optional[int] = Field(None, description="Вид локального акта из номенклатуры ЛНА школы (для актов); "
+                                                         "при создании — fields.act_type")
     parent_id: Optional[int] = Field(description="Для пункта на контроле — план или заседание, к которому он относится")
     due_date: Optional[str] = Field(description="Срок исполнения пункта на контроле (ГГГГ-ММ-ДД); null — нет даты")
     created_at: str = Field(description="Когда создан (ISO 8601 со смещением, время школы: 2026-12-04T22:15:00+03:00)")

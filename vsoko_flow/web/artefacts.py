@@ -15,6 +15,8 @@ from flask_login import current_user, login_required
 
 from ..engine.definitions import WorkflowDefinition
 from ..engine.fields import FieldError, FieldSpec, parse_date
+from ..procedures.acts import uses_act_types
+from ..services import act_types as act_type_service
 from ..services import artefacts as artefact_service
 from ..services import signatures as signature_service
 from ..services import tasks as task_service
@@ -22,7 +24,7 @@ from ..services.compare import compare_editions
 from ..services.errors import Conflict, ServiceError, Unprocessable
 from ..services.control import safe_file_name
 from ..services.sections import TEXT_FILE_TYPES, sections_as_text
-from ..services.transitions import fire_transition
+from ..services.transitions import FILE_FIELD_SUFFIX, fire_transition
 from ..services.clock import school_today
 from .carried_files import CHANGED, MAX_FILE_BYTES, accept_large_form, carried, returned_file
 from .documents import pdf_functions
@@ -43,6 +45,10 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
     "opinion_deadline": ("Срок ответа советов", "date"),
     "acquaintance_deadline": ("Срок ознакомления работников под роспись", "date"),
     "publication_deadline": ("Срок размещения на сайте", "date"),
+    "acquaintance_progress": ("Ознакомлены работники", "str"),
+    "acquaintance_done": ("Все работники ознакомлены", "date"),
+    "publication_url": ("Акт размещён на сайте", "str"),
+    "publication_done": ("Дата размещения на сайте", "date"),
     "opinions": ("Мнения советов", "opinions"),
 }
 # History entries that are not transitions of the workflow.
@@ -294,7 +300,9 @@ def form_fields(specs: tuple[FieldSpec, ...], prefix: str, members: list[dict[st
         value = values[spec.name] if spec.name in values else _initial_value(spec, today)
         if spec.type == "bool":
             value = value in (True, "true", "on", "1", "y")
-        result.append({"name": spec.name, "id": f"{prefix}-{spec.name}", "label": spec.label, "type": spec.type,
+        # A file the action keeps as the artefact's evidence (services/transitions.py: «…_evidence_id»).
+        shown_type = "file" if spec.name.endswith(FILE_FIELD_SUFFIX) else spec.type
+        result.append({"name": spec.name, "id": f"{prefix}-{spec.name}", "label": spec.label, "type": shown_type,
                        "required": spec.required, "value": value, "options": options, "min": spec.min,
                        "max_length": spec.max_length, "help": spec.help, "error": errors.get(spec.name)})
     return result
@@ -325,6 +333,7 @@ def action_forms(definition: WorkflowDefinition, data: dict[str, Any], members: 
         reopened = transition.trigger == open_trigger
         forms.append({
             "trigger": transition.trigger, "label": transition.label, "fields": fields,
+            "has_file": any(f["type"] == "file" for f in fields),
             "comment_required": transition.comment_required, "comment": mine.get("comment", ""),
             "comment_error": errors.get("comment"), "secondary": transition.comment_required,
             "dest_label": definition.state_label(transition.dest), "documents": len(transition.documents),
@@ -520,10 +529,11 @@ def fire(artefact_id: int, trigger: str):
     if transition is None or transition.system:
         abort(404, "Такого действия у документа нет")
     values = submitted_fields(transition.fields, request.form)
+    files = _posted_files(transition)
     comment = request.form.get("comment", "")
     try:
         result = fire_transition(rt, artefact_id, trigger, current_user.id, version=_version_from(request.form),
-                                 fields=values, comment=comment)
+                                 fields=values, comment=comment, files=files)
     except Unprocessable as error:
         details = error.details if isinstance(error.details, dict) else {}
         failed = {"trigger": trigger, "values": values, "comment": comment, "message": error.message,
@@ -536,6 +546,16 @@ def fire(artefact_id: int, trigger: str):
     _flash_fired(definition, transition.label, result)
     # The form was posted to «…#t-trigger» (so errors land on it); the result is read from the top.
     return redirect(url_for("artefacts.show", artefact_id=artefact_id, _anchor="main"))
+
+
+def _posted_files(transition) -> dict[str, tuple[str, bytes]]:  # noqa: ANN001 - a TransitionDef
+    """The files of the action's «…_evidence_id» fields (the request size is capped by MAX_CONTENT_LENGTH)."""
+    files = {}
+    for spec in transition.fields:
+        posted = request.files.get(spec.name) if spec.name.endswith(FILE_FIELD_SUFFIX) else None
+        if posted is not None and posted.filename:
+            files[spec.name] = (posted.filename, posted.read())
+    return files
 
 
 def _flash_fired(definition: WorkflowDefinition, label: str, result) -> None:  # noqa: ANN001 - FiredTransition
@@ -713,12 +733,18 @@ def new():
     this_year = artefact_service.current_school_year(school_today(runtime().settings.timezone))
     form = {"title": "", "school_year": this_year,
             "supersedes_id": request.args.get("supersedes", "") if shape["editions"] else "", "sections_text": ""}
+    act_types = _service(act_type_service.list_act_types, rt, organisation_id) if shape["act_types"] else []
+    # The nomenclature's first type (the Положение о ВСОКО) unless another is chosen: an act is what it is,
+    # not what it is titled.
+    form["act_type"] = str(act_types[0].id) if act_types else ""
     values, errors, message, status = None, {}, None, 200
     if request.method == "POST":
         form = {name: request.form.get(name, "").strip() for name in form}
         form["sections_text"] = request.form.get("sections_text", "") if shape["text"] else ""
         if not shape["editions"]:
             form["supersedes_id"] = ""  # a plan or a meeting has no editions to replace
+        if not shape["act_types"] or form["supersedes_id"]:
+            form["act_type"] = ""  # a new edition is of the type of the one it replaces
         values = submitted_fields(definition.fields, request.form)
         try:
             artefact_id = _create(rt, organisation_id, definition, form, values)
@@ -734,7 +760,7 @@ def new():
                 if shape["editions"] else [])
     return render_template(
         "artefact_new.html", kinds=kinds, definition=definition, form=form, editions=editions, errors=errors,
-        message=message, shape=shape,
+        message=message, shape=shape, act_types=act_types,
         fields=form_fields(definition.fields, "f", [], values=values, errors=errors)), status
 
 
@@ -753,7 +779,7 @@ def kind_shape(definition: WorkflowDefinition) -> dict[str, bool]:
     rules = {step.name for t in definition.transitions.values() for step in t.rules}
     actions = {step.name for t in definition.transitions.values() for step in t.actions}
     return {"text": "has_sections" in rules and not definition.columns, "table": bool(definition.columns),
-            "editions": "supersede_previous" in actions}
+            "editions": "supersede_previous" in actions, "act_types": uses_act_types(definition)}
 
 
 def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict[str, str],  # noqa: ANN001
@@ -764,13 +790,16 @@ def _create(rt, organisation_id: int, definition: WorkflowDefinition, form: dict
         problems["school_year"] = "Учебный год указывается как 2025/2026"
     if form["supersedes_id"] and not form["supersedes_id"].isdigit():
         problems["supersedes_id"] = "Выберите действующую редакцию из списка"
+    if form.get("act_type") and not form["act_type"].isdigit():
+        problems["act_type"] = "Выберите вид акта из номенклатуры"
     if len(form["title"]) > 1000:
         problems["title"] = "Название не длиннее 1000 символов"
     if problems:
         raise Unprocessable("Проверьте заполнение полей", details={"fields": problems})
     return artefact_service.create_artefact(
         rt, current_user.id, organisation_id, definition.kind, title=form["title"] or None,
-        school_year=form["school_year"], fields=values,
+        school_year=form["school_year"],
+        fields={**values, **({"act_type": int(form["act_type"])} if form.get("act_type") else {})},
         supersedes_id=int(form["supersedes_id"]) if form["supersedes_id"] else None,
         sections_text=form["sections_text"] if form["sections_text"].strip() else None)
 
