@@ -287,8 +287,9 @@ def _try(walker: Walker, path: tuple[Step, ...], step: Step,
 
 
 def _same_documents(reasons: list[str]) -> set[str]:
-    """Reasons with document numbers taken out: each try is on a fresh document (and its own findings)."""
-    return {re.sub(r"№ \d+", "№ …", reason) for reason in reasons}
+    """Reasons with document numbers and clock times taken out: each try is on a fresh document (and its
+    own findings), and a reason may name the time of a step («ознакомлен в 23:50») a minute apart."""
+    return {re.sub(r"\b\d{1,2}:\d{2}\b", "…:…", re.sub(r"№ \d+", "№ …", reason)) for reason in reasons}
 
 
 def _check_state(result: Walk, definition: WorkflowDefinition, state: str, path: tuple[Step, ...],
