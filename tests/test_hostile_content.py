@@ -56,7 +56,8 @@ def test_hostile_values_are_printed_as_literal_text(rt, school, tmp_path):
                     SUBCLASSES, f"(протокол от 10.03.2025 № {XML})"):
         assert literal in act, literal
     order = texts["order_approval"][0]
-    assert f"Утвердить {title} {SUBCLASSES} (приложение)." in order
+    # A brand-new act supersedes nothing: its edition note is not printed (issue 9.6), the title is, literally.
+    assert f"Утвердить {title} (приложение)." in order
     assert f"Совета обучающихся (протокол от 10.03.2025 № {XML})" in order
     everything = "\n".join(text for group in texts.values() for text in group)
     assert "uid=" not in everything

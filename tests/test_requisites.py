@@ -156,8 +156,8 @@ def test_outgoing_letters_carry_a_number_of_the_outgoing_journal_the_schools_req
         act = create_artefact(rt, school["deputy"], school.id, "polozhenie", title=title, school_year="2024/2025",
                               fields={"affects_students": True, "affects_staff": True},
                               sections_text=polozhenie_text(), today=day)
-        fire_transition(rt, act, "send_for_opinions", school["deputy"], fields={"request_date": day.isoformat()},
-                        today=day)
+        fire_transition(rt, act, "send_for_opinions", school["deputy"], today=day,
+                        fields={"request_date": day.isoformat(), "chair_parents_council": "Смирновой Е.В."})
         acts.append(act)
     numbers = []
     for act, day in zip(acts, (REQUEST_DAY, later)):
@@ -168,8 +168,10 @@ def test_outgoing_letters_carry_a_number_of_the_outgoing_journal_the_schools_req
             for requisite in ("628400, г. Сургут, ул. Школьная, д. 1", "тел. 8 (3462) 52-00-29",
                               "e-mail: school29@surgut.example", f"Исп. {deputy_name}, тел. 8 (3462) 52-00-29"):
                 assert requisite in text, (requisite, text)
-            assert any(body in text for body in ("Председателю Совета обучающихся", "Председателю Совета родителей",
-                                                 "Председателю первичной профсоюзной организации"))
+            # The addressee: the council, and its chair by name where the school knows them.
+            assert any(body in text.splitlines() for body in (
+                "Председателю Совета обучающихся", "Председателю Совета родителей Смирновой Е.В.",
+                "Председателю первичной профсоюзной организации")), text
             number = text.split(f"{day:%d.%m.%Y} № ", 1)[1].split()[0]
             assert "\x00" not in number and number.isdigit(), text
             numbers.append(number)

@@ -416,7 +416,9 @@ def opinion_requests(ctx: TransitionContext, base: dict[str, Any]) -> list[dict[
             **base,
             "request_date": digits(ctx.value("request_date")),
             "outgoing_number": (ctx.value("outgoing_numbers") or {}).get(body, ""),
-            "addressee": f"Председателю {lower_first(names['gent']) if body == 'trade_union' else names['gent']}",
+            "addressee": " ".join(part for part in (
+                f"Председателю {lower_first(names['gent']) if body == 'trade_union' else names['gent']}",
+                str(ctx.value(f"chair_{body}") or "").strip()) if part),
             "executor": executor_line(ctx),
             "body_genitive": names["gent"],
             "act_title_genitive": titles["gent"],
