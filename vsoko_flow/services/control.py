@@ -432,14 +432,20 @@ def control_children(rt: Runtime, plan_id: int, user_id: int, today: dt.date | N
         assignees = _assignees(session, children, plan.organisation_id)
         evidence = dict(session.execute(select(Evidence.artefact_id, func.count()).where(
             Evidence.artefact_id.in_(children)).group_by(Evidence.artefact_id)).all())
-    return [{
+    return [_control_row(row, definition, assignees, evidence, today) for row in rows]
+
+
+def _control_row(row: Any, definition: Any, assignees: dict[int, list], evidence: dict[int, int],
+                 today: dt.date) -> dict[str, Any]:
+    """A control item as the plan page and the API show it."""
+    fields = row.fields or {}
+    return {
         "id": row.id, "title": row.title, "state": row.state, "state_label": definition.state_label(row.state),
         "due_date": row.due_date, "overdue": is_overdue(row.due_date, row.state, today),
-        "item_number": (row.fields or {}).get("item_number", ""),
-        "deadline_text": (row.fields or {}).get("deadline_text", ""),
-        "note": (row.fields or {}).get("note", ""), "assignees": assignees.get(row.id, []),
+        "item_number": fields.get("item_number", ""), "deadline_text": fields.get("deadline_text", ""),
+        "note": fields.get("note", ""), "assignees": assignees.get(row.id, []),
         "evidence": int(evidence.get(row.id, 0)), "final": row.state in FINAL_CONTROL_STATES,
-    } for row in rows]
+    }
 
 
 def control_page(rt: Runtime, plan_id: int, user_id: int, today: dt.date | None = None, show: str = "all",
@@ -470,14 +476,7 @@ def control_page(rt: Runtime, plan_id: int, user_id: int, today: dt.date | None 
         assignees = _assignees(session, ids, plan.organisation_id) if ids else {}
         evidence = dict(session.execute(select(Evidence.artefact_id, func.count()).where(
             Evidence.artefact_id.in_(ids)).group_by(Evidence.artefact_id)).all()) if ids else {}
-    items = [{
-        "id": row.id, "title": row.title, "state": row.state, "state_label": definition.state_label(row.state),
-        "due_date": row.due_date, "overdue": is_overdue(row.due_date, row.state, today),
-        "item_number": (row.fields or {}).get("item_number", ""),
-        "deadline_text": (row.fields or {}).get("deadline_text", ""),
-        "note": (row.fields or {}).get("note", ""), "assignees": assignees.get(row.id, []),
-        "evidence": int(evidence.get(row.id, 0)), "final": row.state in FINAL_CONTROL_STATES,
-    } for row in rows]
+    items = [_control_row(row, definition, assignees, evidence, today) for row in rows]
     return {"items": items, "show": show, "page": page, "pages": pages, "total": counts[show], "per_page": per_page,
             "filters": [{"key": key, "label": label, "count": counts[key]} for key, label in CONTROL_FILTERS.items()],
             "summary": {"total": counts["all"], "done": counts["accepted"], "reported": counts["reported"],
