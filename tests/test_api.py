@@ -115,7 +115,10 @@ def test_polozhenie_lifecycle_by_three_people_through_the_api(api, school):
     assert artefact["title"] == "Положение о внутренней системе оценки качества образования"
     assert "send_for_opinions" in _triggers(artefact)
     send = next(t for t in artefact["available_transitions"] if t["trigger"] == "send_for_opinions")
-    assert [f["name"] for f in send["fields"]] == ["request_date"]
+    # The date is required; the councils' chairs (the letters' addressees) are optional.
+    assert [(f["name"], f["required"]) for f in send["fields"]] == [
+        ("request_date", True), ("chair_student_council", False), ("chair_parents_council", False),
+        ("chair_trade_union", False)]
 
     edited = api.ok("PUT", f"/artefacts/{artefact_id}/sections", "deputy",
                     json={"version": artefact["version"], "text": polozhenie_text()})
