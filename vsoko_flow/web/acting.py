@@ -4,7 +4,7 @@ Gated like every administration page (the role «admin» in the organisation wor
 shell over `services.acting`."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
@@ -12,19 +12,14 @@ from wtforms import SelectChoice, SelectField, StringField
 from ..services import acting as acting_service
 from ..services import tasks as task_service
 from ..services.errors import ServiceError
-from .admin import _show_errors
-from .session import abort_for, current_organisation_id, current_roles, runtime
+from .admin import _only_administrators, _show_errors
+from .session import abort_for, current_organisation_id, runtime
 
 bp = Blueprint("acting", __name__, url_prefix="/admin/acting")
 
 
-@bp.before_request
-def _only_administrators():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if "admin" not in current_roles():
-        abort(403, "Раздел «Администрирование» доступен только администратору организации")
-    return None
+# The same gate as the rest of «Администрирование».
+bp.before_request(_only_administrators)
 
 
 class ActingForm(FlaskForm):
