@@ -561,7 +561,8 @@ def build_polozhenie():
     return doc
 
 
-def build_order_approval():
+def order_with_items():
+    """An order's head and its numbered items («…, приказываю: 1. …»): a school's and a district's alike."""
     doc = new_document("Приказ")
     org_header(doc, "ПРИКАЗ")
     date_number_line(doc, "order_date", "order_number")
@@ -573,6 +574,11 @@ def build_order_approval():
     tag(doc, "{%p for item in items %}")
     par(doc, "{{ loop.index }}. {{ item }}", align="justify", indent=True)
     tag(doc, "{%p endfor %}")
+    return doc
+
+
+def build_order_approval():
+    doc = order_with_items()
 
     tag(doc, "{%p if attachments|length == 1 %}")
     par(doc, "Приложение: {{ attachments[0] }}", align="justify", before=12)
@@ -1656,17 +1662,7 @@ SPECS += QUALITY_SPECS
 
 def build_monitoring_order():
     """The district's order launching a monitoring campaign (signed by hand: a district's head)."""
-    doc = new_document("Приказ")
-    org_header(doc, "ПРИКАЗ")
-    date_number_line(doc, "order_date", "order_number")
-    place_line(doc)
-    blank(doc)
-    par(doc, "{{ heading }}", align="center", bold=True, keep_next=True)
-    blank(doc)
-    par(doc, "{{ preamble|trim|trim('.,;:')|trim }}, приказываю:", align="justify", indent=True)
-    tag(doc, "{%p for item in items %}")
-    par(doc, "{{ loop.index }}. {{ item }}", align="justify", indent=True)
-    tag(doc, "{%p endfor %}")
+    doc = order_with_items()
     blank(doc)
     blank(doc)
     signature_block(doc, "{{ signer.position }}", "{{ signer.initials_surname }}", handwritten_line=True)
