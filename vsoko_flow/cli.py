@@ -134,11 +134,12 @@ def serve(host: str, port: int) -> None:
     VSOKO_JOBS_EMBEDDED=0 (тогда нужен `vsoko jobs worker`)."""
     import os
 
-    from .web import create_app
+    from .web import create_app, prepare_worker
 
     app = create_app()
     if os.environ.get("VSOKO_JOBS_EMBEDDED", "1") != "0":
         app.extensions["vsoko_runtime"].queue.start_embedded()
+    prepare_worker(app)
     app.run(host=host, port=port)
 
 
@@ -527,8 +528,14 @@ def jobs_worker(workers: int) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .services.jobs import load_handlers
 
+    from .services.runtime import settle_process
+
     load_handlers()
-    _runtime().queue.consumer(workers=workers).run()
+    rt = _runtime()
+    rt.definitions  # noqa: B018 - loaded before the process settles
+    consumer = rt.queue.consumer(workers=workers)
+    settle_process()
+    consumer.run()
 
 
 @jobs.command("show")

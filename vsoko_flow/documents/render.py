@@ -58,6 +58,8 @@ _PLACEHOLDER_END = "\ue001"
 _PLACEHOLDER_BODY = "Шш Ff-/.\\"
 _WITH_PLACEHOLDER = etree.XPath(f"//*[contains(text(), '{PLACEHOLDER_MARK}')]")
 # What docxtpl renders besides the main part: only these can hold a placeholder.
+# A text run (<w:t>…</w:t>, never <w:tbl>, <w:tab/>) holding a character docxtpl's listing turns into a mark.
+_LISTING_CHARACTER = re.compile(r"<w:t(?:\s[^>]*)?>[^<]*[\t\n\a\f]")
 _RENDERED_TYPES = frozenset({CT.WML_HEADER, CT.WML_FOOTER, CT.WML_FOOTNOTES, CT.OPC_CORE_PROPERTIES})
 # What a rendered document may unpack to: it is parsed again (placeholders, previews), and a
 # small .docx of highly repetitive XML could otherwise unpack to gigabytes.
@@ -102,6 +104,41 @@ class _PreparedDocxTemplate(DocxTemplate):
 
     def patch_xml(self, src_xml: str) -> str:
         return _patched_xml(src_xml)
+
+    def resolve_listing(self, xml: str) -> str:
+        # docxtpl turns tabs, line and page breaks typed in values into Word's own marks, calling
+        # Python for every paragraph, run and text of the rendered part: a third of rendering a
+        # 2 000-row plan. One search in C tells whether any text holds such a character at all.
+        return super().resolve_listing(xml) if _LISTING_CHARACTER.search(xml) else xml
+
+    def fix_tables(self, xml: str):  # noqa: ANN201 - an lxml element
+        # docxtpl re-grids a table whose rows came out with more or fewer cells than its grid (a
+        # column loop), visiting every cell of every row in Python. Most tables need nothing: the
+        # same counts are taken here faster, and docxtpl's own pass runs only when one does.
+        tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+        return super().fix_tables(xml) if any(_needs_regrid(table) for table in tree.iter(_TBL)) else tree
+
+
+_TBL, _TBL_GRID, _GRID_COL, _TR, _TC, _VAL = (qn(tag) for tag in ("w:tbl", "w:tblGrid", "w:gridCol", "w:tr", "w:tc",
+                                                                   "w:val"))
+_CELL_SPANS = etree.XPath("w:tc/w:tcPr[1]/w:gridSpan[1]", namespaces={"w": _TBL[1:_TBL.index("}")]})
+
+
+def _needs_regrid(table) -> bool:  # noqa: ANN001 - an lxml element
+    """Whether docxtpl's fix_tables would change the table: a row (nested tables' rows included, as
+    it counts them) with more cells than grid columns, or no row whose spans fill the grid."""
+    grid = table.find(_TBL_GRID)
+    if grid is None:
+        return True  # let docxtpl report it as it does
+    columns = len(grid.findall(_GRID_COL))
+    widest = 0
+    for row in table.iter(_TR):
+        cells = len(row.findall(_TC))
+        if cells > columns:
+            return True
+        spans = _CELL_SPANS(row)
+        widest = max(widest, cells - len(spans) + sum(int(span.get(_VAL)) for span in spans))
+    return widest < columns
 
 
 @dataclass(frozen=True)

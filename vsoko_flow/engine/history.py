@@ -11,10 +11,11 @@ import json
 from types import SimpleNamespace
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..db import insert_rows
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
 from ..models.facts import facts_of, stored_facts
 
@@ -117,8 +118,8 @@ def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]],
         entry["hash"] = entry_hash(SimpleNamespace(**entry))
         entries.append(entry)
     if entries:
-        session.execute(insert(HistoryEntry.__table__), entries)
-        session.execute(insert(HistoryHead.__table__), [
+        insert_rows(session, HistoryEntry.__table__, entries)
+        insert_rows(session, HistoryHead.__table__, [
             {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
     return len(entries)
 

@@ -19,6 +19,10 @@ class Artefact(Base):
         # A school's counts and its list of school years read only its own rows.
         Index("ix_artefacts_org_id", "organisation_id", "id"),
         Index("ix_artefacts_org_school_year", "organisation_id", "school_year"),
+        # The documents of one kind in a school year (the year's reviews, audits, plans): a year's
+        # 3 000 control items share the school and the year, so without the kind the database
+        # reads them all — as it chose to, before its statistics caught up with a plan's approval.
+        Index("ix_artefacts_org_kind_year", "organisation_id", "kind", "school_year"),
         # Whatever the code does, two editions of one act type are never in force together
         # (the approval also locks the type's row first, so a race is refused with a message).
         Index("uq_artefacts_one_in_force_per_act_type", "organisation_id", "act_type_id", unique=True,

@@ -27,9 +27,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from ..db import reserve_ids
+from ..db import insert_rows, reserve_ids
 from ..deadlines.phrases import Kind, Schedule, describe
 from ..documents.russian import date_digits, surname_initials
 from ..engine.context import TransitionContext
@@ -168,9 +168,8 @@ def add_control_items(ctx: TransitionContext, plan: Artefact, items: list[PlanIt
                   for child_id, (item, _, _) in zip(ids, occurrences) for name in item.external_executors]
     if children:
         ctx.session.flush()  # the plan's own pending changes go first
-        ctx.session.execute(insert(Artefact.__table__), children)
-    if assignees:
-        ctx.session.execute(insert(ArtefactAssignee.__table__), assignees)
+        insert_rows(ctx.session, Artefact.__table__, children)
+    insert_rows(ctx.session, ArtefactAssignee.__table__, assignees)
     append_first_entries(ctx.session, [(child, {"plan_item_id": item.id, "due_date": _iso(due)})
                                        for child, (item, due, _) in zip(children, occurrences)], ctx.actor)
     return len(children)

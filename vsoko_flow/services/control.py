@@ -20,7 +20,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, select, true
@@ -239,50 +239,94 @@ def _page_count(total: int, per_page: int) -> int:
 def plan_table_page(rt: Runtime, plan_id: int, user_id: int, page: int = 1, per_page: int = PLAN_PAGE
                     ) -> dict[str, Any]:
     """One page of the plan's rows (`per_page` in the order shown) with the headings of their sections,
-    the contents (every section, its rows and the page it starts on), and the first rows that need
-    attention. Four queries and a page of rows, however many rows the plan has."""
+    the contents (every section, its rows and the page it starts on) and, while the rows may be
+    edited, the first rows that need attention. A fixed number of queries, each returning a page,
+    the sections or counts — never the plan's every row (a year's plan has 2 000)."""
     with rt.sessions() as session:
         artefact, _, definition = _plan(session, rt, plan_id, user_id)
         sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
                                         .order_by(PlanSection.position, PlanSection.id)))
-        places = _rows_in_display_order(session, artefact, sections)
-        pages = _page_count(len(places), per_page)
+        counts = _rows_per_section(session, artefact.id)
+        total = sum(counts.values())
+        pages = _page_count(total, per_page)
         page = min(max(page, 1), pages)
-        shown = places[(page - 1) * per_page:page * per_page]
-        flagged = [place.id for place in places if place.warnings]
-        wanted = {place.id for place in shown} | set(flagged[:FLAGGED_SHOWN])
-        items = {item.id: item for item in session.scalars(select(PlanItem).where(PlanItem.id.in_(sorted(wanted))))
-                 } if wanted else {}
+        shown = list(session.scalars(_in_display_order(select(PlanItem), artefact.id)
+                                     .offset((page - 1) * per_page).limit(per_page)))
+        # Only an editable plan shows the rows needing attention and the «↑ ↓» buttons.
+        editing = artefact.state in definition.editable_states
+        attention = _attention(session, artefact.id) if editing else _Attention()
+        ends = _first_and_last(session, artefact.id) if editing and total else (None, None)
+        items = {item.id: item for item in [*shown, *attention.items]}
         labels = _labels(session, artefact.organisation_id,
                          logins={login for item in items.values() for login in item.responsible_logins or []})
         columns = dict(definition.columns)
         rows = {item_id: _item_row(item, columns, labels) for item_id, item in items.items()}
-    contents = _contents(sections, places, per_page, pages)
-    on_page = [rows[place.id] for place in shown]
+    contents = _contents(sections, counts, per_page, pages)
+    on_page = [rows[item.id] for item in shown]
     groups = []
     known = {section.id for section in sections}
     loose = [row for row in on_page if row["section_id"] not in known]
     if loose:
         groups.append({"id": None, "number": "", "title": "", "items": loose, "continued": page > 1})
+    by_section: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for row in on_page:
+        by_section[row["section_id"]].append(row)
     for entry in contents:
-        mine = [row for row in on_page if row["section_id"] == entry["id"]]
+        mine = by_section.get(entry["id"], [])
         if mine or (entry["rows"] == 0 and entry["page"] == page):
             groups.append({"id": entry["id"], "number": entry["number"], "title": entry["title"], "items": mine,
                            "continued": bool(mine) and entry["page"] < page})
-    return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": len(places),
-            "flagged": [rows[item_id] for item_id in flagged[:FLAGGED_SHOWN]], "flagged_total": len(flagged),
-            "numbers_to_accept": sum(1 for place in places if any(
-                str(w).startswith(NUMBER_WARNINGS) for w in place.warnings)),
-            "first_id": places[0].id if places else None, "last_id": places[-1].id if places else None,
+    return {"version": artefact.version, "columns": columns, "sections": groups, "items_total": total,
+            "flagged": [rows[item.id] for item in attention.items], "flagged_total": attention.total,
+            "numbers_to_accept": attention.numbers_only,
+            "first_id": ends[0], "last_id": ends[1],
             "page": page, "pages": pages, "per_page": per_page, "contents": contents}
 
 
-def _contents(sections: list[PlanSection], places: list[_RowPlace], per_page: int, pages: int
+def _in_display_order(query, plan_id: int, descending: bool = False):  # noqa: ANN001, ANN202 - a Select
+    """`query` over PlanItem restricted to the plan, in the order the page shows its rows: rows without a
+    section of this plan first, then section by section (by the sections' order), by position within."""
+    section = aliased(PlanSection)
+    keys = [section.id.is_not(None), section.position, section.id, PlanItem.position, PlanItem.id]
+    return (query.outerjoin(section, and_(section.id == PlanItem.section_id, section.artefact_id == plan_id))
+            .where(PlanItem.artefact_id == plan_id)
+            .order_by(*[key.desc() for key in keys] if descending else keys))
+
+
+def _rows_per_section(session: Session, plan_id: int) -> dict[int | None, int]:
+    return dict(session.execute(select(PlanItem.section_id, func.count()).where(PlanItem.artefact_id == plan_id)
+                                .group_by(PlanItem.section_id)).all())
+
+
+@dataclass
+class _Attention:
+    """The rows with warnings: the first FLAGGED_SHOWN of them, how many in all, how many only about a number."""
+    items: list[PlanItem] = field(default_factory=list)
+    total: int = 0
+    numbers_only: int = 0
+
+
+def _attention(session: Session, plan_id: int) -> _Attention:
+    # Warnings are read as text and decoded only for the rows that have some: most have none.
+    with_warnings = [(row.id, json.loads(row.warnings)) for row in session.execute(
+        _in_display_order(select(PlanItem.id, cast(PlanItem.warnings, String).label("warnings")), plan_id)
+        .where(PlanItem.warnings.is_not(None), cast(PlanItem.warnings, String).not_in(EMPTY_JSON[1:])))]
+    flagged = [item_id for item_id, warnings in with_warnings if warnings]
+    numbers_only = sum(1 for _, warnings in with_warnings if any(str(w).startswith(NUMBER_WARNINGS) for w in warnings))
+    wanted = flagged[:FLAGGED_SHOWN]
+    found = {item.id: item for item in session.scalars(select(PlanItem).where(PlanItem.id.in_(wanted)))} if wanted else {}
+    return _Attention([found[item_id] for item_id in wanted], len(flagged), numbers_only)
+
+
+def _first_and_last(session: Session, plan_id: int) -> tuple[int | None, int | None]:
+    first = session.scalar(_in_display_order(select(PlanItem.id), plan_id).limit(1))
+    last = session.scalar(_in_display_order(select(PlanItem.id), plan_id, descending=True).limit(1))
+    return first, last
+
+
+def _contents(sections: list[PlanSection], counts: dict[int | None, int], per_page: int, pages: int
               ) -> list[dict[str, Any]]:
     """Each section with its number of rows and the page its first row (or its place, when empty) is on."""
-    counts: dict[int | None, int] = defaultdict(int)
-    for place in places:
-        counts[place.section_id] += 1
     known = {section.id for section in sections}
     start = sum(n for section_id, n in counts.items() if section_id not in known)
     contents = []
@@ -308,7 +352,10 @@ def plan_row_page(rt: Runtime, plan_id: int, user_id: int, item_id: int | None =
     if item_id is not None:
         index = next((i for i, place in enumerate(places) if place.id == item_id), 0)
         return min(index // per_page + 1, pages)
-    entry = next((c for c in _contents(sections, places, per_page, pages) if c["id"] == section_id), None)
+    counts: dict[int | None, int] = defaultdict(int)
+    for place in places:
+        counts[place.section_id] += 1
+    entry = next((c for c in _contents(sections, counts, per_page, pages) if c["id"] == section_id), None)
     return entry["page"] if entry else 1
 
 

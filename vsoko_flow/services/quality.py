@@ -159,24 +159,33 @@ def _check_links(rt: Runtime, session: Session, check: Artefact) -> list[dict[st
     return links + _reviews(session, check)
 
 
-def _audits_of_rows(session: Session, organisation_id: int, item_ids: list[int], rows: Any = None
-                    ) -> list[dict[str, Any]]:
-    """Audits that carry out the rows (`item_ids`, or the subquery `rows` of a whole plan's row ids:
-    a year's plan is not sent to the database as 2 000 parameters)."""
+def _audits_of_rows(session: Session, organisation_id: int, item_ids: list[int]) -> list[dict[str, Any]]:
+    """Audits that carry out the rows `item_ids` (named in the audit or in a line of its checklist)."""
     if not item_ids:
         return []
     wanted = set(item_ids)
-    by_line = set(session.scalars(select(AuditLine.audit_id).where(
-        AuditLine.plan_item_id.in_(rows if rows is not None else sorted(wanted)))))
+    by_line = set(session.scalars(select(AuditLine.audit_id).where(AuditLine.plan_item_id.in_(sorted(wanted)))))
     audits = [a for a in _kind(session, AUDIT_KIND, organisation_id=organisation_id)
               if a.fields.get("plan_item_id") in wanted or a.id in by_line]
     return [_link("audit", a) for a in audits]
 
 
+def _audits_of_plan(session: Session, plan: Artefact) -> list[dict[str, Any]]:
+    """Audits that carry out rows of the plan. The school's audits are few, a year's plan has 2 000
+    rows: the rows are not listed, only those the audits name are looked up."""
+    audits = _kind(session, AUDIT_KIND, organisation_id=plan.organisation_id)
+    if not audits:
+        return []
+    named = {a.fields.get("plan_item_id") for a in audits if isinstance(a.fields.get("plan_item_id"), int)}
+    ours = set(session.scalars(select(PlanItem.id).where(PlanItem.artefact_id == plan.id,
+                                                         PlanItem.id.in_(sorted(named))))) if named else set()
+    by_line = set(session.scalars(select(AuditLine.audit_id).join(PlanItem, PlanItem.id == AuditLine.plan_item_id)
+                                  .where(PlanItem.artefact_id == plan.id)))
+    return [_link("audit", a) for a in audits if a.fields.get("plan_item_id") in ours or a.id in by_line]
+
+
 def _plan_links(rt: Runtime, session: Session, plan: Artefact) -> list[dict[str, Any]]:
-    rows = select(PlanItem.id).where(PlanItem.artefact_id == plan.id)
-    item_ids = list(session.scalars(rows))
-    links = _audits_of_rows(session, plan.organisation_id, item_ids, rows)
+    links = _audits_of_plan(session, plan)
     if plan.fields.get("drafted_from_review"):
         review = session.get(Artefact, plan.fields["drafted_from_review"])
         links += [_link("review", review)] if review else []

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..safe_text import CONTROL_MESSAGE, has_control_characters, without_invisible
 from ..services.errors import ServiceError
-from ..services.runtime import Runtime
+from ..services.runtime import Runtime, settle_process
 from .extensions import csrf, limiter, login_manager
 from .logging_setup import configure_logging
 from .session import abort_for
@@ -43,6 +43,20 @@ def create_app(runtime: Runtime | None = None, config: dict | None = None) -> Fl
         # Behind nginx: trust one proxy for the client address (rate limits) and the scheme (HSTS).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     return app
+
+
+def prepare_worker(app: Flask) -> None:
+    """Make a server process ready before its first request (gunicorn's `post_worker_init`, `vsoko serve`).
+
+    The workflow definitions and the page templates are read and compiled now, not by the first
+    person who opens a page (about a second). Then everything loaded so far — ~250 000 objects of
+    libraries, definitions and templates that live as long as the process — is moved out of the
+    cyclic collector's view (`gc.freeze`): otherwise each full collection walks all of them again
+    (~110 ms, every few big pages, measured on a 2 000-row plan by benchmarks/scale.py)."""
+    app.extensions["vsoko_runtime"].definitions  # noqa: B018 - a cached property: loaded here
+    for name in app.jinja_env.list_templates(extensions=("html",)):
+        app.jinja_env.get_template(name)
+    settle_process()
 
 
 def _default_config(rt: Runtime) -> dict:

@@ -558,6 +558,7 @@ def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles:
                    if data["state"] in CONTROL_STATES else None)
         is_meeting = data["kind"] == meeting_service.MEETING_KIND
         may_edit = may_manage and editable
+        _link_contents(data["id"], table["contents"])
         extras["plan"] = {
             **table, "may_edit": may_edit, "editable": editable, "is_meeting": is_meeting,
             # A meeting is not carried into the next year; plans are.
@@ -570,6 +571,17 @@ def artefact_extras(page: dict[str, Any], definition: WorkflowDefinition, roles:
     elif data["kind"] == CONTROL_KIND:
         extras["control"] = _service(control_service.control_item_view, rt, data["id"], current_user.id, today)
     return extras
+
+
+def _link_contents(plan_id: int, contents: list[dict[str, Any]]) -> None:
+    """Each section of the contents gets its link: the page of rows it starts on, at its heading.
+    One URL built per page, not per section (a year's plan lists 200 sections on every view)."""
+    kept = {name: request.args.get(name) for name in ("control", "cpage")}
+    pages = {entry["page"] for entry in contents}
+    page_urls = {page: url_for("artefacts.show", artefact_id=plan_id, rows=page if page > 1 else None, **kept)
+                 for page in pages}
+    for entry in contents:
+        entry["href"] = f"{page_urls[entry['page']]}#section-{entry['id']}"
 
 
 def _agenda_form(data: dict[str, Any]) -> dict[str, Any]:
