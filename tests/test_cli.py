@@ -30,9 +30,9 @@ SHORT_TEXT = ("1. Общие положения\n1.1. Положение опр�
               "2. Заключение\n2.1. Вступает в силу с даты приказа.")
 
 
-def run_vsoko(settings, *args) -> subprocess.CompletedProcess:
+def run_vsoko(settings, *args, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the installed console script with the test database and folders."""
-    env = {**os.environ, "VSOKO_DATABASE_URL": settings.database_url,
+    env = {**os.environ, **(env_extra or {}), "VSOKO_DATABASE_URL": settings.database_url,
            "VSOKO_INSTANCE_DIR": str(settings.instance_dir), "VSOKO_WORKFLOWS_DIR": str(settings.workflows_dir),
            "VSOKO_TEMPLATES_DIR": str(settings.templates_dir), "VSOKO_BASE_URL": settings.base_url}
     return subprocess.run([str(VSOKO), *map(str, args)], capture_output=True, text=True, env=env, timeout=60,
@@ -311,3 +311,18 @@ def test_hostile_word_file_creates_no_act(rt, school, settings, tmp_path):
     with rt.sessions() as session:
         assert session.scalars(select(Artefact)).all() == []
         assert session.scalars(select(HistoryEntry)).all() == []
+
+
+def test_remind_without_a_date_takes_the_schools_date_not_the_servers(rt, settings):
+    """Two schools' zones 26 hours apart always have different dates, so at least one of them differs
+    from the server's: each job is dated by its own zone."""
+    from vsoko_flow.models import Job
+    from vsoko_flow.services.clock import school_today
+
+    for zone in ("Etc/GMT-14", "Etc/GMT+12"):  # UTC+14 (Kiritimati) and UTC−12
+        result = run_vsoko(settings, "remind", "--queue-only",
+                           env_extra={"VSOKO_TIMEZONE": zone, "VSOKO_SMTP_HOST": "127.0.0.1"})
+        assert result.returncode == 0, result.stderr
+        job_id = int(result.stdout.split("job_id=")[1].split()[0])
+        with rt.sessions() as session:
+            assert session.get(Job, job_id).params["today"] == school_today(zone).isoformat(), zone

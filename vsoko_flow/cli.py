@@ -474,12 +474,13 @@ def remind(days: int, on_date, queue_only: bool) -> None:
     """Разослать каждому исполнителю одно письмо: что просрочено и что скоро (для cron).
 
     Рассылка — фоновая задача: прерванная, она продолжается с того, кому письмо ещё не ушло."""
-    import datetime as dt
-
+    from .config import load_settings
+    from .services.clock import school_today
     from .services.reminders import SmtpSettings
 
     SmtpSettings.from_env()  # a missing mail setting is said now, not in a worker's log
-    today = on_date.date() if on_date else dt.date.today()
+    # «Today» is the school's date (VSOKO_TIMEZONE): cron at 00:30 in Moscow is still yesterday in UTC.
+    today = on_date.date() if on_date else school_today(load_settings().timezone)
     job = _run_as_job("reminders", {"today": today.isoformat(), "days": days}, queue_only)
     if job is None:
         return

@@ -158,14 +158,19 @@ class Picture:
         return f"picture:{hashlib.sha256(self.png).hexdigest()}:{self.width_mm}"
 
 
+# Values that hold nothing to replace: the walks below do not call themselves for them (a 2 000-row
+# plan's context has 57 000 values, 47 000 of them plain text).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _with_pictures(template: DocxTemplate, value: Any) -> Any:
     """The context with every Picture (at any depth) replaced by an InlineImage of this template."""
     if isinstance(value, Picture):
         return InlineImage(template, io.BytesIO(value.png), width=Mm(value.width_mm))
     if isinstance(value, dict):
-        return {k: _with_pictures(template, v) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN else _with_pictures(template, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_with_pictures(template, v) for v in value]
+        return [v if type(v) in _PLAIN else _with_pictures(template, v) for v in value]
     return value
 
 
@@ -232,9 +237,11 @@ def fill_placeholders(value: Any, replacements: dict[str, str]) -> Any:
                 value = value.replace(key, text)
         return value
     if isinstance(value, list):
-        return [fill_placeholders(v, replacements) for v in value]
+        return [v if type(v) in _PLAIN and (type(v) is not str or PLACEHOLDER_MARK not in v)
+                else fill_placeholders(v, replacements) for v in value]
     if isinstance(value, dict):
-        return {k: fill_placeholders(v, replacements) for k, v in value.items()}
+        return {k: v if type(v) in _PLAIN and (type(v) is not str or PLACEHOLDER_MARK not in v)
+                else fill_placeholders(v, replacements) for k, v in value.items()}
     return value
 
 

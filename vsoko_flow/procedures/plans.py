@@ -28,7 +28,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from ..documents.russian import date_digits, lower_first
+from ..documents.russian import date_digits, lower_first, surname_initials
 from ..engine.context import TransitionContext
 from ..engine.registry import document_context
 from ..models import PlanItem, PlanSection
@@ -127,7 +127,9 @@ def _responsible_cell(ctx: TransitionContext, item: PlanItem) -> str:
     printed plan and the control list agree («Заместитель директора по УВР (Иванова И.И.)»)."""
     written = _cell_text(item, "responsible")
     members = [m for m in (ctx.member(login) for login in item.responsible_logins or []) if m is not None]
-    unnamed = [person(m)["surname_initials"] for m in members if m.user.last_name.lower() not in written.lower()]
+    # Only «Иванова И.И.» is needed here: not every case of the name (a row of 2 000 each, on each rendering).
+    unnamed = [surname_initials(m.user.last_name, m.user.first_name, m.user.middle_name)
+               for m in members if m.user.last_name.lower() not in written.lower()]
     if not unnamed:
         return written
     return f"{written} ({', '.join(unnamed)})" if written.strip() else ", ".join(
