@@ -150,6 +150,10 @@ def test_the_school_chooses_whether_executors_take_items_into_work(rt, school, a
     form = page_of(director, "/admin/organisation")
     assert "Исполнители отмечают «Взять в работу» перед отчётом" in form
     assert not organisation_view(rt, school.id).uses_start_step
+    teacher = signed_in(app, "teacher")
+    item_page = page_of(teacher, f"/artefacts/{ids[0]}")
+    # The item's own page follows the school's choice as «Мои задачи» does.
+    assert "Отчитаться об исполнении" in item_page and "Взять в работу" not in item_page
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
     saved = director.post("/admin/organisation", data={
         "csrf_token": token, "full_name": "Средняя школа № 1", "short_name": "СОШ № 1", "address": "", "city": "",
@@ -159,6 +163,8 @@ def test_the_school_chooses_whether_executors_take_items_into_work(rt, school, a
         assert session.get(Organisation, school.id).uses_start_step is True
     card = my_tasks(rt, school["teacher"], school.id, today=TODAY)["actions"][0]
     assert card["id"] == ids[0] and [t["trigger"] for t in card["transitions"]] == ["start", "report"]
+    item_page = page_of(teacher, f"/artefacts/{ids[0]}")
+    assert "Взять в работу" in item_page and "Отчитаться об исполнении" in item_page
 
 
 def test_the_deadline_count_is_bounded(rt, school, app):

@@ -29,6 +29,7 @@ from .errors import NotFound
 from .runtime import Runtime
 from .monitoring import monitoring_tasks
 from .signatures import pending_for
+from .transitions import OPTIONAL_STEPS
 
 DEADLINE_HORIZON_DAYS = 14
 TASK_LIMIT = 50
@@ -112,8 +113,6 @@ GROUP_PAGE = 25         # cards per page of one opened group
 DOCUMENT_OPTIONS = 40   # documents offered in the filter (those with most tasks first)
 DEADLINES_SHOWN = 10    # rows of the «Сроки» card
 DEADLINE_COUNT_CAP = 1000  # the «Сроки» count stops here («1000+»): counting a year's items is not worth it
-# Steps a school may skip: offered only where it says it uses them (Organisation.uses_start_step).
-OPTIONAL_STEPS = {"control_item": "start"}
 
 
 @dataclass(frozen=True)

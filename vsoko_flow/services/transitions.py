@@ -34,7 +34,7 @@ from ..engine.definitions import TransitionDef, WorkflowDefinition
 from ..engine.fields import coerce_fields, quoted
 from ..engine.history import append_entry, canonical_json, next_sequence
 from ..engine.registry import ACTIONS, CONTEXTS, RULES, ActionError
-from ..models import Artefact, Evidence, Membership, StoredDocument, User
+from ..models import Artefact, Evidence, Membership, Organisation, StoredDocument, User
 from .access import artefact_for, get_user
 from .errors import Conflict, Forbidden, Unprocessable
 from .runtime import Runtime
@@ -148,6 +148,19 @@ def _context(rt: Runtime, session: Session, artefact: Artefact, transition: Tran
                              comment=comment, today=today, base_url=rt.settings.base_url, definitions=rt.definitions)
 
 
+# Steps a school may skip: offered only where it says it uses them (Organisation.uses_start_step).
+OPTIONAL_STEPS = {"control_item": "start"}
+
+
+def skipped_steps(session: Session, artefact: Artefact) -> set[str]:
+    """The optional steps of the artefact's kind its school does not use (nothing to offer for them)."""
+    step = OPTIONAL_STEPS.get(artefact.kind)
+    if step is None:
+        return set()
+    uses_start = session.scalar(select(Organisation.uses_start_step).where(Organisation.id == artefact.organisation_id))
+    return set() if uses_start else {step}
+
+
 def offered_transitions(rt: Runtime, session: Session, artefact: Artefact, actor: User, membership: Membership,
                         today: dt.date | None = None) -> list[dict[str, Any]]:
     """The actions the person may take now, each with what its rules already say before any form is
@@ -157,9 +170,10 @@ def offered_transitions(rt: Runtime, session: Session, artefact: Artefact, actor
     today = today or rt.today()
     roles = roles_on(session, membership, today)
     offered = []
+    skipped = skipped_steps(session, artefact)
     for trigger in definition.available_triggers(artefact.state):
         transition = definition.transitions[trigger]
-        if not transition.roles & roles:
+        if not transition.roles & roles or trigger in skipped:
             continue
         ctx = _context(rt, session, artefact, transition, actor, membership, {}, "", today)
         blocked, warnings = [], []
