@@ -4,6 +4,8 @@ reported and accepted in the school; the district sees each row's progress («1 
 district's schools get nothing."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from vsoko_flow.models import Artefact, ArtefactAssignee
@@ -116,3 +118,40 @@ def test_pages_of_the_plan_and_of_a_schools_item_open(rt, world, app):
     assert methodologist.get(f"/artefacts/{plan_id}").status_code == 200
     second = next(i for i in _items(rt, plan_id) if i.organisation_id != first)
     assert director.get(f"/artefacts/{second.id}").status_code == 404  # another school's item
+
+
+def test_the_progress_by_api_and_command_line(rt, world, app, settings):
+    from vsoko_flow.services.users import issue_token
+
+    from .test_cli import run_vsoko
+
+    x, plan_id, rows = world["x"], world["plan"], world["rows"]
+    first = sorted(x.profiles)[0]
+    item = next(i for i in _items(rt, plan_id) if i.organisation_id == first)
+    fire_transition(rt, item.id, "report", x.directors[first],
+                    fields={"result": "Принято", "executed_on": TODAY.isoformat()}, today=TODAY)
+    fire_transition(rt, item.id, "accept", x.directors[first], fields={}, today=TODAY)
+    client = app.test_client()
+    answer = client.get(f"/api/v1/monitoring/district-plans/{plan_id}/progress",
+                        headers={"Authorization": f"Bearer {issue_token(rt, 'cx_methodologist')}"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    by_id = {row["id"]: row for row in body["rows"]}
+    assert body["schools"] == 3
+    assert (by_id[rows["schools"]]["done"], by_id[rows["schools"]]["total"], by_id[rows["schools"]]["every_school"]) \
+        == (1, 3, True)
+    assert not by_id[rows["district"]]["every_school"]
+    # Another district's methodologist and a school's director: as if there were no such plan.
+    for other in ("cy_methodologist", "cx_dir1"):
+        refused = client.get(f"/api/v1/monitoring/district-plans/{plan_id}/progress",
+                             headers={"Authorization": f"Bearer {issue_token(rt, other)}"})
+        assert refused.status_code == 404 and "не найден" in refused.get_json()["message"]
+
+    printed = run_vsoko(settings, "monitoring", "plan-progress", plan_id, "--as", "cx_head")
+    assert printed.returncode == 0, printed.stderr
+    assert "1 из 3 школ" in printed.stdout and "Актуализировать Положение о ВСОКО" in printed.stdout
+    assert "исполняет район" in printed.stdout
+    as_json = run_vsoko(settings, "monitoring", "plan-progress", plan_id, "--as", "cx_head", "--json")
+    assert {row["id"]: row["done"] for row in json.loads(as_json.stdout)["rows"]}[rows["schools"]] == 1
+    refused = run_vsoko(settings, "monitoring", "plan-progress", plan_id, "--as", "cy_head")
+    assert refused.returncode == 1 and "не найден" in refused.stderr

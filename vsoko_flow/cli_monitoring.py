@@ -56,3 +56,21 @@ def export(campaign_id, what, login) -> None:
     rt = _runtime()
     job_ids = service.request_export(rt, _user_id(rt, login), campaign_id, what)
     click.echo(f"Фоновые задачи: {', '.join(map(str, job_ids))} (vsoko jobs show ID)")
+
+
+@monitoring.command("plan-progress")
+@click.argument("plan_id", type=int)
+@click.option("--as", "login", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def plan_progress(plan_id, login, as_json) -> None:
+    """Исполнение плана района: по каждому пункту для всех школ («ОО») — сколько школ его закрыли."""
+    rt = _runtime()
+    data = service.district_plan_progress(rt, _user_id(rt, login), plan_id)
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"{data['title']} — {data['state_label']}; школ в районе: {data['schools']}")
+    for row in data["rows"]:
+        done = f"{row['done']} из {row['total']} школ" if row["every_school"] else "исполняет район"
+        click.echo(f"{row['number'] or '—':<8} {done:<18} {row['activity']}")

@@ -286,6 +286,34 @@ def post_corrective_plan(user_id: int, campaign_id: int, school_id: int):
     return {"plan_id": service.start_corrective_plan(_rt(), user_id, campaign_id, school_id)}
 
 
+class ProgressRowOut(BaseModel):
+    id: int
+    number: str
+    activity: str
+    responsible: str
+    deadline: str
+    every_school: bool = Field(description="Пункт для всех школ района («ОО»): у каждой школы свой пункт на контроле")
+    done: int = Field(description="Сколько школ закрыли свой пункт (принят или отменён)")
+    total: int = Field(description="Сколько школ получили пункт")
+
+
+class ProgressOut(BaseModel):
+    id: int
+    title: str
+    state: str
+    state_label: str
+    schools: int = Field(description="Школ в районе")
+    rows: list[ProgressRowOut]
+
+
+@registry.operation("GET", "/monitoring/district-plans/{plan_id}/progress", summary="Исполнение плана района по школам",
+                    tag=TAG, path_params={"plan_id": "Номер плана района (дорожной карты)"}, response=ProgressOut)
+def get_district_plan_progress(user_id: int, plan_id: int):
+    """Каждый пункт плана района; для пункта всем школам («ОО») — сколько школ его закрыли («12 из 30»). Методист и
+    руководитель района; остальным — 404."""
+    return service.district_plan_progress(_rt(), user_id, plan_id)
+
+
 DISTRICT = {"district_id": "Номер района (организации вида district)"}
 
 
