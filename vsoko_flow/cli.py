@@ -528,7 +528,6 @@ def jobs_worker(workers: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .services.jobs import load_handlers
-
     from .services.runtime import settle_process
 
     load_handlers()

@@ -117,7 +117,8 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         return
     columns = list(rows[0])
     as_json = [isinstance(table.c[name].type, JSON) for name in columns]
-    statement = f'COPY "{table.name}" ({", ".join(f"{chr(34)}{name}{chr(34)}" for name in columns)}) FROM STDIN'
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
     connection = session.connection()
     cursor = connection.connection.dbapi_connection.cursor()
     connection.dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)

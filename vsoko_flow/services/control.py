@@ -210,26 +210,8 @@ CONTROL_FILTERS = {"all": "Все", "open": "Не закрытые", "overdue": 
                    "accepted": "Принятые"}
 
 
-EMPTY_JSON = (None, "", "[]", "null")
-
-
-@dataclass(frozen=True)
-class _RowPlace:
-    id: int
-    section_id: int | None
-    warnings: list
-
-
-def _rows_in_display_order(session: Session, artefact: Artefact, sections: list[PlanSection]) -> list[_RowPlace]:
-    """Every row's id, section and warnings in the order the page shows them (rows without a known
-    section first, then by section, by position within): light columns only, whatever the plan's size."""
-    order = {section.id: index for index, section in enumerate(sections)}
-    # Warnings come as text and are decoded only where there are some: most rows have none.
-    rows = [_RowPlace(row.id, row.section_id, json.loads(row.warnings) if row.warnings not in EMPTY_JSON else [])
-            for row in session.execute(
-                select(PlanItem.id, PlanItem.section_id, cast(PlanItem.warnings, String).label("warnings"))
-                .where(PlanItem.artefact_id == artefact.id).order_by(PlanItem.position, PlanItem.id))]
-    return sorted(rows, key=lambda row: order.get(row.section_id, -1))  # stable: positions stay in order
+# How a row without warnings stores them, read as text.
+EMPTY_JSON_TEXTS = ("", "[]", "null")
 
 
 def _page_count(total: int, per_page: int) -> int:
@@ -310,7 +292,7 @@ def _attention(session: Session, plan_id: int) -> _Attention:
     # Warnings are read as text and decoded only for the rows that have some: most have none.
     with_warnings = [(row.id, json.loads(row.warnings)) for row in session.execute(
         _in_display_order(select(PlanItem.id, cast(PlanItem.warnings, String).label("warnings")), plan_id)
-        .where(PlanItem.warnings.is_not(None), cast(PlanItem.warnings, String).not_in(EMPTY_JSON[1:])))]
+        .where(PlanItem.warnings.is_not(None), cast(PlanItem.warnings, String).not_in(EMPTY_JSON_TEXTS)))]
     flagged = [item_id for item_id, warnings in with_warnings if warnings]
     numbers_only = sum(1 for _, warnings in with_warnings if any(str(w).startswith(NUMBER_WARNINGS) for w in warnings))
     wanted = flagged[:FLAGGED_SHOWN]
@@ -345,17 +327,15 @@ def plan_row_page(rt: Runtime, plan_id: int, user_id: int, item_id: int | None =
     """The page of the plan on which a row (or a section's first row) is shown: where to return after an edit."""
     with rt.sessions() as session:
         artefact, _, _ = _plan(session, rt, plan_id, user_id)
+        if item_id is not None:
+            ordered = list(session.scalars(_in_display_order(select(PlanItem.id), artefact.id)))
+            index = ordered.index(item_id) if item_id in ordered else 0
+            return min(index // per_page + 1, _page_count(len(ordered), per_page))
         sections = list(session.scalars(select(PlanSection).where(PlanSection.artefact_id == artefact.id)
                                         .order_by(PlanSection.position, PlanSection.id)))
-        places = _rows_in_display_order(session, artefact, sections)
-    pages = _page_count(len(places), per_page)
-    if item_id is not None:
-        index = next((i for i, place in enumerate(places) if place.id == item_id), 0)
-        return min(index // per_page + 1, pages)
-    counts: dict[int | None, int] = defaultdict(int)
-    for place in places:
-        counts[place.section_id] += 1
-    entry = next((c for c in _contents(sections, counts, per_page, pages) if c["id"] == section_id), None)
+        counts = _rows_per_section(session, artefact.id)
+    contents = _contents(sections, counts, per_page, _page_count(sum(counts.values()), per_page))
+    entry = next((c for c in contents if c["id"] == section_id), None)
     return entry["page"] if entry else 1
 
 
