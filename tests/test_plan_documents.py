@@ -17,6 +17,7 @@ import pytest
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
 from sqlalchemy import event, select
 
 from vsoko_flow.config import PROJECT_ROOT, Settings
@@ -289,6 +290,16 @@ def test_approved_plan_has_grifs_columns_sections_and_every_item(rt, lived_plan)
     assert all(r.find(qn("w:rPr")).find(qn("w:b")) is not None for r in section_tc.iter(qn("w:r")))
     criteria_tc = table._tbl.tr_lst[2].tc_lst[2]
     assert len(list(criteria_tc.iter(qn("w:p")))) == 2
+    # the rows' text is in the style «Текст таблицы»: Times New Roman 12 pt (ГОСТ: smaller type in
+    # tables), single spacing, no first-line indent — one definition an administrator can change
+    style = doc.styles["Текст таблицы"]
+    assert style.font.size.pt == 12 and style.base_style.name == "Normal"
+    assert style.base_style.font.name == "Times New Roman"
+    assert style.paragraph_format.first_line_indent == 0 and style.paragraph_format.line_spacing == 1.0
+    item_paragraphs = [Paragraph(p, doc.part) for tr in table._tbl.tr_lst[2:] if len(tr.tc_lst) > 1
+                       for p in tr.iter(qn("w:p"))]
+    assert item_paragraphs and all(p.style.name == "Текст таблицы" for p in item_paragraphs)
+    assert all(r.font.size is None and r.font.name is None for p in item_paragraphs for r in p.runs)
     # the heading row repeats on every page
     assert table._tbl.tr_lst[0].trPr.find(qn("w:tblHeader")) is not None
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -135,6 +136,40 @@ def par(
         if chunk:
             _set_run_font(p.add_run(chunk), size, chunk_bold)
     _mark_size(p, size)
+    return p
+
+
+# A paragraph style for the text of long tables: Times New Roman 12 pt, single spacing, no indent.
+# A plan's table repeats its cell paragraph for every line of every row (2 000 rows, ~10 000
+# lines): in a style, each line is a style reference instead of its full paragraph and run
+# properties, and an administrator changes the look of every cell in one place in Word.
+TABLE_TEXT_STYLE = "TableText"
+TABLE_TEXT_STYLE_NAME = "Текст таблицы"
+
+
+def add_table_text_style(doc) -> None:
+    style = doc.styles.add_style(TABLE_TEXT_STYLE_NAME, WD_STYLE_TYPE.PARAGRAPH)
+    style.element.set(qn("w:styleId"), TABLE_TEXT_STYLE)
+    style.base_style = doc.styles["Normal"]
+    style.quick_style = True
+    style.font.size = Pt(TABLE_PT)
+    fmt = style.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+    fmt.first_line_indent = Cm(0)
+    fmt.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    complex_script_size = OxmlElement("w:szCs")  # as _mark_size writes it beside w:sz
+    complex_script_size.set(qn("w:val"), str(TABLE_PT * 2))
+    style.element.get_or_add_rPr().append(complex_script_size)
+
+
+def table_text(target, text: str, *, align: str = "left"):
+    """A paragraph of table text: the style «Текст таблицы» (add_table_text_style), one plain run."""
+    p = _new_paragraph(target)
+    p.style = TABLE_TEXT_STYLE_NAME
+    if align != "left":
+        p.paragraph_format.alignment = ALIGN[align]
+    p.add_run(text)
     return p
 
 
@@ -823,6 +858,7 @@ def grif_table(doc, widths: list[float], approval_word: str) -> None:
 
 def build_plan_table():
     doc = new_document("План")
+    add_table_text_style(doc)
     landscape(doc)
     par(doc, "{{ org_full_name }}", align="center", bold=True, after=12)
     grif_table(doc, [152, 100], "{{ approval_grif.word }}")
@@ -863,13 +899,13 @@ def build_plan_table():
     tag_row(t, "{%tr else %}", units)
     item_row = t.add_row()
     cant_split(item_row)
-    number, start, cell, end = spanned(item_row, loop_spans)
-    for c in (number, start, cell, end):
-        c.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP
-    par(number, "{{ row.number }}", align="center", size=TABLE_PT)
+    number, start, cell, end = spanned(item_row, loop_spans)  # cells align to the top, Word's default
+    table_text(number, "{{ row.number }}", align="center")
     par(start, "{%tc for c in row.cells %}", size=SMALL_PT)
     _drop_width(cell)
-    cell_lines(cell, "line in c.lines", "{{ line }}", prefix="{% colspan c.span %}")
+    tag(cell, "{% colspan c.span %}{%p for line in c.lines %}")
+    table_text(cell, "{{ line }}")
+    tag(cell, "{%p endfor %}")
     par(end, "{%tc endfor %}", size=SMALL_PT)
     tag_row(t, "{%tr endif %}", units)
     tag_row(t, "{%tr endfor %}", units)

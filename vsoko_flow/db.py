@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import orjson
 from sqlalchemy import JSON, Table, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,33 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_S = 30  # the longest single statement of a request (a row lock wait included)
+
+
+# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def json_value(data: str | bytes | memoryview) -> object:
+    """A JSON column's value as Python: orjson (a 2 000-row plan's approval reads 20 000 JSON values,
+    four times faster), the standard library where orjson reads otherwise or refuses (integers
+    beyond 64 bits; NaN, lone surrogates), so that anything stored reads back as before."""
+    raw = data.encode() if isinstance(data, str) else bytes(data)
+    if _LONG_NUMBER.search(raw):
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def json_text(value: object) -> str:
+    """JSON text of a value written in bulk (insert_rows): orjson, or the standard library for what
+    orjson would write differently or refuses (dates and other non-JSON types raise there, as the
+    ORM's own serializer does; keys that are not strings; integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -66,6 +95,7 @@ def contains_text(session: Session, column, text: str):  # noqa: ANN001 - a colu
 def make_engine(url: str, *, statement_timeout_s: float | None = None, **kwargs) -> Engine:
     """An engine for `url`; `statement_timeout_s` 0 means no limit (migrations)."""
     parsed = make_url(url)
+    kwargs.setdefault("json_deserializer", json_value)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +154,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     connection.dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)
     with cursor.copy(statement) as copy:
         for row in rows:
-            copy.write_row([json.dumps(row[name]) if is_json else row[name]
+            copy.write_row([json_text(row[name]) if is_json else row[name]
                             for name, is_json in zip(columns, as_json)])
     connection.dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
 

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import insert_rows
+from ..db import insert_rows, json_text, json_value
 from ..models import Artefact, HistoryEntry, HistoryHead, User, utcnow
 from ..models.facts import facts_of, stored_facts
 
@@ -126,7 +126,7 @@ def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]],
 
 def _row_as_stored(row: dict) -> SimpleNamespace:
     """The row's values as the database gives them back (JSON round-tripped)."""
-    return SimpleNamespace(**{**row, "fields": json.loads(json.dumps(row.get("fields") or {}))})
+    return SimpleNamespace(**{**row, "fields": json_value(json_text(row.get("fields") or {}))})
 
 
 def first_broken_entry(entries: Iterable[HistoryEntry]) -> tuple[HistoryEntry, str] | None:
