@@ -8,7 +8,7 @@ temporary folder. Traffic goes only to 127.0.0.1.
 
 1. **Plan approval.** Plans of 50 and 2 000 rows (a CSV table, sections of ten, the phrases of
    real plans) imported, taken through the council, then approved by the director — the
-   transition that puts every occurrence of every row on control. Sizes interleaved, `--runs`
+   transition that puts every occurrence of every row on control. Sizes interleaved, `--runs` (5)
    times each; time (median, min) and SQL statements (PostgreSQL's COPY streams of the new rows
    included). The approvals run in this process after it has settled as a web worker does
    (`settle_process`: start-up objects frozen out of the collector's full passes). Targets: 2 000
@@ -26,7 +26,7 @@ temporary folder. Traffic goes only to 127.0.0.1.
    of an act with 5 000 history entries, `--page-requests` times each after a warm-up; p95.
    Target < 150 ms each.
 
-    .venv/bin/python benchmarks/scale.py [--runs 3] [--pdf-docs 8] [--page-requests 30] [--no-postgresql]
+    .venv/bin/python benchmarks/scale.py [--runs 5] [--pdf-docs 8] [--page-requests 30] [--no-postgresql]
 
 The last lines are `name=value`: plan_approve_s_2000, plan_approve_queries_50,
 plan_approve_queries_2000, verify_peak_mb_1k, verify_peak_mb_50k, verify_s_per_1k_entries,
@@ -158,6 +158,21 @@ def adopted_plan(rt: Runtime, users: dict[str, int], school_id: int, rows: int, 
     return plan_id
 
 
+def cpu_reference_ms() -> float:
+    """A fixed piece of pure-Python work (JSON of 2 000 small rows, arithmetic), best of five: how fast
+    this shared machine's CPU is at the moment. On the 2-core machine of these runs it took 95 to 190 ms
+    within one morning, and the approvals' times follow it; printed beside them to read them by."""
+    rows = [{"n": n, "text": "текст строки плана " * 3, "list": [1, 2, 3]} for n in range(2000)]
+    best = float("inf")
+    for _ in range(5):  # only strings and numbers are made: the collector's settings do not change it
+        started = time.perf_counter()
+        for _ in range(10):
+            hashlib.sha256(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        sum(n * n for n in range(150_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def measure_approvals(rt: Runtime, users: dict[str, int], school_id: int, runs: int
                       ) -> tuple[dict[int, tuple[list[float], list[int]]], int]:
     """{size: (times, statement counts)} and the id of an approved plan of the largest size."""
@@ -169,6 +184,7 @@ def measure_approvals(rt: Runtime, users: dict[str, int], school_id: int, runs: 
     # The director's click runs in a web worker, which settles after start-up (web.prepare_worker):
     # the approvals are timed in a process settled the same way.
     settle_process()
+    print(f"  эталонная работа CPU до замера: {cpu_reference_ms():.0f} мс (меньше — машина сейчас быстрее)", flush=True)
     results: dict[int, tuple[list[float], list[int]]] = {rows: ([], []) for rows in PLAN_SIZES}
     for index, (rows, plan_id) in enumerate(plans):
         with counted(rt) as statements:
@@ -179,6 +195,7 @@ def measure_approvals(rt: Runtime, users: dict[str, int], school_id: int, runs: 
         if index >= len(PLAN_SIZES):  # the first round warms caches and templates
             results[rows][0].append(elapsed)
             results[rows][1].append(statements["n"])
+    print(f"  эталонная работа CPU после замера: {cpu_reference_ms():.0f} мс", flush=True)
     return results, plans[-1][1]
 
 
@@ -418,7 +435,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres-url", default=os.environ.get("VSOKO_BENCH_SCALE_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
-    parser.add_argument("--runs", type=int, default=3, help="approvals timed per plan size")
+    parser.add_argument("--runs", type=int, default=5, help="approvals timed per plan size (the median is reported)")
     parser.add_argument("--pdf-docs", type=int, default=8, help="documents converted to PDF (0: skip)")
     parser.add_argument("--page-requests", type=int, default=30, help="timed views of each page")
     parser.add_argument("--phases", default="approve,verify,pdf,pages",

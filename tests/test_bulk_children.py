@@ -172,14 +172,14 @@ def snapshot(rt) -> dict:
 def test_failure_in_the_middle_of_the_bulk_approval_leaves_nothing(rt, school, monkeypatch):
     plan_id = adopted_plan(rt, school, 30)
     before = snapshot(rt)
-    real = control.append_first_entries
+    real = control.write_first_entries
 
-    def written_then_failing(session, created, actor, trigger="create"):
-        entries = real(session, created, actor, trigger)
-        session.flush()  # the children, their assignees and entries are in the database now
+    def written_then_failing(session, entries):
+        real(session, entries)
+        session.flush()  # the children and their first entries and heads are in the database now
         raise RuntimeError("соединение с базой прервано")
 
-    monkeypatch.setattr(control, "append_first_entries", written_then_failing)
+    monkeypatch.setattr(control, "write_first_entries", written_then_failing)
     with pytest.raises(RuntimeError):
         approve(rt, school, plan_id)
     assert snapshot(rt) == before

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import orjson
 from sqlalchemy import JSON, Table, create_engine, event, func, insert, select, text
@@ -27,8 +27,11 @@ CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_S = 30  # the longest single statement of a request (a row lock wait included)
 
 
-# 19 digits in a row: maybe an integer beyond 64 bits, which orjson would read as a float.
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# An integer beyond 64 bits, which orjson would read as a float, has 19 digits or more in a row. A
+# byte translation finds such a run ten times faster than a regular expression (which took longer
+# than the parsing itself): digits become 0, everything else 1.
+_DIGITS_AS_ZERO = bytes(0 if chr(code).isdigit() and code < 128 else 1 for code in range(256))
+_LONG_NUMBER = bytes(19)
 
 
 def json_value(data: str | bytes | memoryview) -> object:
@@ -36,7 +39,7 @@ def json_value(data: str | bytes | memoryview) -> object:
     four times faster), the standard library where orjson reads otherwise or refuses (integers
     beyond 64 bits; NaN, lone surrogates), so that anything stored reads back as before."""
     raw = data.encode() if isinstance(data, str) else bytes(data)
-    if _LONG_NUMBER.search(raw):
+    if len(raw) >= len(_LONG_NUMBER) and _LONG_NUMBER in raw.translate(_DIGITS_AS_ZERO):
         return json.loads(raw)
     try:
         return orjson.loads(raw)
@@ -132,31 +135,35 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: Iterable[dict]) -> None:
     """Many new rows of `table` in the session's transaction; every row names the same columns,
     JSON columns take Python values.
 
     PostgreSQL gets them as one COPY stream — for the 12 000 rows a year's plan puts on control,
-    a third faster than the batched INSERT, which PostgreSQL parses and executes row by row. Other
-    databases get one batched INSERT. Statement counters and loggers see the COPY like any other
-    statement (the engine's cursor events are fired for it)."""
-    if not rows:
+    a third faster than the batched INSERT, which PostgreSQL parses and executes row by row. The
+    stream goes out in pieces as rows are written, so `rows` may be a generator that computes each
+    row (a hash, say) while the database stores the ones before it: the work overlaps instead of
+    adding up. Other databases get one batched INSERT. Statement counters and loggers see the COPY
+    like any other statement (the engine's cursor events are fired for it, without parameters)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
+        session.execute(insert(table), [first, *rows])
         return
-    columns = list(rows[0])
+    columns = list(first)
     as_json = [isinstance(table.c[name].type, JSON) for name in columns]
     quoted = ", ".join(f'"{name}"' for name in columns)
     statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
     connection = session.connection()
     cursor = connection.connection.dbapi_connection.cursor()
-    connection.dispatch.before_cursor_execute(connection, cursor, statement, rows, None, True)
+    connection.dispatch.before_cursor_execute(connection, cursor, statement, (), None, True)
     with cursor.copy(statement) as copy:
-        for row in rows:
+        for row in chain([first], rows):
             copy.write_row([json_text(row[name]) if is_json else row[name]
                             for name, is_json in zip(columns, as_json)])
-    connection.dispatch.after_cursor_execute(connection, cursor, statement, rows, None, True)
+    connection.dispatch.after_cursor_execute(connection, cursor, statement, (), None, True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

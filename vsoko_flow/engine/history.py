@@ -100,27 +100,25 @@ def append_entry(session: Session, artefact: Artefact, actor: User | None, trigg
     return entry
 
 
-def append_first_entries(session: Session, created: Iterable[tuple[dict, dict]], actor: User | None,
-                         trigger: str = "create") -> int:
-    """The first entry of each new artefact's chain, given as (the artefact's row as inserted, the
-    entry's fields). The artefacts have nothing else yet (none of the rows their other facts cover).
+def first_entry(row: dict, fields: dict | None, actor: User | None, at: dt.datetime, trigger: str = "create") -> dict:
+    """The first entry of a new artefact's chain, as a row to insert, given the artefact's row as
+    inserted. A new chain has no head and no entries, so nothing is looked up: the entry is number 1
+    after the genesis hash, its facts digested from the row itself (a new artefact has none of the
+    rows its other facts cover)."""
+    entry = {"artefact_id": row["id"], "sequence": 1, "actor_id": actor.id if actor else None,
+             "actor_name": actor.full_name if actor else "система", "at": at, "trigger": trigger, "from_state": "",
+             "to_state": row["state"], "comment": "", "fields": fields or {}, "document_hashes": [],
+             "prev_hash": GENESIS_HASH, "facts": facts_of(_row_as_stored(row), {})}
+    entry["hash"] = entry_hash(SimpleNamespace(**entry))
+    return entry
 
-    A new chain has no head and no entries, so nothing is looked up: each entry is number 1 after
-    the genesis hash, with its facts digested from the row itself. Entries and heads go in one
-    batched INSERT each, whatever their number."""
-    at = utcnow()
-    actor_id, actor_name = (actor.id, actor.full_name) if actor else (None, "система")
-    entries = []
-    for row, fields in created:
-        entry = {"artefact_id": row["id"], "sequence": 1, "actor_id": actor_id, "actor_name": actor_name, "at": at,
-                 "trigger": trigger, "from_state": "", "to_state": row["state"], "comment": "", "fields": fields or {},
-                 "document_hashes": [], "prev_hash": GENESIS_HASH, "facts": facts_of(_row_as_stored(row), {})}
-        entry["hash"] = entry_hash(SimpleNamespace(**entry))
-        entries.append(entry)
-    if entries:
-        insert_rows(session, HistoryEntry.__table__, entries)
-        insert_rows(session, HistoryHead.__table__, [
-            {"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]} for e in entries])
+
+def write_first_entries(session: Session, entries: list[dict]) -> int:
+    """Insert first entries (`first_entry`) and their chains' heads: one batched INSERT each,
+    whatever their number."""
+    insert_rows(session, HistoryEntry.__table__, entries)
+    insert_rows(session, HistoryHead.__table__, ({"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]}
+                                                 for e in entries))
     return len(entries)
 
 

@@ -84,7 +84,7 @@ class HistoryEntry(Base):
     __table_args__ = (UniqueConstraint("artefact_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"), index=True)
+    artefact_id: Mapped[int] = mapped_column(ForeignKey("artefacts.id"))  # indexed by (artefact_id, sequence)
     sequence: Mapped[int] = mapped_column()
     actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     actor_name: Mapped[str] = mapped_column(String(300), default="")

@@ -33,7 +33,7 @@ from ..db import insert_rows, reserve_ids
 from ..deadlines.phrases import Kind, Schedule, describe
 from ..documents.russian import date_digits, surname_initials
 from ..engine.context import TransitionContext
-from ..engine.history import append_first_entries
+from ..engine.history import first_entry, write_first_entries
 from ..engine.registry import ActionError, action, rule
 from ..models import (Artefact, ArtefactAssignee, Evidence, HistoryEntry, Membership, PlanItem, PlanSection, User,
                       utcnow)
@@ -156,23 +156,30 @@ def add_control_items(ctx: TransitionContext, plan: Artefact, items: list[PlanIt
     # entries, heads): the statement count does not grow with the number of rows.
     ids = reserve_ids(ctx.session, Artefact.__table__, len(occurrences))
     now = utcnow()
-    children = [{"id": child_id, "kind": CONTROL_KIND, "organisation_id": plan.organisation_id,
-                 "state": definition.initial, "title": _item_title(item), "version": 1,
-                 "school_year": plan.school_year, "parent_id": plan.id, "supersedes_id": None, "due_date": due,
-                 "author_id": ctx.actor.id, "fields": _item_fields(item, period), "created_at": now, "updated_at": now}
-                for child_id, (item, due, period) in zip(ids, occurrences)]
+    entries: list[dict] = []
+
+    def children():
+        for child_id, (item, due, period) in zip(ids, occurrences):
+            child = {"id": child_id, "kind": CONTROL_KIND, "organisation_id": plan.organisation_id,
+                     "state": definition.initial, "title": _item_title(item), "version": 1,
+                     "school_year": plan.school_year, "parent_id": plan.id, "supersedes_id": None, "due_date": due,
+                     "author_id": ctx.actor.id, "fields": _item_fields(item, period), "created_at": now,
+                     "updated_at": now}
+            # Its chain's first entry is hashed here, while the database stores the children sent before.
+            entries.append(first_entry(child, {"plan_item_id": item.id, "due_date": _iso(due)}, ctx.actor, now))
+            yield child
+
     assignees = [{"artefact_id": child_id, "user_id": users.get(login), "external_name": ""}
                  for child_id, (item, _, _) in zip(ids, occurrences)
                  for login in item.responsible_logins if login in users]
     assignees += [{"artefact_id": child_id, "user_id": None, "external_name": name}
                   for child_id, (item, _, _) in zip(ids, occurrences) for name in item.external_executors]
-    if children:
+    if occurrences:
         ctx.session.flush()  # the plan's own pending changes go first
-        insert_rows(ctx.session, Artefact.__table__, children)
+        insert_rows(ctx.session, Artefact.__table__, children())
+    write_first_entries(ctx.session, entries)
     insert_rows(ctx.session, ArtefactAssignee.__table__, assignees)
-    append_first_entries(ctx.session, [(child, {"plan_item_id": item.id, "due_date": _iso(due)})
-                                       for child, (item, due, _) in zip(children, occurrences)], ctx.actor)
-    return len(children)
+    return len(occurrences)
 
 
 def _iso(day: dt.date | None) -> str | None:
