@@ -59,20 +59,9 @@ class Runtime:
         self.engine.dispose()
 
 
-# Container objects allocated (net) between two young collections in a settled worker; Python's
-# default is 700. A 2 000-row plan's approval allocates about 200 000 that live until it ends
-# (rows, context, history), so at 700 they were walked again and again and promoted into the old
-# generation, which then took two full passes of its own: 80 ms of collection per approval at 700,
-# 40 ms at this threshold, none of it full. The garbage that waits between collections is bounded by it.
-YOUNG_GENERATION_THRESHOLD = 50_000
-
-
 def settle_process() -> None:
     """For a long-running process (a web or job worker) once it has loaded what it keeps: collect
     what start-up left behind, then keep the survivors out of later full collections (`gc.freeze`),
-    so that a collection in the middle of a request walks only that request's objects, and collect
-    the young generation less often (YOUNG_GENERATION_THRESHOLD)."""
+    so that a collection in the middle of a request walks only that request's objects."""
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
