@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, Iterable
 
@@ -29,7 +30,14 @@ def canonical_json(value: Any) -> str:
 
 
 def _timestamp(at: dt.datetime) -> str:
-    return at.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return _wall_clock_text(at.replace(tzinfo=None))
+
+
+@lru_cache(maxsize=256)  # the 3 000 first entries of a plan's control items share one time
+def _wall_clock_text(naive: dt.datetime) -> str:
+    # Keyed by the naive time: two aware times of one instant in different zones are equal
+    # (and would share a key) but print differently.
+    return naive.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def entry_hash(entry: HistoryEntry) -> str:
