@@ -800,11 +800,15 @@ def tag_row(t, jinja: str, spans: int) -> None:
 
 
 def cell_lines(cell, loop: str, value: str, *, align: str = "left", bold: bool = False,
-               size: float = TABLE_PT, prefix: str = "") -> None:
+               size: float = TABLE_PT, prefix: str = "", table_style: bool = False) -> None:
     """Paragraphs of a cell from a list: ``{%p for … %}`` / value / ``{%p endfor %}``.
-    The context guarantees a non-empty list, so the cell always ends with a paragraph."""
+    The context guarantees a non-empty list, so the cell always ends with a paragraph.
+    `table_style`: the value's paragraph in the style «Текст таблицы» (`size` and `bold` unused)."""
     tag(cell, f"{prefix}{{%p for {loop} %}}")
-    par(cell, value, align=align, bold=bold, size=size)
+    if table_style:
+        table_text(cell, value, align=align)
+    else:
+        par(cell, value, align=align, bold=bold, size=size)
     tag(cell, "{%p endfor %}")
 
 
@@ -903,9 +907,7 @@ def build_plan_table():
     table_text(number, "{{ row.number }}", align="center")
     par(start, "{%tc for c in row.cells %}", size=SMALL_PT)
     _drop_width(cell)
-    tag(cell, "{% colspan c.span %}{%p for line in c.lines %}")
-    table_text(cell, "{{ line }}")
-    tag(cell, "{%p endfor %}")
+    cell_lines(cell, "line in c.lines", "{{ line }}", prefix="{% colspan c.span %}", table_style=True)
     par(end, "{%tc endfor %}", size=SMALL_PT)
     tag_row(t, "{%tr endif %}", units)
     tag_row(t, "{%tr endfor %}", units)

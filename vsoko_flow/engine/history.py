@@ -121,13 +121,12 @@ def first_entry(row: dict, fields: dict | None, actor: User | None, at: dt.datet
     return entry
 
 
-def write_first_entries(session: Session, entries: list[dict]) -> int:
+def write_first_entries(session: Session, entries: list[dict]) -> None:
     """Insert first entries (`first_entry`) and their chains' heads: one batched INSERT each,
     whatever their number."""
     insert_rows(session, HistoryEntry.__table__, entries)
     insert_rows(session, HistoryHead.__table__, ({"artefact_id": e["artefact_id"], "sequence": 1, "hash": e["hash"]}
                                                  for e in entries))
-    return len(entries)
 
 
 def _row_as_stored(row: dict) -> SimpleNamespace:
